@@ -1,0 +1,115 @@
+# cabled — build, run and test.
+#
+#   make                      build/cabled and the unit test runner
+#   make run                  install what is missing, build, start the demo server
+#   make test                 install what is missing, build, run every test suite
+#   make SANITIZE=address,undefined   the same build under sanitizers (in build/san)
+#   make fuzz                 build the libFuzzer targets and run each for FUZZ_SECONDS
+#   make bench                the fan-out benchmark (see bench/README.md)
+
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+BUILD ?= build
+SAN_FLAGS :=
+else
+BUILD ?= build/san
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+CC ?= cc
+PKGS := libuv jansson libjwt openssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread -lm
+
+WARN := -Wall -Wextra -Wstrict-prototypes -Wshadow -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE $(WARN) -Werror -Isrc $(PKG_CFLAGS) $(SAN_FLAGS) -MMD -MP
+LDFLAGS += $(SAN_FLAGS)
+
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/unit/*/*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
+
+.PHONY: all run test unit integration fuzz fuzz-smoke bench deps clean format
+all: $(BUILD)/cabled $(BUILD)/run_tests
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libcabled.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/cabled: $(BUILD)/src/main.o $(BUILD)/libcabled.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The test list is generated from the TEST(name) lines, so a new test is
+# picked up by writing it.
+$(BUILD)/gen/test_list.h: $(TEST_SRC)
+	@mkdir -p $(dir $@)
+	@grep -ho '^TEST([a-z0-9_]*)' $(TEST_SRC) | sed 's/^TEST(\(.*\))/TEST_ENTRY(\1)/' > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+$(BUILD)/tests/runner.o: tests/runner.c $(BUILD)/gen/test_list.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(BUILD)/gen -Itests -c $< -o $@
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -c $< -o $@
+
+$(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libcabled.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+deps:
+	@scripts/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory $(BUILD)/cabled
+	$(BUILD)/cabled --demo
+
+unit: $(BUILD)/run_tests
+	$(BUILD)/run_tests
+
+integration: $(BUILD)/cabled
+	CABLED_BIN=$(abspath $(BUILD)/cabled) node --test --test-concurrency=1 tests/integration/
+
+test: deps
+	@tests/run_all.sh
+
+# ---- fuzzing (clang + libFuzzer) -------------------------------------------
+FUZZ_BUILD := build/fuzz
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Isrc $(PKG_CFLAGS) \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_SECONDS ?= 300
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ -o $@ $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_TARGETS)
+
+fuzz: deps $(FUZZ_TARGETS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
+
+fuzz-smoke: $(FUZZ_TARGETS)
+	@FUZZ_SECONDS=10 scripts/fuzz.sh $(FUZZ_TARGETS)
+
+# ---- benchmark ------------------------------------------------------------
+bench: deps $(BUILD)/cabled
+	@bench/run.sh
+
+format:
+	clang-format -i $(wildcard src/*/*.[ch] src/*.c tests/*.[ch] tests/unit/*/*.c fuzz/*.c bench/*.c)
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/src/main.d $(FUZZ_LIB_OBJ:.o=.d)

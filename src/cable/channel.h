@@ -1,0 +1,60 @@
+/* cable/channel.h: what a channel is, and the registry of channels.
+ *
+ * A channel decides whether a subscription is allowed and which stream it
+ * listens to; the channels themselves live in src/channels/. The cable
+ * layer owns subscriptions (one per identifier string per connection) and
+ * tells the channel when one begins and ends. */
+#ifndef CABLE_CHANNEL_H
+#define CABLE_CHANNEL_H
+
+#include "core/list.h"
+#include "core/payload.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct cable_conn cable_conn_t;
+typedef struct cable_sub cable_sub_t;
+typedef struct cable_channel cable_channel_t;
+
+struct cable_sub {
+    /* read-only for channels */
+    cable_conn_t *conn;
+    const cable_channel_t *channel;
+    char *identifier;          /* the client's exact identifier string, owned */
+    size_t identifier_len;
+    /* the channel's */
+    void *data;
+    /* private */
+    list_t _conn_node;
+};
+
+struct cable_channel {
+    const char *name;          /* the "channel" value of identifiers, e.g. "NotificationChannel" */
+    /* Decide a subscribe. 'params' is the identifier object (borrowed).
+     * Return 0 to confirm, after starting the streams; ERR_FORBIDDEN (or
+     * any error) to reject. */
+    int (*subscribe)(cable_sub_t *sub, const json_t *params);
+    /* The subscription ends (unsubscribe, rejection or disconnect): stop
+     * its streams and free sub->data. */
+    void (*unsubscribe)(cable_sub_t *sub);
+    /* A "message" command with data.action. NULL when the channel has no
+     * actions. Return 0 when handled, ERR_NOT_FOUND for an unknown action. */
+    int (*perform)(cable_sub_t *sub, const char *action, const json_t *data);
+};
+
+/* Register a channel (borrowed for the process lifetime). Not thread-safe:
+ * call at start, before the loops run. */
+void cable_channel_register(const cable_channel_t *ch);
+/* Find a channel by name; NULL when unknown. */
+const cable_channel_t *cable_channel_find(const char *name);
+
+/* The member and community the connection authenticated as. */
+long long cable_conn_member_id(const cable_conn_t *c);
+long long cable_conn_community_id(const cable_conn_t *c);
+/* Queue a shared, already framed message on the subscription's connection.
+ * A client over its output cap is disconnected with too_slow. Returns 0 or
+ * an error (the frame was not queued). */
+int cable_sub_send_frame(cable_sub_t *sub, payload_t *frame);
+
+#endif

@@ -1,0 +1,277 @@
+/* cable/conn: one Action Cable connection. See conn.h. */
+#include "cable/conn.h"
+
+#include "cable/protocol.h"
+#include "core/alloc.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/rand.h"
+#include "ws/frame.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void on_text(ws_endpoint_t *ep, const char *data, size_t len);
+static void on_close(ws_endpoint_t *ep);
+
+static const ws_endpoint_handler_t cable_ws_handler = {
+    .on_text = on_text,
+    .on_close = on_close,
+};
+
+/* Set in cable/server.c. */
+extern const ws_endpoint_config_t *cable__ws_config;
+
+long long cable_conn_member_id(const cable_conn_t *c)
+{
+    return c->claims.community_member_id;
+}
+
+long long cable_conn_community_id(const cable_conn_t *c)
+{
+    return c->claims.community_id;
+}
+
+static unsigned long long conn_id(const cable_conn_t *c)
+{
+    return (unsigned long long)ws_endpoint_conn(c->ep)->id;
+}
+
+/* Send a small protocol message, even past the output cap. */
+static void send_control(cable_conn_t *c, buf_t *msg)
+{
+    ws_endpoint_send_text(c->ep, buf_head(msg), msg->len, 1);
+}
+
+void cable_conn_disconnect(cable_conn_t *c, const char *reason, int reconnect)
+{
+    if (ws_endpoint_is_closing(c->ep)) return;
+    log_info("cable conn=%llu disconnect reason=%s", conn_id(c), reason);
+    if (strcmp(reason, "unauthorized") == 0) METRIC_INC(disconnect_unauthorized_total);
+    else if (strcmp(reason, "token_expired") == 0) METRIC_INC(disconnect_token_expired_total);
+    else if (strcmp(reason, "server_restart") == 0) METRIC_INC(disconnect_server_restart_total);
+    else if (strcmp(reason, "remote") == 0) METRIC_INC(disconnect_remote_total);
+    else if (strcmp(reason, "too_slow") == 0) METRIC_INC(disconnect_too_slow_total);
+    buf_t b = BUF_INIT;
+    cable_append_disconnect(&b, reason, reconnect);
+    send_control(c, &b);
+    buf_deinit(&b);
+    /* Stop pings and commands at once; the socket closes after the close
+     * handshake. */
+    if (c->open) {
+        c->open = 0;
+        cable__thread_remove(c);
+    }
+    ws_endpoint_close(c->ep, 1000, "");
+}
+
+int cable_conn_send_frame(cable_conn_t *c, payload_t *frame)
+{
+    int rc = ws_endpoint_send_frame(c->ep, frame);
+    if (rc == ERR_LIMIT) {
+        METRIC_INC(drops_total);
+        /* A client that does not read must not hold memory or delay anyone
+         * else: it is told why and dropped. It may reconnect and catch up
+         * through the REST API. */
+        cable_conn_disconnect(c, "too_slow", 1);
+    }
+    return rc;
+}
+
+int cable_sub_send_frame(cable_sub_t *sub, payload_t *frame)
+{
+    return cable_conn_send_frame(sub->conn, frame);
+}
+
+/* Confirmations count against the output cap: a client that floods
+ * subscribes without reading is too slow like any other. */
+static void send_reply(cable_conn_t *c, buf_t *msg)
+{
+    if (ws_endpoint_send_text(c->ep, buf_head(msg), msg->len, 0) == ERR_LIMIT)
+        cable_conn_disconnect(c, "too_slow", 1);
+}
+
+/* ---- subscriptions ------------------------------------------------------- */
+
+static cable_sub_t *find_sub(cable_conn_t *c, const char *id, size_t len)
+{
+    list_t *it, *tmp;
+    LIST_FOREACH_SAFE(it, tmp, &c->_subs)
+    {
+        cable_sub_t *s = LIST_ENTRY(it, cable_sub_t, _conn_node);
+        if (s->identifier_len == len && memcmp(s->identifier, id, len) == 0) return s;
+    }
+    return NULL;
+}
+
+static void sub_free(cable_sub_t *s)
+{
+    free(s->identifier);
+    free(s);
+}
+
+static void sub_end(cable_sub_t *s)
+{
+    list_unlink(&s->_conn_node);
+    s->channel->unsubscribe(s);
+    METRIC_DEC(subscriptions);
+    sub_free(s);
+}
+
+static void log_ignored(cable_conn_t *c, const char *why, const char *data, size_t len)
+{
+    if (LOG_INFO < log_min_level) return;
+    char esc[256];
+    log_info("cable conn=%llu ignored reason=\"%s\" input=\"%s\"", conn_id(c), why,
+             log_escape(esc, sizeof esc, data, len));
+}
+
+static void reject(cable_conn_t *c, const char *id, size_t len, const char *why)
+{
+    char esc[200];
+    log_info("cable conn=%llu reject reason=\"%s\" identifier=\"%s\"", conn_id(c), why,
+             log_escape(esc, sizeof esc, id, len));
+    buf_t b = BUF_INIT;
+    cable_append_reject(&b, id, len);
+    send_reply(c, &b);
+    buf_deinit(&b);
+}
+
+static void do_subscribe(cable_conn_t *c, const cable_command_t *cmd)
+{
+    if (find_sub(c, cmd->identifier, cmd->identifier_len)) {
+        log_debug("cable conn=%llu duplicate subscribe ignored", conn_id(c));
+        return;
+    }
+    const char *why = NULL;
+    json_t *params = cable_identifier_parse(cmd->identifier, cmd->identifier_len, &why);
+    if (!params) {
+        reject(c, cmd->identifier, cmd->identifier_len, why);
+        return;
+    }
+    const char *name = json_string_value(json_object_get(params, "channel"));
+    const cable_channel_t *ch = name ? cable_channel_find(name) : NULL;
+    if (!ch) {
+        reject(c, cmd->identifier, cmd->identifier_len, "unknown channel");
+        json_decref(params);
+        return;
+    }
+    cable_sub_t *s = xcalloc(1, sizeof *s);
+    s->conn = c;
+    s->channel = ch;
+    s->identifier = xstrndup(cmd->identifier, cmd->identifier_len);
+    s->identifier_len = cmd->identifier_len;
+    list_init(&s->_conn_node);
+    int rc = ch->subscribe(s, params);
+    json_decref(params);
+    if (rc != 0) {
+        reject(c, cmd->identifier, cmd->identifier_len, "not allowed");
+        sub_free(s);
+        return;
+    }
+    list_insert_tail(&c->_subs, &s->_conn_node);
+    METRIC_INC(subscriptions);
+    log_debug("cable conn=%llu subscribed channel=%s", conn_id(c), ch->name);
+    buf_t b = BUF_INIT;
+    cable_append_confirm(&b, cmd->identifier, cmd->identifier_len);
+    send_reply(c, &b);
+    buf_deinit(&b);
+}
+
+static void do_unsubscribe(cable_conn_t *c, const cable_command_t *cmd)
+{
+    cable_sub_t *s = find_sub(c, cmd->identifier, cmd->identifier_len);
+    if (!s) {
+        log_ignored(c, "unsubscribe from an identifier not subscribed", cmd->identifier,
+                    cmd->identifier_len);
+        return;
+    }
+    log_debug("cable conn=%llu unsubscribed channel=%s", conn_id(c), s->channel->name);
+    sub_end(s);
+}
+
+static void do_message(cable_conn_t *c, const cable_command_t *cmd)
+{
+    cable_sub_t *s = find_sub(c, cmd->identifier, cmd->identifier_len);
+    if (!s) {
+        log_ignored(c, "message for an identifier not subscribed", cmd->identifier,
+                    cmd->identifier_len);
+        return;
+    }
+    const char *action = NULL, *why = NULL;
+    json_t *data = cmd->data ? cable_data_parse(cmd->data, cmd->data_len, &action, &why) : NULL;
+    if (!data) {
+        log_ignored(c, why ? why : "message without data", cmd->data ? cmd->data : "",
+                    cmd->data_len);
+        return;
+    }
+    int rc = ERR_NOT_FOUND;
+    if (action && s->channel->perform) rc = s->channel->perform(s, action, data);
+    if (rc == ERR_NOT_FOUND)
+        log_info("cable conn=%llu unable to process %s#%s", conn_id(c), s->channel->name,
+                 action ? action : "receive");
+    json_decref(data);
+}
+
+/* ---- endpoint callbacks -------------------------------------------------- */
+
+static void on_text(ws_endpoint_t *ep, const char *data, size_t len)
+{
+    cable_conn_t *c = ws_endpoint_data(ep);
+    if (!c->open) return;
+    cable_command_t cmd;
+    const char *why = NULL;
+    if (cable_command_parse(data, len, &cmd, &why) != 0) {
+        log_ignored(c, why, data, len);
+        return;
+    }
+    switch (cmd.type) {
+    case CABLE_CMD_SUBSCRIBE: do_subscribe(c, &cmd); break;
+    case CABLE_CMD_UNSUBSCRIBE: do_unsubscribe(c, &cmd); break;
+    case CABLE_CMD_MESSAGE: do_message(c, &cmd); break;
+    default: break;
+    }
+    cable_command_deinit(&cmd);
+}
+
+static void on_close(ws_endpoint_t *ep)
+{
+    cable_conn_t *c = ws_endpoint_data(ep);
+    if (c->open) cable__thread_remove(c);
+    while (!list_empty(&c->_subs)) sub_end(LIST_ENTRY(c->_subs.next, cable_sub_t, _conn_node));
+    METRIC_DEC(connections);
+    log_debug("cable conn=%llu closed", conn_id(c));
+    free(c);
+}
+
+cable_conn_t *cable_conn_new(net_conn_t *nc, const auth_claims_t *claims, const char *reason)
+{
+    cable_conn_t *c = xcalloc(1, sizeof *c);
+    list_init(&c->_subs);
+    list_init(&c->_thread_node);
+    c->ep = ws_endpoint_new(nc, cable__ws_config, &cable_ws_handler, c);
+    METRIC_INC(connections_total);
+    METRIC_INC(connections);
+    if (!claims) {
+        /* Action Cable completes the upgrade and then refuses in-band, so
+         * clients learn the reason and do not retry. Input that arrived
+         * with the handshake is not looked at. */
+        cable_conn_disconnect(c, reason, 0);
+        return c;
+    }
+    c->claims = *claims;
+    rand_urlsafe(c->sid, 21);
+    c->open = 1;
+    buf_t b = BUF_INIT;
+    cable_append_welcome(&b, c->sid);
+    send_control(c, &b);
+    buf_deinit(&b);
+    cable__thread_add(c);
+    log_debug("cable conn=%llu open member=%lld sid=%s", conn_id(c),
+              c->claims.community_member_id, c->sid);
+    /* Commands that arrived in the same packet as the handshake run now,
+     * after the welcome is queued: none is lost. */
+    ws_endpoint_start(c->ep);
+    return c;
+}

@@ -1,0 +1,46 @@
+/* cable/conn: one Action Cable connection: the welcome, the client's
+ * commands, its subscriptions, and disconnect messages.
+ *
+ * Commands are executed in the order they arrive. Anything that is not a
+ * valid command (bad JSON, no "command", unknown command, a message for an
+ * identifier not subscribed, binary data aside) is logged and ignored: the
+ * connection stays open, as in Action Cable. A subscribe for an identifier
+ * already subscribed on this connection is ignored too (the official client
+ * repeats subscribes until it hears back). Subscribing with an unknown
+ * channel, bad parameters, or parameters the member may not use is
+ * answered with reject_subscription. */
+#ifndef CABLE_CONN_H
+#define CABLE_CONN_H
+
+#include "auth/token.h"
+#include "cable/channel.h"
+#include "core/list.h"
+#include "ws/endpoint.h"
+
+struct cable_conn {
+    /* read-only */
+    ws_endpoint_t *ep;
+    auth_claims_t claims;
+    char sid[22];               /* the welcome's session id */
+    int open;                   /* welcomed: receives pings and commands */
+    /* private */
+    list_t _subs;               /* cable_sub_t._conn_node */
+    list_t _thread_node;        /* in the loop's list of open connections */
+};
+
+/* Create the cable state for an upgraded endpoint. Authenticated
+ * connections ('claims' non-NULL) get the welcome; otherwise 'reason'
+ * ("unauthorized" or "token_expired") is sent with reconnect:false and the
+ * connection is closed. Returns owned (freed when the endpoint closes). */
+cable_conn_t *cable_conn_new(net_conn_t *nc, const auth_claims_t *claims, const char *reason);
+/* Send {"type":"disconnect","reason":...,"reconnect":...} and close 1000. */
+void cable_conn_disconnect(cable_conn_t *c, const char *reason, int reconnect);
+/* Queue a shared frame (a ping or a broadcast). Over the output cap the
+ * client gets too_slow and is closed. Returns 0 or the send error. */
+int cable_conn_send_frame(cable_conn_t *c, payload_t *frame);
+
+/* Provided by cable/server.c: link / unlink an open connection to its loop. */
+void cable__thread_add(cable_conn_t *c);
+void cable__thread_remove(cable_conn_t *c);
+
+#endif

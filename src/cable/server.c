@@ -1,0 +1,217 @@
+/* cable/server: the /cable upgrade, per-loop connection lists, pings and
+ * the drain. See server.h. */
+#include "cable/server.h"
+
+#include "auth/token.h"
+#include "cable/conn.h"
+#include "cable/protocol.h"
+#include "core/alloc.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "ws/frame.h"
+#include "ws/handshake.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Drain ticks: the window is cut into this many slices. */
+#define DRAIN_SLICES 20
+
+struct cable_thread {
+    net_loop_t *loop;
+    list_t conns;              /* open cable_conn_t._thread_node */
+    size_t count;
+    uv_timer_t ping;
+    uv_timer_t drain;
+    unsigned drain_ticks_left;
+    void (*drain_done)(net_loop_t *loop);
+    int timers_closed;
+};
+
+static const cable_config_t *config;
+static ws_endpoint_config_t ws_config;
+const ws_endpoint_config_t *cable__ws_config = &ws_config;
+static _Thread_local struct cable_thread *thread;
+
+/* Offered by the official client first; the only one it accepts back. */
+static const char *const subprotocols[] = {"actioncable-v1-json", "actioncable-unsupported",
+                                           NULL};
+
+void cable_server_init(const cable_config_t *cfg)
+{
+    config = cfg;
+    ws_config.max_message = cfg->max_message;
+    ws_config.linger_ms = cfg->linger_ms;
+}
+
+size_t cable_thread_conn_count(void)
+{
+    return thread ? thread->count : 0;
+}
+
+void cable__thread_add(cable_conn_t *c)
+{
+    list_insert_tail(&thread->conns, &c->_thread_node);
+    thread->count++;
+}
+
+void cable__thread_remove(cable_conn_t *c)
+{
+    list_unlink(&c->_thread_node);
+    thread->count--;
+}
+
+/* ---- pings --------------------------------------------------------------- */
+
+static void on_ping(uv_timer_t *t)
+{
+    struct cable_thread *th = t->data;
+    if (th->count == 0) return;
+    buf_t b = BUF_INIT;
+    cable_append_ping(&b, clock_unix_s());
+    payload_t *frame = ws_frame_build(WS_OP_TEXT, buf_head(&b), b.len);
+    buf_deinit(&b);
+    list_t *it, *tmp;
+    LIST_FOREACH_SAFE(it, tmp, &th->conns)
+    {
+        cable_conn_send_frame(LIST_ENTRY(it, cable_conn_t, _thread_node), frame);
+    }
+    payload_unref(frame);
+}
+
+void cable_thread_init(net_loop_t *loop)
+{
+    struct cable_thread *th = xcalloc(1, sizeof *th);
+    th->loop = loop;
+    list_init(&th->conns);
+    uv_timer_init(&loop->uv, &th->ping);
+    th->ping.data = th;
+    uv_timer_start(&th->ping, on_ping, config->ping_interval_ms, config->ping_interval_ms);
+    uv_timer_init(&loop->uv, &th->drain);
+    th->drain.data = th;
+    thread = th;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    struct cable_thread *th = h->data;
+    /* Both timers live in 'th': free it after the second one closed. */
+    if (++th->timers_closed == 2) free(th);
+}
+
+void cable_thread_deinit(net_loop_t *loop)
+{
+    (void)loop;
+    struct cable_thread *th = thread;
+    if (!th) return;
+    thread = NULL;
+    uv_close((uv_handle_t *)&th->ping, on_timer_closed);
+    uv_close((uv_handle_t *)&th->drain, on_timer_closed);
+}
+
+/* ---- drain --------------------------------------------------------------- */
+
+static void on_drain(uv_timer_t *t)
+{
+    struct cable_thread *th = t->data;
+    if (th->drain_ticks_left > 0) {
+        /* Disconnect an equal share of what is left in each slice. */
+        size_t n = (th->count + th->drain_ticks_left - 1) / th->drain_ticks_left;
+        th->drain_ticks_left--;
+        while (n-- > 0 && !list_empty(&th->conns)) {
+            cable_conn_t *c = LIST_ENTRY(th->conns.next, cable_conn_t, _thread_node);
+            cable_conn_disconnect(c, "server_restart", 1);
+        }
+        return;
+    }
+    uv_timer_stop(&th->drain);
+    if (th->drain_done) {
+        void (*done)(net_loop_t *) = th->drain_done;
+        th->drain_done = NULL;
+        done(th->loop);
+    }
+}
+
+void cable_thread_drain(net_loop_t *loop, void (*done)(net_loop_t *loop))
+{
+    struct cable_thread *th = thread;
+    (void)loop;
+    th->drain_done = done;
+    th->drain_ticks_left = DRAIN_SLICES;
+    uv_timer_stop(&th->ping);
+    unsigned slice = config->drain_ms / DRAIN_SLICES;
+    uv_timer_start(&th->drain, on_drain, 0, slice ? slice : 1);
+}
+
+/* ---- the upgrade --------------------------------------------------------- */
+
+/* Find the member's token: the Authorization header, or ?token= for
+ * browsers, which cannot set headers on a WebSocket. Appends it to 'out'. */
+static int find_token(const http_request_t *req, buf_t *out)
+{
+    const http_header_t *h = http_request_header(req, "Authorization");
+    if (h) {
+        const char *tok;
+        size_t len;
+        if (!auth_bearer_parse(h->value, h->value_len, &tok, &len)) return 0;
+        buf_append(out, tok, len);
+        return 1;
+    }
+    if (req->query && http_query_get(req->query, req->query_len, "token", out) == 1)
+        return out->len > 0;
+    return 0;
+}
+
+void cable_handle_upgrade(http_exchange_t *x, void *data)
+{
+    (void)data;
+    const http_request_t *req = x->req;
+    const http_header_t *origin = http_request_header(req, "Origin");
+    if (!origin || !auth_origins_allowed(config->origins, origin->value, origin->value_len)) {
+        char esc[160];
+        log_info("cable conn=%llu refused reason=origin origin=\"%s\"",
+                 (unsigned long long)x->conn->id,
+                 origin ? log_escape(esc, sizeof esc, origin->value, origin->value_len) : "");
+        http_respond_error(x, 403, "Origin not allowed");
+        return;
+    }
+    ws_handshake_t hs;
+    int status = ws_handshake_check(req, subprotocols, &hs);
+    if (status == 426) {
+        http_respond(x, 426, "application/json; charset=utf-8", "Sec-WebSocket-Version: 13\r\n",
+                     "{\"success\":false,\"message\":\"Unsupported WebSocket version\","
+                     "\"error_details\":{}}",
+                     strlen("{\"success\":false,\"message\":\"Unsupported WebSocket version\","
+                            "\"error_details\":{}}"));
+        return;
+    }
+    if (status != 0) {
+        http_respond_error(x, 400, "WebSocket upgrade required");
+        return;
+    }
+
+    buf_t token = BUF_INIT;
+    auth_claims_t claims;
+    const char *reason = NULL;
+    if (!find_token(req, &token)) {
+        reason = "unauthorized";
+    } else {
+        int rc = auth_token_verify(config->secret, config->secret_len, buf_head(&token),
+                                   token.len, clock_unix_s(), &claims);
+        if (rc == ERR_EXPIRED)
+            reason = "token_expired";
+        else if (rc != 0 || claims.community_id != config->community_id)
+            reason = "unauthorized";
+    }
+    buf_deinit(&token);
+
+    net_conn_t *nc = http_exchange_detach(x);
+    buf_t head = BUF_INIT;
+    ws_handshake_append_response(&head, &hs);
+    net_conn_send_copy(nc, buf_head(&head), head.len);
+    buf_deinit(&head);
+    /* The 101 and the welcome (or the disconnect) leave in one write: both
+     * are queued before the end of this loop pass. */
+    cable_conn_new(nc, reason ? NULL : &claims, reason);
+}

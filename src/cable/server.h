@@ -1,0 +1,51 @@
+/* cable/server: the /cable endpoint: handshake policy, the connections of
+ * each loop, pings and the shutdown drain.
+ *
+ * At the upgrade, the thread that accepted the socket checks the Origin
+ * (403 before the upgrade), the WebSocket handshake (400 / 426) and the
+ * member's token, all in memory. A bad token still gets the 101, then the
+ * JSON disconnect and close 1000, as Action Cable does; a good one gets the
+ * 101 and the welcome in one write, and joins its loop's connection list.
+ *
+ * Pings: one timer per loop, not per connection. Each tick frames one ping
+ * and queues the same bytes on every open connection of the loop; the
+ * connections flush together at the end of the loop pass.
+ *
+ * Drain (SIGTERM): every connection gets server_restart, spread over the
+ * drain window so thousands of clients do not reconnect in one instant. */
+#ifndef CABLE_SERVER_H
+#define CABLE_SERVER_H
+
+#include "auth/origin.h"
+#include "http/server.h"
+#include "net/loop.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cable_config {
+    const uint8_t *secret;        /* HS256 key for member tokens */
+    size_t secret_len;
+    long long community_id;       /* the community this server serves */
+    const auth_origins_t *origins;
+    unsigned ping_interval_ms;
+    size_t max_message;           /* bytes */
+    unsigned linger_ms;           /* wait for the peer after our close frame */
+    unsigned drain_ms;            /* spread server_restart over this window */
+} cable_config_t;
+
+/* Keep 'cfg' (borrowed for the process lifetime). Call before the loops. */
+void cable_server_init(const cable_config_t *cfg);
+/* Per-loop setup and teardown, on the loop's thread. */
+void cable_thread_init(net_loop_t *loop);
+void cable_thread_deinit(net_loop_t *loop);
+/* Start the shutdown drain on this loop's thread; 'done' runs on the same
+ * thread once every cable connection of the loop is closed. */
+void cable_thread_drain(net_loop_t *loop, void (*done)(net_loop_t *loop));
+/* Open cable connections of the calling loop. */
+size_t cable_thread_conn_count(void);
+
+/* Route handler for GET /cable. */
+void cable_handle_upgrade(http_exchange_t *x, void *data);
+
+#endif

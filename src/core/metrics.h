@@ -1,0 +1,42 @@
+/* core/metrics: process-wide counters, exported as Prometheus text by
+ * GET /metrics. Relaxed atomics: each counter is independent and a scrape
+ * needs no consistent snapshot. */
+#ifndef CORE_METRICS_H
+#define CORE_METRICS_H
+
+#include "core/buf.h"
+
+#include <stdatomic.h>
+
+#define METRICS_MAP(X)                                                                  \
+    X(connections_total, counter, "WebSocket connections accepted")                     \
+    X(connections, gauge, "WebSocket connections open")                                 \
+    X(subscriptions, gauge, "Channel subscriptions open")                               \
+    X(broadcasts_total, counter, "Broadcasts fanned out by this node")                  \
+    X(deliveries_total, counter, "Broadcast frames queued to subscribers")              \
+    X(drops_total, counter, "Broadcast frames dropped because a client was too slow")   \
+    X(bytes_out_total, counter, "Broadcast bytes queued to subscribers")                \
+    X(http_requests_total, counter, "HTTP requests answered")                           \
+    X(disconnect_unauthorized_total, counter, "Disconnects with reason unauthorized")   \
+    X(disconnect_token_expired_total, counter, "Disconnects with reason token_expired") \
+    X(disconnect_server_restart_total, counter, "Disconnects with reason server_restart") \
+    X(disconnect_remote_total, counter, "Disconnects with reason remote")               \
+    X(disconnect_too_slow_total, counter, "Disconnects with reason too_slow")           \
+    X(protocol_errors_total, counter, "WebSocket connections closed for a protocol error")
+
+struct metrics {
+#define METRICS_FIELD(name, type, help) atomic_long name;
+    METRICS_MAP(METRICS_FIELD)
+#undef METRICS_FIELD
+};
+
+extern struct metrics metrics;
+
+#define METRIC_ADD(name, n) atomic_fetch_add_explicit(&metrics.name, (n), memory_order_relaxed)
+#define METRIC_INC(name) METRIC_ADD(name, 1)
+#define METRIC_DEC(name) METRIC_ADD(name, -1)
+
+/* Append every counter in the Prometheus text format, names prefixed "cabled_". */
+void metrics_append_text(buf_t *out);
+
+#endif

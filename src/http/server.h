@@ -1,0 +1,50 @@
+/* http/server: HTTP/1.1 over a net_conn: parse, route, respond, keep-alive.
+ *
+ * Requests on one connection are handled strictly in order. A handler gets
+ * an exchange and must answer it before returning (http_respond*), or take
+ * the connection over for another protocol (http_exchange_detach, used by
+ * the WebSocket upgrade). Malformed requests are answered here: 400, 431
+ * for a head over the limit, 413 for a body over the limit, 404 / 405 from
+ * the router; each of those closes the connection after the response. */
+#ifndef HTTP_SERVER_H
+#define HTTP_SERVER_H
+
+#include "http/parser.h"
+#include "http/router.h"
+#include "net/conn.h"
+
+typedef struct http_server_config {
+    size_t max_head;            /* request line + headers, bytes */
+    size_t max_body;            /* bytes */
+    const http_router_t *router;
+} http_server_config_t;
+
+struct http_exchange {
+    /* valid during the handler call */
+    const http_request_t *req;
+    http_route_params_t params;
+    net_conn_t *conn;
+    /* private */
+    struct http_conn *_hc;
+    int _done;                  /* responded or detached */
+    int _detached;
+};
+
+/* Start speaking HTTP on an accepted connection. 'cfg' is borrowed for the
+ * connection's lifetime. */
+void http_server_attach(net_conn_t *conn, const http_server_config_t *cfg);
+
+/* Answer with a complete response. 'extra_headers' is NULL or lines of
+ * "Name: value\r\n". */
+void http_respond(http_exchange_t *x, int status, const char *content_type,
+                  const char *extra_headers, const void *body, size_t len);
+/* Answer with JSON text. */
+void http_respond_json(http_exchange_t *x, int status, const char *json, size_t len);
+/* Answer with Circle's error shape {"success":false,"message":...}. */
+void http_respond_error(http_exchange_t *x, int status, const char *message);
+/* Take the connection away from HTTP: the caller sets a new handler; bytes
+ * after the request head are still in conn->in for the new protocol.
+ * Returns the connection. */
+net_conn_t *http_exchange_detach(http_exchange_t *x);
+
+#endif

@@ -1,0 +1,485 @@
+/* main: flags and environment, the adapters, the loops, and the signals.
+ * Nothing else lives here.
+ *
+ *   cabled [flags]                        run the server
+ *   cabled token --member ID [flags]      print a member access token
+ *
+ * Every flag also reads CABLED_<FLAG> from the environment (upper case,
+ * '-' -> '_'); a flag on the command line wins. */
+#include "api/api.h"
+#include "auth/origin.h"
+#include "auth/token.h"
+#include "cable/server.h"
+#include "channels/channels.h"
+#include "channels/streams.h"
+#include "core/alloc.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/rand.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "net/conn.h"
+#include "net/listener.h"
+#include "net/loop.h"
+#include "pubsub/local.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEMO_APP_TOKEN "demo-app-token"
+#define DEMO_MEMBERS 3
+
+/* ---- configuration ------------------------------------------------------- */
+
+struct config {
+    const char *listen;
+    const char *app_token;
+    const char *secret;
+    const char *log_level;
+    const char *origins[32];
+    size_t origins_count;
+    long long community_id;
+    long long access_token_ttl;
+    long long ping_interval;
+    long long threads;
+    long long max_message_size;
+    long long max_outbuf;
+    long long max_body_size;
+    long long max_header_size;
+    long long drain_ms;
+    int demo;
+    /* token subcommand */
+    long long member;
+    long long ttl;
+};
+
+enum {
+    OPT_LISTEN = 256, OPT_APP_TOKEN, OPT_SECRET, OPT_ORIGIN, OPT_COMMUNITY, OPT_TTL_ACCESS,
+    OPT_PING, OPT_THREADS, OPT_MAX_MESSAGE, OPT_MAX_OUTBUF, OPT_MAX_BODY, OPT_MAX_HEADER,
+    OPT_DRAIN, OPT_DEMO, OPT_LOG_LEVEL, OPT_MEMBER, OPT_COMMUNITY_SHORT, OPT_TTL, OPT_HELP,
+};
+
+static const struct option options[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"app-token", required_argument, NULL, OPT_APP_TOKEN},
+    {"secret", required_argument, NULL, OPT_SECRET},
+    {"allowed-origin", required_argument, NULL, OPT_ORIGIN},
+    {"community-id", required_argument, NULL, OPT_COMMUNITY},
+    {"access-token-ttl", required_argument, NULL, OPT_TTL_ACCESS},
+    {"ping-interval", required_argument, NULL, OPT_PING},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"max-message-size", required_argument, NULL, OPT_MAX_MESSAGE},
+    {"max-outbuf", required_argument, NULL, OPT_MAX_OUTBUF},
+    {"max-body-size", required_argument, NULL, OPT_MAX_BODY},
+    {"max-header-size", required_argument, NULL, OPT_MAX_HEADER},
+    {"drain-ms", required_argument, NULL, OPT_DRAIN},
+    {"demo", no_argument, NULL, OPT_DEMO},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"member", required_argument, NULL, OPT_MEMBER},
+    {"community", required_argument, NULL, OPT_COMMUNITY_SHORT},
+    {"ttl", required_argument, NULL, OPT_TTL},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: cabled [flags]\n"
+          "       cabled token --member ID [--community ID] [--ttl SECONDS] --secret KEY\n"
+          "\n"
+          "  --listen HOST:PORT         where HTTP and WebSocket are served (127.0.0.1:8080)\n"
+          "  --app-token TOKEN          the Headless Auth app token for server-to-server calls\n"
+          "  --allowed-origin ORIGIN    a whitelisted Origin (repeatable)\n"
+          "  --secret KEY               HS256 key for member access tokens\n"
+          "  --access-token-ttl SECONDS access token lifetime (3600)\n"
+          "  --ping-interval SECONDS    Action Cable ping cadence (3)\n"
+          "  --threads N                event-loop threads (number of cores)\n"
+          "  --max-message-size BYTES   largest WebSocket message (1048576)\n"
+          "  --max-outbuf BYTES         output queued per client before too_slow (4194304)\n"
+          "  --max-body-size BYTES      largest HTTP request body (1048576)\n"
+          "  --max-header-size BYTES    largest HTTP request head (16384)\n"
+          "  --drain-ms MS              spread server_restart over this window (1000)\n"
+          "  --demo                     print member tokens and ready commands\n"
+          "  --log-level LEVEL          debug, info, warn, error (info)\n"
+          "\n"
+          "Every flag also reads CABLED_<FLAG> from the environment (CABLED_APP_TOKEN, ...).\n",
+          f);
+}
+
+static int parse_int(const char *name, const char *s, long long min, long long max,
+                     long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max) {
+        fprintf(stderr, "cabled: --%s: expected an integer in %lld..%lld, got \"%s\"\n", name,
+                min, max, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int apply(struct config *cfg, int opt, const char *name, const char *val)
+{
+    switch (opt) {
+    case OPT_LISTEN: cfg->listen = val; return 0;
+    case OPT_APP_TOKEN: cfg->app_token = val; return 0;
+    case OPT_SECRET: cfg->secret = val; return 0;
+    case OPT_LOG_LEVEL: cfg->log_level = val; return 0;
+    case OPT_DEMO: cfg->demo = 1; return 0;
+    case OPT_ORIGIN:
+        if (cfg->origins_count == sizeof cfg->origins / sizeof cfg->origins[0]) {
+            fprintf(stderr, "cabled: too many --allowed-origin values\n");
+            return -1;
+        }
+        cfg->origins[cfg->origins_count++] = val;
+        return 0;
+    case OPT_COMMUNITY: return parse_int(name, val, 1, INT64_MAX, &cfg->community_id);
+    case OPT_TTL_ACCESS: return parse_int(name, val, 1, 365LL * 86400, &cfg->access_token_ttl);
+    case OPT_PING: return parse_int(name, val, 1, 3600, &cfg->ping_interval);
+    case OPT_THREADS: return parse_int(name, val, 1, 256, &cfg->threads);
+    case OPT_MAX_MESSAGE: return parse_int(name, val, 1024, 64LL << 20, &cfg->max_message_size);
+    case OPT_MAX_OUTBUF: return parse_int(name, val, 4096, 1LL << 30, &cfg->max_outbuf);
+    case OPT_MAX_BODY: return parse_int(name, val, 1024, 64LL << 20, &cfg->max_body_size);
+    case OPT_MAX_HEADER: return parse_int(name, val, 1024, 1LL << 20, &cfg->max_header_size);
+    case OPT_DRAIN: return parse_int(name, val, 0, 60000, &cfg->drain_ms);
+    case OPT_MEMBER: return parse_int(name, val, 1, INT64_MAX, &cfg->member);
+    case OPT_COMMUNITY_SHORT: return parse_int(name, val, 1, INT64_MAX, &cfg->community_id);
+    case OPT_TTL: return parse_int(name, val, -365LL * 86400, 365LL * 86400, &cfg->ttl);
+    default: return -1;
+    }
+}
+
+/* Environment first, so that flags given on the command line win. */
+static int apply_env(struct config *cfg)
+{
+    for (const struct option *o = options; o->name; o++) {
+        if (o->val == OPT_HELP || o->val == OPT_MEMBER || o->val == OPT_COMMUNITY_SHORT ||
+            o->val == OPT_TTL)
+            continue;
+        char var[64] = "CABLED_";
+        size_t n = strlen(var);
+        for (const char *p = o->name; *p && n < sizeof var - 1; p++)
+            var[n++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+        var[n] = '\0';
+        const char *v = getenv(var);
+        if (!v) continue;
+        if (o->has_arg == no_argument) {
+            if (strcmp(v, "") != 0 && strcmp(v, "0") != 0 && strcmp(v, "false") != 0)
+                apply(cfg, o->val, o->name, v);
+            continue;
+        }
+        if (o->val == OPT_ORIGIN) {
+            /* A list in one variable: comma or space separated. */
+            char *copy = xstrdup(v), *save = NULL;
+            for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+                if (apply(cfg, OPT_ORIGIN, o->name, xstrdup(t)) != 0) return -1;
+            free(copy);
+            continue;
+        }
+        if (apply(cfg, o->val, o->name, v) != 0) return -1;
+    }
+    return 0;
+}
+
+static int parse_args(struct config *cfg, int argc, char **argv)
+{
+    *cfg = (struct config){
+        .listen = "127.0.0.1:8080",
+        .log_level = "info",
+        .community_id = 1,
+        .access_token_ttl = 3600,
+        .ping_interval = 3,
+        .threads = 0,
+        .max_message_size = 1 << 20,
+        .max_outbuf = 4 << 20,
+        .max_body_size = 1 << 20,
+        .max_header_size = 16384,
+        .drain_ms = 1000,
+        .ttl = 0,
+    };
+    if (apply_env(cfg) != 0) return -1;
+    size_t env_origins = cfg->origins_count;
+    int opt, idx, cli_origin = 0;
+    while ((opt = getopt_long(argc, argv, "h", options, &idx)) != -1) {
+        if (opt == 'h' || opt == OPT_HELP) {
+            usage(stdout);
+            exit(0);
+        }
+        if (opt == '?') return -1;
+        if (opt == OPT_ORIGIN && !cli_origin) {
+            /* Origins on the command line replace those of the environment. */
+            cli_origin = 1;
+            cfg->origins_count = 0;
+        }
+        if (apply(cfg, opt, options[idx].name, optarg) != 0) return -1;
+    }
+    (void)env_origins;
+    if (optind < argc) {
+        fprintf(stderr, "cabled: unexpected argument \"%s\"\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the token subcommand ------------------------------------------------ */
+
+static int cmd_token(int argc, char **argv)
+{
+    struct config cfg;
+    if (parse_args(&cfg, argc, argv) != 0) return 2;
+    if (!cfg.member) {
+        fprintf(stderr, "cabled token: --member ID is required\n");
+        return 2;
+    }
+    if (!cfg.secret || !cfg.secret[0]) {
+        fprintf(stderr, "cabled token: --secret KEY (or CABLED_SECRET) is required\n");
+        return 2;
+    }
+    long long ttl = cfg.ttl ? cfg.ttl : cfg.access_token_ttl;
+    auth_claims_t claims = {
+        .community_id = cfg.community_id,
+        .community_member_id = cfg.member,
+        .exp = clock_unix_s() + ttl,
+    };
+    char *tok = auth_token_sign((const uint8_t *)cfg.secret, strlen(cfg.secret), &claims);
+    if (!tok) {
+        fprintf(stderr, "cabled token: signing failed\n");
+        return 1;
+    }
+    printf("%s\n", tok);
+    free(tok);
+    return 0;
+}
+
+/* ---- the server ---------------------------------------------------------- */
+
+struct loop_state {
+    net_listener_t listener;
+    int fd;                     /* bound socket handed to this loop */
+    int error;
+};
+
+static struct config cfg;
+static http_server_config_t http_cfg;
+static size_t max_outbuf;
+static struct loop_state *loop_states;
+
+static void on_accept(net_listener_t *l, uv_stream_t *server)
+{
+    net_conn_t *c = net_conn_accept(l->loop, server, max_outbuf);
+    if (c) http_server_attach(c, &http_cfg);
+}
+
+static void loop_hook(net_loop_t *loop, int stopping)
+{
+    struct loop_state *st = &loop_states[loop->index];
+    if (stopping) {
+        streams_thread_deinit();
+        return;
+    }
+    loop->data = st;
+    streams_thread_init();
+    cable_thread_init(loop);
+    st->error = net_listener_start(&st->listener, loop, st->fd, on_accept);
+}
+
+static void on_drained(net_loop_t *loop)
+{
+    /* Cable clients are gone; plain HTTP keep-alive connections go now. */
+    net_loop_close_conns(loop);
+    cable_thread_deinit(loop);
+    net_loop_stop(loop);
+}
+
+static void shutdown_loop(net_loop_t *loop, void *arg)
+{
+    (void)arg;
+    struct loop_state *st = loop->data;
+    net_listener_close(&st->listener);
+    cable_thread_drain(loop, on_drained);
+}
+
+static uv_signal_t sig_term, sig_int;
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    log_info("main signal=%s draining", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    api_health_set_draining(1);
+    for (unsigned i = 0; i < net_loops_count(); i++)
+        net_loop_post(net_loops_get(i), shutdown_loop, NULL);
+    uv_close((uv_handle_t *)&sig_term, NULL);
+    uv_close((uv_handle_t *)&sig_int, NULL);
+    (void)s;
+}
+
+static void print_demo(const char *url_host, int port, const uint8_t *secret, size_t secret_len)
+{
+    printf("\ncabled demo: community %lld, %d members\n", cfg.community_id, DEMO_MEMBERS);
+    printf("  WebSocket   ws://%s:%d/cable\n", url_host, port);
+    printf("  Origin      %s\n", cfg.origins[0]);
+    printf("  App token   %s\n\n", cfg.app_token);
+    for (long long m = 1; m <= DEMO_MEMBERS; m++) {
+        auth_claims_t claims = {
+            .community_id = cfg.community_id,
+            .community_member_id = m,
+            .exp = clock_unix_s() + cfg.access_token_ttl,
+        };
+        char *tok = auth_token_sign(secret, secret_len, &claims);
+        if (!tok) continue;
+        printf("Member %lld access token (valid %llds):\n  %s\n", m, cfg.access_token_ttl, tok);
+        if (m == 1) {
+            printf("\nConnect as member 1 with the script from Circle's WebSocket guide:\n"
+                   "  CABLE_URL=ws://%s:%d/cable CABLE_ORIGIN=%s CABLE_TOKEN=%s "
+                   "CABLE_MEMBER_ID=1 node examples/websocket-connection-test.js\n\n"
+                   "Then, from another terminal, broadcast to it:\n"
+                   "  curl -X POST http://%s:%d/api/v1/broadcast -H 'Authorization: Bearer %s' "
+                   "-d '{\"stream\":\"chat-room-channel-1\",\"data\":{\"event\":\"hello\"}}'\n\n",
+                   url_host, port, cfg.origins[0], tok, url_host, port, cfg.app_token);
+        }
+        free(tok);
+    }
+    fflush(stdout);
+}
+
+static int run_server(void)
+{
+    if (log_set_level(cfg.log_level) != 0) {
+        fprintf(stderr, "cabled: --log-level: expected debug, info, warn or error\n");
+        return 2;
+    }
+    struct sockaddr_storage addr;
+    if (net_addr_parse(cfg.listen, &addr) != 0) {
+        fprintf(stderr, "cabled: --listen: expected HOST:PORT, got \"%s\"\n", cfg.listen);
+        return 2;
+    }
+    if (cfg.demo) {
+        if (!cfg.app_token) cfg.app_token = DEMO_APP_TOKEN;
+        if (cfg.origins_count == 0) {
+            cfg.origins[cfg.origins_count++] = "http://localhost:8080";
+            cfg.origins[cfg.origins_count++] = "http://127.0.0.1:8080";
+            cfg.origins[cfg.origins_count++] = "https://your-whitelisted-domain.com";
+        }
+    }
+    auth_origins_t *origins = auth_origins_new();
+    for (size_t i = 0; i < cfg.origins_count; i++) {
+        if (auth_origins_add(origins, cfg.origins[i]) != 0) {
+            fprintf(stderr, "cabled: --allowed-origin: \"%s\" is not scheme://host[:port]\n",
+                    cfg.origins[i]);
+            auth_origins_free(origins);
+            return 2;
+        }
+    }
+    if (cfg.origins_count == 0)
+        log_warn("main no --allowed-origin given: every WebSocket upgrade will be refused");
+
+    uint8_t generated[32];
+    const uint8_t *secret = (const uint8_t *)cfg.secret;
+    size_t secret_len = cfg.secret ? strlen(cfg.secret) : 0;
+    if (!secret_len) {
+        /* Without a key every token would be refused; a random one makes
+         * the tokens this process prints (--demo) the only valid ones. */
+        rand_bytes(generated, sizeof generated);
+        secret = generated;
+        secret_len = sizeof generated;
+        if (!cfg.demo)
+            log_warn("main no --secret given: using a random key, valid until this process exits");
+    }
+
+    unsigned threads = cfg.threads ? (unsigned)cfg.threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads == 0) threads = 1;
+    max_outbuf = (size_t)cfg.max_outbuf;
+
+    signal(SIGPIPE, SIG_IGN);
+    pubsub_t *ps = pubsub_local_new(streams_deliver, NULL);
+    streams_init(ps);
+    channels_register(channels_room_access_any_member, NULL);
+
+    cable_config_t cable_cfg = {
+        .secret = secret,
+        .secret_len = secret_len,
+        .community_id = cfg.community_id,
+        .origins = origins,
+        .ping_interval_ms = (unsigned)cfg.ping_interval * 1000u,
+        .max_message = (size_t)cfg.max_message_size,
+        .linger_ms = 2000,
+        .drain_ms = (unsigned)cfg.drain_ms,
+    };
+    cable_server_init(&cable_cfg);
+
+    http_router_t *router = http_router_new();
+    api_context_t api_ctx = {.app_token = cfg.app_token, .pubsub = ps};
+    http_router_add(router, HTTP_GET, "/cable", cable_handle_upgrade, NULL);
+    api_register(router, &api_ctx);
+    http_cfg = (http_server_config_t){
+        .max_head = (size_t)cfg.max_header_size,
+        .max_body = (size_t)cfg.max_body_size,
+        .router = router,
+    };
+
+    loop_states = xcalloc(threads, sizeof *loop_states);
+    for (unsigned i = 0; i < threads; i++) {
+        loop_states[i].fd = net_listener_bind(&addr);
+        if (loop_states[i].fd < 0) {
+            fprintf(stderr, "cabled: cannot listen on %s: %s\n", cfg.listen,
+                    strerror(-loop_states[i].fd));
+            return 1;
+        }
+    }
+    int rc = net_loops_start(threads, loop_hook);
+    int failed = rc != 0;
+    for (unsigned i = 0; i < threads && !failed; i++) failed = loop_states[i].error != 0;
+    if (failed) {
+        fprintf(stderr, "cabled: cannot start the event loops on %s\n", cfg.listen);
+        return 1;
+    }
+
+    char host[64] = "127.0.0.1";
+    int port = 0;
+    if (addr.ss_family == AF_INET) {
+        uv_ip4_name((struct sockaddr_in *)&addr, host, sizeof host);
+        port = ntohs(((struct sockaddr_in *)&addr)->sin_port);
+    } else {
+        uv_ip6_name((struct sockaddr_in6 *)&addr, host, sizeof host);
+        port = ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+    }
+    printf("cabled listening on http://%s:%d\n", host, port);
+    fflush(stdout);
+    log_info("main listening addr=%s:%d threads=%u pubsub=%s", host, port, threads, ps->name);
+    if (cfg.demo) print_demo(host, port, secret, secret_len);
+
+    uv_loop_t *main_loop = uv_default_loop();
+    uv_signal_init(main_loop, &sig_term);
+    uv_signal_init(main_loop, &sig_int);
+    uv_signal_start(&sig_term, on_signal, SIGTERM);
+    uv_signal_start(&sig_int, on_signal, SIGINT);
+    uv_run(main_loop, UV_RUN_DEFAULT);
+
+    net_loops_join();
+    uv_loop_close(main_loop);
+    free(loop_states);
+    http_router_free(router);
+    pubsub_destroy(ps);
+    auth_origins_free(origins);
+    log_info("main stopped");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "token") == 0) return cmd_token(argc - 1, argv + 1);
+    if (parse_args(&cfg, argc, argv) != 0) {
+        usage(stderr);
+        return 2;
+    }
+    return run_server();
+}

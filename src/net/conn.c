@@ -1,0 +1,344 @@
+/* net/conn: TCP connection with a coalescing output queue. See conn.h. */
+#include "net/conn.h"
+
+#include "core/alloc.h"
+#include "core/err.h"
+#include "core/log.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Enough iovecs for a burst of broadcasts; the rest goes in the next write. */
+#define NET_MAX_IOV 64
+/* Read buffer growth step. */
+#define NET_READ_CHUNK 65536
+
+static atomic_uint_fast64_t next_conn_id = 1;
+
+static void on_flush(net_deferred_t *d);
+static void flush(net_conn_t *c);
+
+/* ---- queue --------------------------------------------------------------- */
+
+static void q_push(net_conn_t *c, payload_t *p)
+{
+    if (c->_q_len == c->_q_cap) {
+        size_t cap = c->_q_cap ? c->_q_cap * 2 : 8;
+        struct net_out *q = xmalloc(cap * sizeof *q);
+        for (size_t i = 0; i < c->_q_len; i++) q[i] = c->_q[(c->_q_head + i) % c->_q_cap];
+        free(c->_q);
+        c->_q = q;
+        c->_q_cap = cap;
+        c->_q_head = 0;
+    }
+    c->_q[(c->_q_head + c->_q_len) % c->_q_cap] = (struct net_out){payload_ref(p), 0};
+    c->_q_len++;
+    c->_out_bytes += p->len;
+}
+
+/* Drop 'n' written bytes from the front of the queue. */
+static void q_consume(net_conn_t *c, size_t n)
+{
+    c->_out_bytes -= n;
+    while (n > 0) {
+        struct net_out *o = &c->_q[c->_q_head];
+        size_t left = o->p->len - o->off;
+        if (n < left) {
+            o->off += n;
+            return;
+        }
+        n -= left;
+        payload_unref(o->p);
+        c->_q_head = (c->_q_head + 1) % c->_q_cap;
+        c->_q_len--;
+    }
+    /* Zero-length payloads at the front are done too. */
+    while (c->_q_len > 0 && c->_q[c->_q_head].off == c->_q[c->_q_head].p->len) {
+        payload_unref(c->_q[c->_q_head].p);
+        c->_q_head = (c->_q_head + 1) % c->_q_cap;
+        c->_q_len--;
+    }
+}
+
+static size_t q_iov(net_conn_t *c, uv_buf_t *iov, size_t max, size_t *bytes)
+{
+    size_t n = 0;
+    *bytes = 0;
+    for (size_t i = 0; i < c->_q_len && n < max; i++) {
+        struct net_out *o = &c->_q[(c->_q_head + i) % c->_q_cap];
+        size_t len = o->p->len - o->off;
+        if (len == 0) continue;
+        iov[n++] = uv_buf_init(o->p->data + o->off, (unsigned)len);
+        *bytes += len;
+    }
+    return n;
+}
+
+static void q_clear(net_conn_t *c)
+{
+    for (size_t i = 0; i < c->_q_len; i++) payload_unref(c->_q[(c->_q_head + i) % c->_q_cap].p);
+    free(c->_q);
+    c->_q = NULL;
+    c->_q_len = c->_q_cap = c->_q_head = 0;
+    c->_out_bytes = 0;
+}
+
+/* ---- close --------------------------------------------------------------- */
+
+static void on_tcp_closed(uv_handle_t *h)
+{
+    net_conn_t *c = h->data;
+    if (c->_handler && c->_handler->on_close) c->_handler->on_close(c);
+    list_unlink(&c->_loop_node);
+    q_clear(c);
+    buf_deinit(&c->in);
+    free(c);
+}
+
+static void on_linger_closed(uv_handle_t *h)
+{
+    net_conn_t *c = h->data;
+    uv_close((uv_handle_t *)&c->_tcp, on_tcp_closed);
+}
+
+void net_conn_close(net_conn_t *c)
+{
+    if (c->_closing) return;
+    c->_closing = 1;
+    net_loop_cancel(&c->_flush);
+    uv_read_stop((uv_stream_t *)&c->_tcp);
+    uv_timer_stop(&c->_linger);
+    /* The timer closes first; its callback closes the socket, whose callback
+     * frees the connection: one teardown path in a fixed order. An in-flight
+     * uv_write completes with UV_ECANCELED before the socket's close
+     * callback runs. */
+    uv_close((uv_handle_t *)&c->_linger, on_linger_closed);
+}
+
+static void on_linger(uv_timer_t *t)
+{
+    net_conn_close(t->data);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    free(req);
+    (void)status;
+}
+
+/* Everything queued is written: shut down our side and wait for the peer's
+ * EOF (or the linger timer). */
+static void finish_drain(net_conn_t *c)
+{
+    if (c->_shut || c->_closing) return;
+    c->_shut = 1;
+    uv_shutdown_t *req = xmalloc(sizeof *req);
+    if (uv_shutdown(req, (uv_stream_t *)&c->_tcp, on_shutdown) != 0) {
+        free(req);
+        net_conn_close(c);
+    }
+}
+
+void net_conn_close_after_flush(net_conn_t *c, unsigned linger_ms)
+{
+    if (c->_closing || c->_draining) return;
+    c->_draining = 1;
+    uv_timer_start(&c->_linger, on_linger, linger_ms, 0);
+    net_loop_defer(c->loop, &c->_flush);
+}
+
+/* ---- write --------------------------------------------------------------- */
+
+static void on_write_done(uv_write_t *req, int status)
+{
+    net_conn_t *c = req->data;
+    c->_writing = 0;
+    if (c->_closing) return;
+    if (status < 0) {
+        log_debug("net conn=%llu write failed err=%s", (unsigned long long)c->id,
+                  uv_err_name(status));
+        net_conn_close(c);
+        return;
+    }
+    q_consume(c, c->_inflight);
+    c->_inflight = 0;
+    flush(c);
+}
+
+static void flush(net_conn_t *c)
+{
+    if (c->_closing || c->_writing) return;
+    uv_buf_t iov[NET_MAX_IOV];
+    while (c->_q_len > 0) {
+        size_t bytes;
+        size_t n = q_iov(c, iov, NET_MAX_IOV, &bytes);
+        if (n == 0) {
+            q_consume(c, 0);
+            break;
+        }
+        int w = uv_try_write((uv_stream_t *)&c->_tcp, iov, (unsigned)n);
+        if (w == UV_EAGAIN || (w >= 0 && (size_t)w < bytes)) {
+            if (w > 0) q_consume(c, (size_t)w);
+            /* The kernel buffer is full: let libuv finish this batch and
+             * tell us when it is done. The queue keeps the references. */
+            n = q_iov(c, iov, NET_MAX_IOV, &bytes);
+            c->_inflight = bytes;
+            c->_wreq.data = c;
+            int rc = uv_write(&c->_wreq, (uv_stream_t *)&c->_tcp, iov, (unsigned)n, on_write_done);
+            if (rc != 0) {
+                net_conn_close(c);
+                return;
+            }
+            c->_writing = 1;
+            return;
+        }
+        if (w < 0) {
+            log_debug("net conn=%llu write failed err=%s", (unsigned long long)c->id,
+                      uv_err_name(w));
+            net_conn_close(c);
+            return;
+        }
+        q_consume(c, (size_t)w);
+    }
+    if (c->_draining) finish_drain(c);
+}
+
+static void on_flush(net_deferred_t *d)
+{
+    flush((net_conn_t *)((char *)d - offsetof(net_conn_t, _flush)));
+}
+
+static int send_payload(net_conn_t *c, payload_t *p, int force)
+{
+    if (c->_closing || c->_draining) return ERR_CLOSED;
+    if (!force && c->_out_bytes + p->len > c->_max_out) return ERR_LIMIT;
+    q_push(c, p);
+    net_loop_defer(c->loop, &c->_flush);
+    return 0;
+}
+
+int net_conn_send(net_conn_t *c, payload_t *p)
+{
+    return send_payload(c, p, 0);
+}
+
+int net_conn_send_force(net_conn_t *c, payload_t *p)
+{
+    return send_payload(c, p, 1);
+}
+
+int net_conn_send_copy(net_conn_t *c, const void *data, size_t len)
+{
+    payload_t *p = payload_copy(data, len);
+    int rc = send_payload(c, p, 1);
+    payload_unref(p);
+    return rc;
+}
+
+/* ---- read ---------------------------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
+{
+    net_conn_t *c = h->data;
+    (void)suggested;
+    *out = uv_buf_init(buf_reserve(&c->in, NET_READ_CHUNK), NET_READ_CHUNK);
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+    net_conn_t *c = s->data;
+    (void)b;
+    if (n == 0) return;
+    if (n < 0) {
+        if (n != UV_EOF)
+            log_debug("net conn=%llu read failed err=%s", (unsigned long long)c->id,
+                      uv_err_name((int)n));
+        /* The peer is gone or done sending. What we still have queued is
+         * worth trying to deliver only when we were draining anyway. */
+        net_conn_close(c);
+        return;
+    }
+    buf_commit(&c->in, (size_t)n);
+    if (c->_draining) {
+        /* Half-close: input after our last frame is read and dropped. */
+        buf_reset(&c->in);
+        return;
+    }
+    if (c->_handler && c->_handler->on_read) c->_handler->on_read(c);
+}
+
+void net_conn_pause_read(net_conn_t *c)
+{
+    if (c->_closing || c->_read_paused) return;
+    c->_read_paused = 1;
+    uv_read_stop((uv_stream_t *)&c->_tcp);
+}
+
+void net_conn_resume_read(net_conn_t *c)
+{
+    if (c->_closing || !c->_read_paused) return;
+    c->_read_paused = 0;
+    uv_read_start((uv_stream_t *)&c->_tcp, on_alloc, on_read);
+}
+
+/* ---- setup --------------------------------------------------------------- */
+
+net_conn_t *net_conn_accept(net_loop_t *loop, uv_stream_t *server, size_t max_out)
+{
+    net_conn_t *c = xcalloc(1, sizeof *c);
+    c->id = atomic_fetch_add(&next_conn_id, 1);
+    c->loop = loop;
+    c->_max_out = max_out;
+    buf_init(&c->in);
+    net_deferred_init(&c->_flush, on_flush);
+    list_insert_tail(&loop->_conns, &c->_loop_node);
+    uv_tcp_init(&loop->uv, &c->_tcp);
+    c->_tcp.data = c;
+    uv_timer_init(&loop->uv, &c->_linger);
+    c->_linger.data = c;
+    int rc = uv_accept(server, (uv_stream_t *)&c->_tcp);
+    if (rc != 0) {
+        log_warn("net accept failed err=%s", uv_err_name(rc));
+        net_conn_close(c);
+        return NULL;
+    }
+    uv_tcp_nodelay(&c->_tcp, 1);
+    uv_read_start((uv_stream_t *)&c->_tcp, on_alloc, on_read);
+    return c;
+}
+
+void net_conn_set_handler(net_conn_t *c, const net_conn_handler_t *h, void *data)
+{
+    c->_handler = h;
+    c->data = data;
+}
+
+void net_conn_peer(const net_conn_t *c, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    out[0] = '\0';
+    if (uv_tcp_getpeername(&c->_tcp, (struct sockaddr *)&ss, &len) != 0) return;
+    char ip[64] = "";
+    int port = 0;
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        uv_ip4_name(a, ip, sizeof ip);
+        port = ntohs(a->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        uv_ip6_name(a, ip, sizeof ip);
+        port = ntohs(a->sin6_port);
+    }
+    snprintf(out, cap, "%s:%d", ip, port);
+}
+
+void net_loop_close_conns(net_loop_t *loop)
+{
+    list_t *it, *tmp;
+    LIST_FOREACH_SAFE(it, tmp, &loop->_conns)
+    {
+        net_conn_close(LIST_ENTRY(it, net_conn_t, _loop_node));
+    }
+}

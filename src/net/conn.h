@@ -1,0 +1,100 @@
+/* net/conn: one TCP connection on a loop: input buffer, output queue of
+ * shared payloads, coalesced writes, and a careful close.
+ *
+ * Output: net_conn_send() appends a reference to a payload to the queue and
+ * marks the connection dirty; at the end of the loop pass every dirty
+ * connection writes its whole queue with one uv_try_write (a writev), and
+ * hands only what the kernel did not take to uv_write. The same payload
+ * (a broadcast frame) may sit in thousands of queues at once; its bytes are
+ * never copied per connection. The bytes queued but not yet written are
+ * capped; a send past the cap fails with ERR_LIMIT and the owner decides
+ * what to do with a client that does not read.
+ *
+ * Input: bytes are appended to 'in'; the handler's on_read consumes what it
+ * understands and leaves the rest for the next read.
+ *
+ * Close: net_conn_close() stops everything at once; net_conn_close_after_flush()
+ * writes what is queued, shuts down the write side and keeps reading and
+ * discarding until the peer closes or the linger timer fires, so the last
+ * frame is not lost to a TCP reset. Either way the handler's on_close runs
+ * once, from the libuv close callback (never inside another callback of the
+ * same connection), and the connection is freed right after it. */
+#ifndef NET_CONN_H
+#define NET_CONN_H
+
+#include "core/buf.h"
+#include "core/payload.h"
+#include "net/loop.h"
+
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct net_conn net_conn_t;
+
+typedef struct net_conn_handler {
+    /* New bytes are in c->in. Consume them with buf_consume. */
+    void (*on_read)(net_conn_t *c);
+    /* The connection is closed and is freed when this returns. */
+    void (*on_close)(net_conn_t *c);
+} net_conn_handler_t;
+
+struct net_out {
+    payload_t *p;
+    size_t off; /* bytes of p already written */
+};
+
+struct net_conn {
+    /* public, read-only */
+    uint64_t id;               /* unique in the process, for logs */
+    net_loop_t *loop;
+    buf_t in;                  /* received, not yet consumed bytes */
+    void *data;                /* the handler's state */
+    /* private */
+    uv_tcp_t _tcp;
+    uv_write_t _wreq;
+    uv_timer_t _linger;
+    net_deferred_t _flush;
+    list_t _loop_node;         /* in loop->_conns */
+    const net_conn_handler_t *_handler;
+    struct net_out *_q;        /* ring of queued payloads */
+    size_t _q_head, _q_len, _q_cap;
+    size_t _out_bytes;         /* queued, not yet written */
+    size_t _inflight;          /* bytes handed to uv_write, not yet completed */
+    size_t _max_out;           /* cap on _out_bytes */
+    unsigned _writing : 1;     /* a uv_write is in flight */
+    unsigned _draining : 1;    /* close after flush requested */
+    unsigned _shut : 1;        /* write side shut down */
+    unsigned _closing : 1;     /* uv_close called */
+    unsigned _read_paused : 1;
+};
+
+/* Accept a pending connection from 'server' on 'loop'. Returns owned (freed
+ * by the close path) or NULL on failure (logged). */
+net_conn_t *net_conn_accept(net_loop_t *loop, uv_stream_t *server, size_t max_out);
+/* Route this connection's events to 'h' from now on. */
+void net_conn_set_handler(net_conn_t *c, const net_conn_handler_t *h, void *data);
+/* Queue a reference to 'p' (the caller keeps its own). Returns 0; ERR_LIMIT
+ * when the bytes queued would pass the cap (nothing queued); ERR_CLOSED when
+ * the connection is closing or draining. */
+int net_conn_send(net_conn_t *c, payload_t *p);
+/* Like net_conn_send but ignores the cap: for small control frames (close,
+ * pong, disconnect) that must go out even to a slow client. */
+int net_conn_send_force(net_conn_t *c, payload_t *p);
+/* Copy 'len' bytes into a new payload and queue it, ignoring the cap. */
+int net_conn_send_copy(net_conn_t *c, const void *data, size_t len);
+/* Bytes queued and not yet written. */
+static inline size_t net_conn_pending(const net_conn_t *c) { return c->_out_bytes; }
+/* Write what is queued, then shut down the write side and discard input
+ * until EOF or 'linger_ms', then close. Later sends fail with ERR_CLOSED. */
+void net_conn_close_after_flush(net_conn_t *c, unsigned linger_ms);
+/* Close now; queued output is dropped. Safe to call more than once. */
+void net_conn_close(net_conn_t *c);
+/* 1 once close or close-after-flush was requested. */
+static inline int net_conn_is_closing(const net_conn_t *c) { return c->_closing || c->_draining; }
+/* Stop / resume reading (back-pressure on a peer that sends too fast). */
+void net_conn_pause_read(net_conn_t *c);
+void net_conn_resume_read(net_conn_t *c);
+/* Write "ip:port" of the peer into out. */
+void net_conn_peer(const net_conn_t *c, char *out, size_t cap);
+
+#endif

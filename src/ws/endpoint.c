@@ -1,0 +1,189 @@
+/* ws/endpoint: WebSocket messages, pings and the close handshake over a
+ * net_conn. See endpoint.h. */
+#include "ws/endpoint.h"
+
+#include "core/alloc.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "ws/frame.h"
+#include "ws/reader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct ws_endpoint {
+    net_conn_t *conn;
+    const ws_endpoint_handler_t *h;
+    void *data;
+    ws_reader_t reader;
+    unsigned linger_ms;
+    int close_sent;
+    int started;
+};
+
+static void on_ws_read(net_conn_t *c);
+static void on_ws_close(net_conn_t *c);
+
+static const net_conn_handler_t ws_conn_handler = {
+    .on_read = on_ws_read,
+    .on_close = on_ws_close,
+};
+
+ws_endpoint_t *ws_endpoint_new(net_conn_t *conn, const ws_endpoint_config_t *cfg,
+                               const ws_endpoint_handler_t *h, void *data)
+{
+    ws_endpoint_t *ep = xcalloc(1, sizeof *ep);
+    ep->conn = conn;
+    ep->h = h;
+    ep->data = data;
+    ep->linger_ms = cfg->linger_ms;
+    /* §5.1: a server MUST close the connection on an unmasked client frame. */
+    ws_reader_init(&ep->reader, cfg->max_message, 1);
+    net_conn_set_handler(conn, &ws_conn_handler, ep);
+    return ep;
+}
+
+void *ws_endpoint_data(const ws_endpoint_t *ep)
+{
+    return ep->data;
+}
+
+net_conn_t *ws_endpoint_conn(const ws_endpoint_t *ep)
+{
+    return ep->conn;
+}
+
+int ws_endpoint_is_closing(const ws_endpoint_t *ep)
+{
+    return ep->close_sent || net_conn_is_closing(ep->conn);
+}
+
+int ws_endpoint_send_text(ws_endpoint_t *ep, const char *data, size_t len, int force)
+{
+    if (ep->close_sent) return ERR_CLOSED;
+    payload_t *f = ws_frame_build(WS_OP_TEXT, data, len);
+    int rc = force ? net_conn_send_force(ep->conn, f) : net_conn_send(ep->conn, f);
+    payload_unref(f);
+    return rc;
+}
+
+int ws_endpoint_send_frame(ws_endpoint_t *ep, payload_t *frame)
+{
+    if (ep->close_sent) return ERR_CLOSED;
+    return net_conn_send(ep->conn, frame);
+}
+
+void ws_endpoint_close(ws_endpoint_t *ep, uint16_t code, const char *reason)
+{
+    if (ep->close_sent || net_conn_is_closing(ep->conn)) return;
+    ep->close_sent = 1;
+    buf_t b = BUF_INIT;
+    ws_frame_append_close(&b, code, reason, reason ? strlen(reason) : 0);
+    net_conn_send_copy(ep->conn, buf_head(&b), b.len);
+    buf_deinit(&b);
+    net_conn_close_after_flush(ep->conn, ep->linger_ms);
+}
+
+void ws_endpoint_abort(ws_endpoint_t *ep)
+{
+    net_conn_close(ep->conn);
+}
+
+static void send_control(ws_endpoint_t *ep, int opcode, const char *data, size_t len)
+{
+    payload_t *f = ws_frame_build(opcode, data, len);
+    net_conn_send_force(ep->conn, f);
+    payload_unref(f);
+}
+
+/* The peer sent a close frame (§5.5.1): answer with the same code and
+ * reason (as Action Cable's websocket-driver does), or with the error code
+ * when the frame itself is invalid, and finish. */
+static void on_peer_close(ws_endpoint_t *ep, const char *payload, size_t len)
+{
+    uint16_t code = 0, fail = 0;
+    const char *reason = NULL;
+    size_t reason_len = 0;
+    if (ws_close_parse(payload, len, &code, &reason, &reason_len, &fail) < 0) {
+        log_info("ws conn=%llu close code=%u reason=bad_close_frame",
+                 (unsigned long long)ep->conn->id, fail);
+        ws_endpoint_close(ep, fail, NULL);
+        return;
+    }
+    if (code == WS_CLOSE_NO_STATUS) code = WS_CLOSE_NORMAL;
+    char r[124];
+    if (reason_len > sizeof r - 1) reason_len = sizeof r - 1;
+    memcpy(r, reason ? reason : "", reason_len);
+    r[reason_len] = '\0';
+    log_debug("ws conn=%llu peer_close code=%u", (unsigned long long)ep->conn->id, code);
+    ep->close_sent = 1;
+    buf_t b = BUF_INIT;
+    ws_frame_append_close(&b, code, r, reason_len);
+    net_conn_send_copy(ep->conn, buf_head(&b), b.len);
+    buf_deinit(&b);
+    /* The handshake is complete from both sides: close once it is written. */
+    net_conn_close_after_flush(ep->conn, ep->linger_ms);
+}
+
+static const char *close_reason(uint16_t code)
+{
+    switch (code) {
+    case WS_CLOSE_INVALID_DATA: return "Could not decode a text frame as UTF-8";
+    case WS_CLOSE_TOO_BIG: return "Message too big";
+    case WS_CLOSE_UNSUPPORTED: return "Binary frames are not supported";
+    default: return "Protocol error";
+    }
+}
+
+static void process(ws_endpoint_t *ep)
+{
+    net_conn_t *c = ep->conn;
+    if (c->in.len > 0) {
+        ws_reader_push(&ep->reader, buf_head(&c->in), c->in.len);
+        buf_consume(&c->in, c->in.len);
+    }
+    while (!ws_endpoint_is_closing(ep)) {
+        ws_message_t m;
+        uint16_t code = 0;
+        int rc = ws_reader_next(&ep->reader, &m, &code);
+        if (rc == 0) return;
+        if (rc < 0) {
+            log_info("ws conn=%llu close code=%u reason=%s", (unsigned long long)c->id, code,
+                     close_reason(code));
+            ws_endpoint_close(ep, code, close_reason(code));
+            return;
+        }
+        switch (m.opcode) {
+        case WS_OP_TEXT: ep->h->on_text(ep, m.data, m.len); break;
+        case WS_OP_BINARY:
+            log_info("ws conn=%llu close code=1003 reason=binary_frame", (unsigned long long)c->id);
+            ws_endpoint_close(ep, WS_CLOSE_UNSUPPORTED, close_reason(WS_CLOSE_UNSUPPORTED));
+            return;
+        case WS_OP_PING: send_control(ep, WS_OP_PONG, m.data, m.len); break;
+        case WS_OP_PONG: break;
+        case WS_OP_CLOSE: on_peer_close(ep, m.data, m.len); return;
+        default: break;
+        }
+    }
+}
+
+void ws_endpoint_start(ws_endpoint_t *ep)
+{
+    ep->started = 1;
+    process(ep);
+}
+
+static void on_ws_read(net_conn_t *c)
+{
+    ws_endpoint_t *ep = c->data;
+    if (!ep->started) return;
+    process(ep);
+}
+
+static void on_ws_close(net_conn_t *c)
+{
+    ws_endpoint_t *ep = c->data;
+    if (ep->h->on_close) ep->h->on_close(ep);
+    ws_reader_deinit(&ep->reader);
+    free(ep);
+}

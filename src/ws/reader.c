@@ -1,0 +1,156 @@
+/* ws/reader: incremental message assembly, see reader.h.
+ *
+ * The input buffer is only ever consumed from the front. A frame returned
+ * in place is consumed lazily, at the start of the next call, so the pointer
+ * handed out stays valid until then; buf_consume only moves an offset, and
+ * the consumed space is reclaimed by the next reserve that needs it, so a
+ * burst of small pipelined frames costs no memmove per frame.
+ *
+ * Sequencing errors (a continuation with nothing to continue, a new message
+ * in the middle of a fragmented one) are visible in the first byte, so they
+ * are checked before the header is even complete. The size limit for a
+ * continuation is what is left of max_message, handed to ws_frame_parse as
+ * its max_payload, so the frame codec reports 1009 from the length field. */
+#include "ws/reader.h"
+
+#include "core/err.h"
+
+/* Buffers that grew past this for one large message are released once they
+ * are empty again, so an idle connection does not keep a megabyte around. */
+#define WS_READER_KEEP_BYTES (64 * 1024)
+
+void ws_reader_init(ws_reader_t *r, size_t max_message, int require_mask)
+{
+    buf_init(&r->_in);
+    buf_init(&r->_msg);
+    utf8_state_init(&r->_utf8);
+    r->_max_message = max_message;
+    r->_consume = 0;
+    r->_require_mask = require_mask;
+    r->_frag_opcode = 0;
+    r->_msg_done = 0;
+    r->_error = 0;
+    r->_close_code = 0;
+}
+
+void ws_reader_deinit(ws_reader_t *r)
+{
+    buf_deinit(&r->_in);
+    buf_deinit(&r->_msg);
+}
+
+/* Drop what the previous call handed out: the frame returned in place and
+ * the assembled message. */
+static void settle(ws_reader_t *r)
+{
+    if (r->_consume) {
+        buf_consume(&r->_in, r->_consume);
+        r->_consume = 0;
+    }
+    if (r->_in.len == 0 && r->_in.cap > WS_READER_KEEP_BYTES) buf_deinit(&r->_in);
+    if (r->_msg_done) {
+        r->_msg_done = 0;
+        if (r->_msg.cap > WS_READER_KEEP_BYTES)
+            buf_deinit(&r->_msg);
+        else
+            buf_reset(&r->_msg);
+    }
+}
+
+static int fail(ws_reader_t *r, int err, uint16_t code, uint16_t *close_code)
+{
+    r->_error = err;
+    r->_close_code = code;
+    r->_consume = 0;
+    r->_frag_opcode = 0;
+    r->_msg_done = 0;
+    buf_deinit(&r->_in);
+    buf_deinit(&r->_msg);
+    *close_code = code;
+    return err;
+}
+
+void ws_reader_push(ws_reader_t *r, const void *data, size_t len)
+{
+    if (r->_error || len == 0) return;
+    settle(r);
+    buf_append(&r->_in, data, len);
+}
+
+int ws_reader_next(ws_reader_t *r, ws_message_t *out, uint16_t *close_code)
+{
+    if (r->_error) {
+        *close_code = r->_close_code;
+        return r->_error;
+    }
+    settle(r);
+
+    for (;;) {
+        if (r->_in.len == 0) return 0;
+        uint8_t *p = (uint8_t *)buf_head(&r->_in);
+
+        uint64_t max_payload;
+        switch (p[0] & 0x0F) {
+        case WS_OP_CONT:
+            /* A continuation must follow a non-FIN data frame (5.4). */
+            if (!r->_frag_opcode) return fail(r, ERR_PROTO, WS_CLOSE_PROTOCOL_ERROR, close_code);
+            max_payload = r->_max_message - r->_msg.len;
+            break;
+        case WS_OP_TEXT:
+        case WS_OP_BINARY:
+            /* Fragments of two messages must not interleave (5.4). */
+            if (r->_frag_opcode) return fail(r, ERR_PROTO, WS_CLOSE_PROTOCOL_ERROR, close_code);
+            max_payload = r->_max_message;
+            break;
+        default:
+            /* Control frames (or reserved opcodes, which the parser
+             * rejects) carry their own 125-byte limit. */
+            max_payload = WS_FRAME_MAX_CONTROL;
+            break;
+        }
+
+        ws_frame_t f;
+        int64_t n = ws_frame_parse(p, r->_in.len, r->_require_mask, max_payload, &f);
+        if (n == WS_FRAME_PARTIAL) return 0;
+        if (n == WS_FRAME_ERR_TOO_BIG) return fail(r, ERR_TOO_BIG, WS_CLOSE_TOO_BIG, close_code);
+        if (n < 0) return fail(r, ERR_PROTO, WS_CLOSE_PROTOCOL_ERROR, close_code);
+
+        /* The whole frame is here and within limits, so its length fits. */
+        uint8_t *payload = p + f.header_len;
+        size_t len = (size_t)f.payload_len;
+        if (f.masked) ws_frame_unmask(payload, len, f.mask, 0);
+
+        if ((f.opcode & 0x8) || (f.fin && f.opcode != WS_OP_CONT)) {
+            /* A control frame or a whole message in one frame: return it
+             * from the input buffer, consumed on the next call. */
+            if (f.opcode == WS_OP_TEXT && !utf8_valid(payload, len))
+                return fail(r, ERR_UTF8, WS_CLOSE_INVALID_DATA, close_code);
+            r->_consume = (size_t)n;
+            out->opcode = f.opcode;
+            out->data = (const char *)payload;
+            out->len = len;
+            return 1;
+        }
+
+        /* A fragment: the first starts a message, continuations extend it. */
+        if (f.opcode != WS_OP_CONT) {
+            r->_frag_opcode = f.opcode;
+            buf_reset(&r->_msg);
+            utf8_state_init(&r->_utf8);
+        }
+        if (r->_frag_opcode == WS_OP_TEXT && utf8_feed(&r->_utf8, payload, len) < 0)
+            return fail(r, ERR_UTF8, WS_CLOSE_INVALID_DATA, close_code);
+        buf_append(&r->_msg, payload, len);
+        buf_consume(&r->_in, (size_t)n);
+        if (!f.fin) continue;
+
+        if (r->_frag_opcode == WS_OP_TEXT && !utf8_complete(&r->_utf8))
+            return fail(r, ERR_UTF8, WS_CLOSE_INVALID_DATA, close_code);
+        out->opcode = r->_frag_opcode;
+        out->data = r->_msg.len ? buf_head(&r->_msg) : "";
+        out->len = r->_msg.len;
+        r->_frag_opcode = 0;
+        r->_msg_done = 1;
+        return 1;
+    }
+}
