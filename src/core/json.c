@@ -350,7 +350,7 @@ static int scan_value(scan_t *s)
 static void scan_init(scan_t *s, const char *in, size_t len, buf_t *out)
 {
     s->p = (const unsigned char *)in;
-    s->end = s->p + len;
+    s->end = len ? s->p + len : s->p; /* 'in' may be NULL when empty */
     s->out = out;
     s->depth = 0;
 }

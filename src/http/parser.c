@@ -15,6 +15,9 @@
 
 enum { LAST_NONE, LAST_FIELD, LAST_VALUE };
 
+/* Storage kept across resets, per buffer; larger buffers are freed. */
+#define KEEP_BYTES (16 * 1024)
+
 static http_req_parser_t *parser_of(http_parser *hp)
 {
     return hp->data;
@@ -184,8 +187,8 @@ static int on_headers_complete(http_parser *hp)
         const char *base = buf_head(&p->_head);
         const http__hdr_span_t *s = &p->_spans[i];
         if (!is_token(base + s->name_off, s->name_len)) return fail_cb(p, HTTP_PARSE_INVALID);
-        r->headers[i] = (http_header_t){base + s->name_off, s->name_len, base + s->value_off,
-                                        s->value_len};
+        r->headers[i] =
+            (http_header_t){base + s->name_off, s->name_len, base + s->value_off, s->value_len};
     }
     r->num_headers = p->_num_spans;
 
@@ -273,9 +276,15 @@ void http_req_parser_reset(http_req_parser_t *p)
     http_parser_init(&p->_hp, HTTP_REQUEST);
     p->_hp.data = p;
     memset(&p->_req, 0, sizeof p->_req);
-    buf_reset(&p->_url);
-    buf_reset(&p->_head);
-    buf_reset(&p->_body);
+    /* Keep ordinary-sized storage for the next request, but do not let one
+     * large upload pin its buffer to an idle keep-alive connection. */
+    buf_t *bufs[] = {&p->_url, &p->_head, &p->_body};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
+        if (bufs[i]->cap > KEEP_BYTES)
+            buf_deinit(bufs[i]);
+        else
+            buf_reset(bufs[i]);
+    }
     p->_num_spans = 0;
     p->_head_bytes = 0;
     p->_last_cb = LAST_NONE;

@@ -37,8 +37,8 @@
 #define HTTP_MAX_HEADERS 64
 
 /* Results of http_req_parser_feed besides a byte count (>= 0). */
-#define HTTP_PARSE_PARTIAL (-2)        /* all bytes consumed, request not complete */
-#define HTTP_PARSE_INVALID (-1)        /* malformed -> 400 */
+#define HTTP_PARSE_PARTIAL        (-2) /* all bytes consumed, request not complete */
+#define HTTP_PARSE_INVALID        (-1) /* malformed -> 400 */
 #define HTTP_PARSE_HEAD_TOO_LARGE (-3) /* head over max_head or too many headers -> 431 */
 #define HTTP_PARSE_BODY_TOO_LARGE (-4) /* body over max_body -> 413 */
 
@@ -96,7 +96,7 @@ typedef struct http_req_parser {
 
 /* Prepare 'p' for the first request on a connection. 'max_head' bounds the
  * request line plus headers, 'max_body' the de-chunked body, in bytes.
- * Allocates nothing until bytes arrive; storage is then kept across resets.
+ * Allocates nothing until bytes arrive; storage is then reused across resets.
  * The parser refers to itself, so it must not move while in use. */
 void http_req_parser_init(http_req_parser_t *p, size_t max_head, size_t max_body);
 /* Free the storage. Any request returned earlier becomes invalid. */
@@ -116,7 +116,7 @@ ssize_t http_req_parser_feed(http_req_parser_t *p, const char *data, size_t len,
                              const http_request_t **req);
 
 /* Prepare for the next request on the same connection (keep-alive), or
- * clear an error. Keeps the storage. */
+ * clear an error. Keeps up to 16 KiB of storage per buffer for reuse. */
 void http_req_parser_reset(http_req_parser_t *p);
 
 /* Case-insensitive header lookup. Returns the first match, or NULL. */

@@ -11,35 +11,55 @@
 const char *http_status_text(int status)
 {
     switch (status) {
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 422: return "Unprocessable Entity";
-    case 426: return "Upgrade Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 422:
+        return "Unprocessable Entity";
+    case 426:
+        return "Upgrade Required";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
     }
 }
 
-static void append_head(buf_t *out, int status, const char *content_type,
-                        const char *extra_headers, size_t body_len, int keep_alive)
+static void append_head(buf_t *out, int status, const char *content_type, const char *extra_headers,
+                        size_t body_len, int keep_alive)
 {
     buf_printf(out, "HTTP/1.1 %d %s\r\n", status, http_status_text(status));
     if (content_type) buf_printf(out, "Content-Type: %s\r\n", content_type);
     if (status != 101 && status != 204) buf_printf(out, "Content-Length: %zu\r\n", body_len);
-    if (status != 101) buf_puts(out, keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+    if (status != 101)
+        buf_puts(out, keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
     if (extra_headers) buf_puts(out, extra_headers);
     buf_append(out, "\r\n", 2);
 }
@@ -53,8 +73,7 @@ void http_response_append(buf_t *out, int status, const char *content_type,
     buf_append(out, body, body_len);
 }
 
-void http_response_append_json(buf_t *out, int status, const char *json, size_t len,
-                               int keep_alive)
+void http_response_append_json(buf_t *out, int status, const char *json, size_t len, int keep_alive)
 {
     http_response_append(out, status, HTTP_CONTENT_TYPE_JSON, NULL, json, len, keep_alive);
 }

@@ -11,6 +11,9 @@
 /* How long a closing HTTP connection waits for the peer after our last
  * response before it is dropped. */
 #define HTTP_LINGER_MS 2000
+/* An HTTP connection that sends nothing for this long is closed: a client
+ * trickling a request head, or an idle keep-alive connection. */
+#define HTTP_IDLE_MS 30000
 
 struct http_conn {
     net_conn_t *conn;
@@ -40,6 +43,7 @@ void http_server_attach(net_conn_t *conn, const http_server_config_t *cfg)
     hc->cfg = cfg;
     http_req_parser_init(&hc->parser, cfg->max_head, cfg->max_body);
     net_conn_set_handler(conn, &http_handler, hc);
+    net_conn_set_idle_timeout(conn, HTTP_IDLE_MS);
 }
 
 static void send_response(struct http_conn *hc, buf_t *out)
@@ -78,6 +82,8 @@ net_conn_t *http_exchange_detach(http_exchange_t *x)
 {
     x->_done = 1;
     x->_detached = 1;
+    /* The new protocol keeps its own liveness (WebSocket pings). */
+    net_conn_set_idle_timeout(x->conn, 0);
     return x->conn;
 }
 

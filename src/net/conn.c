@@ -260,6 +260,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         return;
     }
     buf_commit(&c->in, (size_t)n);
+    if (c->_idle_ms) c->_idle_deadline = uv_now(&c->loop->uv) + c->_idle_ms;
     if (c->_draining) {
         /* Half-close: input after our last frame is read and dropped. */
         buf_reset(&c->in);
@@ -340,5 +341,26 @@ void net_loop_close_conns(net_loop_t *loop)
     LIST_FOREACH_SAFE(it, tmp, &loop->_conns)
     {
         net_conn_close(LIST_ENTRY(it, net_conn_t, _loop_node));
+    }
+}
+
+void net_conn_set_idle_timeout(net_conn_t *c, uint64_t ms)
+{
+    c->_idle_ms = ms;
+    c->_idle_deadline = ms ? uv_now(&c->loop->uv) + ms : 0;
+}
+
+void net__sweep_idle(uv_timer_t *t)
+{
+    net_loop_t *loop = t->data;
+    uint64_t now = uv_now(&loop->uv);
+    list_t *it, *tmp;
+    LIST_FOREACH_SAFE(it, tmp, &loop->_conns)
+    {
+        net_conn_t *c = LIST_ENTRY(it, net_conn_t, _loop_node);
+        if (c->_idle_ms && !c->_closing && now > c->_idle_deadline) {
+            log_debug("net conn=%llu idle timeout", (unsigned long long)c->id);
+            net_conn_close(c);
+        }
     }
 }

@@ -61,6 +61,8 @@ struct net_conn {
     size_t _out_bytes;         /* queued, not yet written */
     size_t _inflight;          /* bytes handed to uv_write, not yet completed */
     size_t _max_out;           /* cap on _out_bytes */
+    uint64_t _idle_ms;         /* 0: no idle timeout */
+    uint64_t _idle_deadline;   /* uv_now() value after which the sweep closes it */
     unsigned _writing : 1;     /* a uv_write is in flight */
     unsigned _draining : 1;    /* close after flush requested */
     unsigned _shut : 1;        /* write side shut down */
@@ -91,6 +93,9 @@ void net_conn_close_after_flush(net_conn_t *c, unsigned linger_ms);
 void net_conn_close(net_conn_t *c);
 /* 1 once close or close-after-flush was requested. */
 static inline int net_conn_is_closing(const net_conn_t *c) { return c->_closing || c->_draining; }
+/* Close the connection when no bytes arrive for 'ms' milliseconds (0: never).
+ * Checked by a once-a-second sweep per loop, so no timer per connection. */
+void net_conn_set_idle_timeout(net_conn_t *c, uint64_t ms);
 /* Stop / resume reading (back-pressure on a peer that sends too fast). */
 void net_conn_pause_read(net_conn_t *c);
 void net_conn_resume_read(net_conn_t *c);

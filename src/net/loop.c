@@ -15,6 +15,9 @@ struct net_task {
     void *arg;
 };
 
+/* In net/conn.c: close the loop's connections that were idle too long. */
+void net__sweep_idle(uv_timer_t *t);
+
 static net_loop_t *loops;
 static unsigned loops_count;
 static net_loop_hook_cb loops_hook;
@@ -144,6 +147,10 @@ int net_loops_start(unsigned count, net_loop_hook_cb hook)
         uv_check_start(&loop->_check, on_check);
         /* The check handle must not keep the loop alive on its own. */
         uv_unref((uv_handle_t *)&loop->_check);
+        uv_timer_init(&loop->uv, &loop->_sweep);
+        loop->_sweep.data = loop;
+        uv_timer_start(&loop->_sweep, net__sweep_idle, 1000, 1000);
+        uv_unref((uv_handle_t *)&loop->_sweep);
     }
     for (unsigned i = 0; i < count; i++) {
         int rc = pthread_create(&loops[i]._thread, NULL, loop_main, &loops[i]);
@@ -188,6 +195,7 @@ void net_loop_stop(net_loop_t *loop)
     uv_close((uv_handle_t *)&loop->_wakeup, on_loop_handle_closed);
     uv_close((uv_handle_t *)&loop->_idle, on_loop_handle_closed);
     uv_close((uv_handle_t *)&loop->_check, on_loop_handle_closed);
+    uv_close((uv_handle_t *)&loop->_sweep, on_loop_handle_closed);
 }
 
 void net_loops_join(void)

@@ -43,6 +43,7 @@ struct net_loop {
     list_t _conns;           /* every open net_conn of this loop */
     uv_idle_t _idle;
     uv_check_t _check;
+    uv_timer_t _sweep;       /* closes connections past their idle deadline */
     int _stopping;
     int _closed;             /* inbox refuses posts; guarded by _lock */
 };

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Everything `make test` runs, in order, with one summary line at the end:
+#
+#   1. build (gcc, -Werror) and the unit tests
+#   2. the integration tests: build/cabled driven by node ws and @rails/actioncable
+#   3. the same two suites again on an AddressSanitizer + UndefinedBehaviorSanitizer
+#      build (a leak or any sanitizer report fails the run)
+#   4. each libFuzzer target for a short smoke run (clang)
+#
+# Exits non-zero when anything failed. The last line is "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+total_pass=0
+total_fail=0
+started=$(date +%s)
+
+count() { # add the counts a suite printed to the totals
+    local log=$1 kind=$2 p=0 f=0
+    case $kind in
+    c) read -r p f < <(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 | awk '{print $1, $3}') ;;
+    node)
+        p=$(grep -E '^# pass [0-9]+' "$log" | tail -n 1 | awk '{print $3}')
+        f=$(grep -E '^# fail [0-9]+' "$log" | tail -n 1 | awk '{print $3}') ;;
+    esac
+    total_pass=$((total_pass + ${p:-0}))
+    total_fail=$((total_fail + ${f:-0}))
+}
+
+run_suite() { # name kind command...
+    local name=$1 kind=$2
+    shift 2
+    local log
+    log=$(mktemp)
+    echo "=== $name"
+    "$@" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]}
+    count "$log" "$kind"
+    if [ "$rc" -ne 0 ]; then
+        echo "=== $name: FAILED (exit $rc)"
+        # A suite that died before counting still counts as a failure.
+        grep -qE '^[0-9]+ passed, [0-9]+ failed|^# fail [1-9]' "$log" || total_fail=$((total_fail + 1))
+    fi
+    rm -f "$log"
+}
+
+build() { # name make-args...
+    local name=$1
+    shift
+    echo "=== build $name"
+    if ! make --no-print-directory -j"$jobs" "$@"; then
+        echo "=== build $name: FAILED"
+        total_fail=$((total_fail + 1))
+        return 1
+    fi
+}
+
+if build default build/cabled build/run_tests; then
+    run_suite "unit" c build/run_tests
+    run_suite "integration" node env CABLED_BIN="$PWD/build/cabled" \
+        node --test --test-concurrency=1 tests/integration/
+fi
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+if build "asan+ubsan" SANITIZE=address,undefined build/san/cabled build/san/run_tests; then
+    run_suite "unit (asan+ubsan)" c build/san/run_tests
+    run_suite "integration (asan+ubsan)" node env CABLED_BIN="$PWD/build/san/cabled" \
+        CABLED_SANITIZED=1 node --test --test-concurrency=1 tests/integration/
+fi
+
+if build fuzz fuzz-build; then
+    echo "=== fuzz smoke"
+    log=$(mktemp)
+    FUZZ_SECONDS=${FUZZ_SMOKE_SECONDS:-10} scripts/fuzz.sh build/fuzz/fuzz_* 2>&1 | tee "$log"
+    total_pass=$((total_pass + $(grep -c ': ok' "$log")))
+    total_fail=$((total_fail + $(grep -c ': FAILED' "$log")))
+    rm -f "$log"
+fi
+
+echo "=== done in $(($(date +%s) - started))s"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
