@@ -3,6 +3,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "http/response.h"
 
 #include <stdlib.h>
@@ -102,6 +103,7 @@ static void reject(struct http_conn *hc, int status, const char *message)
 static int dispatch(struct http_conn *hc, const http_request_t *req)
 {
     http_exchange_t x = {.req = req, .conn = hc->conn, ._hc = hc};
+    METRIC_INC(http_requests_total);
     hc->keep_alive = req->keep_alive;
     http_handler_cb cb;
     void *data;
