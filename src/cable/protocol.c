@@ -40,7 +40,8 @@ static int command_type(const json_t *v)
     const char *s = json_string_value(v);
     size_t len = json_string_length(v);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i].name) == len && memcmp(names[i].name, s, len) == 0) return names[i].type;
+        if (strlen(names[i].name) == len && memcmp(names[i].name, s, len) == 0)
+            return names[i].type;
     return 0;
 }
 

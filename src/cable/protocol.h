@@ -24,11 +24,7 @@
 
 #include "core/buf.h"
 
-enum cable_command_type {
-    CABLE_CMD_SUBSCRIBE = 1,
-    CABLE_CMD_UNSUBSCRIBE,
-    CABLE_CMD_MESSAGE
-};
+enum cable_command_type { CABLE_CMD_SUBSCRIBE = 1, CABLE_CMD_UNSUBSCRIBE, CABLE_CMD_MESSAGE };
 
 /* One parsed client command. Plain data; release with cable_command_deinit. */
 typedef struct cable_command {

@@ -24,6 +24,7 @@
 /* For each byte: 0 when it is copied as is, otherwise the letter after the
  * backslash, or 'u' for a \u00XX escape. U+2028/U+2029 are three-byte
  * sequences and are handled apart (their lead byte E2 is marked '2'). */
+/* clang-format off */
 static const char escape_table[256] = {
     ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
     [0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u', [0x05] = 'u',
@@ -34,6 +35,7 @@ static const char escape_table[256] = {
     ['"'] = '"', ['\\'] = '\\', ['<'] = 'u', ['>'] = 'u', ['&'] = 'u',
     [0xe2] = '2',
 };
+/* clang-format on */
 
 static const char hex_lower[] = "0123456789abcdef";
 
@@ -88,11 +90,11 @@ typedef struct scan {
 
 /* Where the decoded pieces of one string go. */
 typedef struct str_sink {
-    buf_t *out;        /* re-escape into this, or NULL */
-    const char *key;   /* compare with this name, or NULL */
+    buf_t *out;      /* re-escape into this, or NULL */
+    const char *key; /* compare with this name, or NULL */
     size_t key_len;
-    size_t key_pos;    /* bytes of 'key' matched so far */
-    int mismatch;      /* set once the decoded text differs from 'key' */
+    size_t key_pos; /* bytes of 'key' matched so far */
+    int mismatch;   /* set once the decoded text differs from 'key' */
 } str_sink_t;
 
 static int scan_value(scan_t *s);
@@ -126,10 +128,14 @@ static int hex4(const unsigned char *p, uint32_t *v)
     for (int i = 0; i < 4; i++) {
         unsigned char c = p[i];
         x <<= 4;
-        if (c >= '0' && c <= '9') x |= (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f') x |= (uint32_t)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') x |= (uint32_t)(c - 'A' + 10);
-        else return -1;
+        if (c >= '0' && c <= '9')
+            x |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            x |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            x |= (uint32_t)(c - 'A' + 10);
+        else
+            return -1;
     }
     *v = x;
     return 0;
@@ -166,12 +172,26 @@ static int scan_escape(scan_t *s, str_sink_t *k)
     if (s->p >= s->end) return ERR_JSON;
     unsigned char c = *s->p++, b;
     switch (c) {
-    case '"': case '\\': case '/': b = c; break;
-    case 'b': b = '\b'; break;
-    case 'f': b = '\f'; break;
-    case 'n': b = '\n'; break;
-    case 'r': b = '\r'; break;
-    case 't': b = '\t'; break;
+    case '"':
+    case '\\':
+    case '/':
+        b = c;
+        break;
+    case 'b':
+        b = '\b';
+        break;
+    case 'f':
+        b = '\f';
+        break;
+    case 'n':
+        b = '\n';
+        break;
+    case 'r':
+        b = '\r';
+        break;
+    case 't':
+        b = '\t';
+        break;
     case 'u': {
         uint32_t cp, lo;
         if (s->end - s->p < 4 || hex4(s->p, &cp) < 0) return ERR_JSON;
@@ -179,8 +199,8 @@ static int scan_escape(scan_t *s, str_sink_t *k)
         if (cp >= 0xdc00 && cp <= 0xdfff) return ERR_JSON; /* low surrogate first */
         if (cp >= 0xd800 && cp <= 0xdbff) {
             /* A high surrogate must be followed by an escaped low one. */
-            if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u' ||
-                hex4(s->p + 2, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
+            if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u' || hex4(s->p + 2, &lo) < 0 ||
+                lo < 0xdc00 || lo > 0xdfff)
                 return ERR_JSON;
             s->p += 6;
             cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
@@ -189,7 +209,8 @@ static int scan_escape(scan_t *s, str_sink_t *k)
         sink_piece(k, u, utf8_encode(cp, u));
         return 0;
     }
-    default: return ERR_JSON;
+    default:
+        return ERR_JSON;
     }
     sink_piece(k, &b, 1);
     return 0;
@@ -332,15 +353,20 @@ static int scan_value(scan_t *s)
 {
     if (s->p >= s->end) return ERR_JSON;
     switch (*s->p) {
-    case '{': return scan_object(s, NULL, NULL, NULL);
-    case '[': return scan_array(s);
+    case '{':
+        return scan_object(s, NULL, NULL, NULL);
+    case '[':
+        return scan_array(s);
     case '"': {
         str_sink_t k = {.out = s->out};
         return scan_string(s, &k);
     }
-    case 't': return scan_literal(s, "true", 4);
-    case 'f': return scan_literal(s, "false", 5);
-    case 'n': return scan_literal(s, "null", 4);
+    case 't':
+        return scan_literal(s, "true", 4);
+    case 'f':
+        return scan_literal(s, "false", 5);
+    case 'n':
+        return scan_literal(s, "null", 4);
     default:
         if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9')) return scan_number(s);
         return ERR_JSON;
@@ -431,13 +457,20 @@ int json_span_kind(json_span_t s)
 {
     if (s.p == NULL || s.len == 0) return 0;
     switch (s.p[0]) {
-    case '{': return 'o';
-    case '[': return 'a';
-    case '"': return 's';
-    case 't': return 't';
-    case 'f': return 'f';
-    case 'n': return 'z';
-    default: return (s.p[0] == '-' || (s.p[0] >= '0' && s.p[0] <= '9')) ? 'n' : 0;
+    case '{':
+        return 'o';
+    case '[':
+        return 'a';
+    case '"':
+        return 's';
+    case 't':
+        return 't';
+    case 'f':
+        return 'f';
+    case 'n':
+        return 'z';
+    default:
+        return (s.p[0] == '-' || (s.p[0] >= '0' && s.p[0] <= '9')) ? 'n' : 0;
     }
 }
 
@@ -495,9 +528,17 @@ void json_append_value(buf_t *out, const json_t *v)
     case JSON_INTEGER:
         buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         break;
-    case JSON_REAL: append_real(out, json_real_value(v)); break;
-    case JSON_TRUE: buf_append(out, "true", 4); break;
-    case JSON_FALSE: buf_append(out, "false", 5); break;
-    case JSON_NULL: buf_append(out, "null", 4); break;
+    case JSON_REAL:
+        append_real(out, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        buf_append(out, "true", 4);
+        break;
+    case JSON_FALSE:
+        buf_append(out, "false", 5);
+        break;
+    case JSON_NULL:
+        buf_append(out, "null", 4);
+        break;
     }
 }

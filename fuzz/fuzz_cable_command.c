@@ -1,0 +1,148 @@
+/* fuzz/fuzz_cable_command: one client text message through cable/protocol
+ * and core/json.
+ *
+ * Invariants checked (abort on violation):
+ *   - a parsed command's confirm and message frames are valid JSON, already
+ *     compact (compacting them again gives the same bytes), and decode to the
+ *     client's identifier byte for byte;
+ *   - json_append_compact is idempotent: compacting its output again gives
+ *     the same bytes;
+ *   - spans returned by json_span_member / json_span_next are themselves
+ *     valid JSON of the kind json_span_kind reports. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cable/protocol.h"
+#include "core/buf.h"
+#include "core/json.h"
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) abort();                                                                      \
+    } while (0)
+
+/* 'frame' must be valid, compact JSON whose "identifier" member is the
+ * string 'id'. The member is picked out as raw text and only that string is
+ * decoded with jansson: the rest of a message frame may hold numbers jansson
+ * refuses (12345678901234567000). */
+static void check_frame(const buf_t *frame, const char *id, size_t id_len)
+{
+    buf_t again = BUF_INIT;
+    CHECK(json_append_compact(&again, buf_head(frame), frame->len) == 0);
+    CHECK(again.len == frame->len && memcmp(buf_head(&again), buf_head(frame), frame->len) == 0);
+    buf_deinit(&again);
+
+    json_span_t span;
+    CHECK(json_span_member(buf_head(frame), frame->len, "identifier", &span) == 1);
+    CHECK(json_span_kind(span) == 's');
+    json_t *got = json_loadb(span.p, span.len, JSON_DECODE_ANY, NULL);
+    CHECK(json_is_string(got));
+    CHECK(json_string_length(got) == id_len && memcmp(json_string_value(got), id, id_len) == 0);
+    json_decref(got);
+}
+
+static void check_span(json_span_t s)
+{
+    buf_t b = BUF_INIT;
+    CHECK(json_append_compact(&b, s.p, s.len) == 0);
+    CHECK(json_span_kind(s) != 0);
+    buf_deinit(&b);
+}
+
+static void fuzz_protocol(const char *in, size_t len)
+{
+    cable_command_t cmd;
+    const char *why = NULL;
+    if (cable_command_parse(in, len, &cmd, &why) != 0) {
+        CHECK(why != NULL);
+        CHECK(cmd.identifier == NULL && cmd.data == NULL);
+        return;
+    }
+    CHECK(cmd.type >= CABLE_CMD_SUBSCRIBE && cmd.type <= CABLE_CMD_MESSAGE);
+    CHECK(cmd.identifier != NULL && cmd.identifier[cmd.identifier_len] == '\0');
+    CHECK(memchr(cmd.identifier, '\0', cmd.identifier_len) == NULL);
+
+    buf_t frame = BUF_INIT;
+    cable_append_confirm(&frame, cmd.identifier, cmd.identifier_len);
+    check_frame(&frame, cmd.identifier, cmd.identifier_len);
+
+    /* Frame the identifier's own compact form as a message, when it is JSON. */
+    buf_t msg = BUF_INIT;
+    if (json_append_compact(&msg, cmd.identifier, cmd.identifier_len) != 0) buf_puts(&msg, "null");
+    buf_reset(&frame);
+    cable_append_message(&frame, cmd.identifier, cmd.identifier_len, buf_head(&msg), msg.len);
+    check_frame(&frame, cmd.identifier, cmd.identifier_len);
+    json_span_t span;
+    CHECK(json_span_member(buf_head(&frame), frame.len, "message", &span) == 1);
+    CHECK(span.len == msg.len && memcmp(span.p, buf_head(&msg), msg.len) == 0);
+    buf_deinit(&msg);
+    buf_deinit(&frame);
+
+    why = NULL;
+    json_t *params = cable_identifier_parse(cmd.identifier, cmd.identifier_len, &why);
+    if (params) {
+        long long id = 0;
+        int rc = cable_param_id(params, "community_member_id", &id);
+        CHECK(rc == -1 || rc == 0 || (rc == 1 && id > 0));
+        rc = cable_param_id(params, "chat_room_id", &id);
+        CHECK(rc == -1 || rc == 0 || (rc == 1 && id > 0));
+        json_decref(params);
+    } else {
+        CHECK(why != NULL);
+    }
+
+    if (cmd.data) {
+        const char *action = NULL;
+        why = NULL;
+        json_t *data = cable_data_parse(cmd.data, cmd.data_len, &action, &why);
+        if (data) {
+            CHECK(action == NULL || action[0] != '\0');
+            json_decref(data);
+        } else {
+            CHECK(why != NULL && action == NULL);
+        }
+    }
+    cable_command_deinit(&cmd);
+}
+
+static void fuzz_json(const char *in, size_t len)
+{
+    buf_t once = BUF_INIT, twice = BUF_INIT;
+    int rc = json_append_compact(&once, in, len);
+    if (rc == 0) {
+        CHECK(json_append_compact(&twice, buf_head(&once), once.len) == 0);
+        CHECK(twice.len == once.len && memcmp(buf_head(&twice), buf_head(&once), once.len) == 0);
+    } else {
+        CHECK(once.len == 0);
+    }
+    buf_deinit(&once);
+    buf_deinit(&twice);
+
+    json_span_t s;
+    int found = json_span_member(in, len, "command", &s);
+    CHECK(found == 1 || found == 0 || found < 0);
+    CHECK((found < 0) == (rc < 0));
+    if (found == 1) check_span(s);
+
+    size_t pos = 0;
+    int n = 0;
+    while ((found = json_span_next(in, len, &pos, &s)) == 1) {
+        CHECK(rc == 0);
+        check_span(s);
+        CHECK(++n <= (int)len);
+    }
+    CHECK(pos <= len);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_protocol((const char *)data, size);
+    fuzz_json((const char *)data, size);
+    return 0;
+}
