@@ -30,6 +30,7 @@ enum {
 /* Byte classes: 0 ASCII, 1 80..8F, 2 90..9F, 3 A0..BF, 4 never valid
  * (C0, C1, F5..FF), 5 C2..DF, 6 E0, 7 E1..EC and EE..EF, 8 ED, 9 F0,
  * 10 F1..F3, 11 F4. */
+/* clang-format off */
 static const uint8_t byte_class[256] = {
     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 00 */
     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 10 */
@@ -49,20 +50,38 @@ static const uint8_t byte_class[256] = {
     9,  10, 10, 10, 11, 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  /* F0 */
 };
 
+/* Rows are states, columns byte classes (named by their first byte). */
+#define OK S_ACCEPT
 #define R S_REJECT
+#define C1 S_CONT1
+#define C2 S_CONT2
+#define C3 S_CONT3
+#define E0 S_E0
+#define ED S_ED
+#define F0 S_F0
+#define F4 S_F4
 static const uint8_t transition[S_COUNT][12] = {
-    /*            asc  80   90   A0   bad  C2   E0    E1    ED    F0    F1    F4 */
-    [S_ACCEPT] = {S_ACCEPT, R, R, R, R, S_CONT1, S_E0, S_CONT2, S_ED, S_F0, S_CONT3, S_F4},
-    [S_REJECT] = {R, R, R, R, R, R, R, R, R, R, R, R},
-    [S_CONT1] = {R, S_ACCEPT, S_ACCEPT, S_ACCEPT, R, R, R, R, R, R, R, R},
-    [S_CONT2] = {R, S_CONT1, S_CONT1, S_CONT1, R, R, R, R, R, R, R, R},
-    [S_CONT3] = {R, S_CONT2, S_CONT2, S_CONT2, R, R, R, R, R, R, R, R},
-    [S_E0] = {R, R, R, S_CONT1, R, R, R, R, R, R, R, R},
-    [S_ED] = {R, S_CONT1, S_CONT1, R, R, R, R, R, R, R, R, R},
-    [S_F0] = {R, R, S_CONT2, S_CONT2, R, R, R, R, R, R, R, R},
-    [S_F4] = {R, S_CONT2, R, R, R, R, R, R, R, R, R, R},
+    /*            asc  80  90  A0  bad  C2  E0  E1  ED  F0  F1  F4 */
+    [S_ACCEPT] = {OK,  R,  R,  R,  R,   C1, E0, C2, ED, F0, C3, F4},
+    [S_REJECT] = {R,   R,  R,  R,  R,   R,  R,  R,  R,  R,  R,  R},
+    [S_CONT1] =  {R,   OK, OK, OK, R,   R,  R,  R,  R,  R,  R,  R},
+    [S_CONT2] =  {R,   C1, C1, C1, R,   R,  R,  R,  R,  R,  R,  R},
+    [S_CONT3] =  {R,   C2, C2, C2, R,   R,  R,  R,  R,  R,  R,  R},
+    [S_E0] =     {R,   R,  R,  C1, R,   R,  R,  R,  R,  R,  R,  R},
+    [S_ED] =     {R,   C1, C1, R,  R,   R,  R,  R,  R,  R,  R,  R},
+    [S_F0] =     {R,   R,  C2, C2, R,   R,  R,  R,  R,  R,  R,  R},
+    [S_F4] =     {R,   C2, R,  R,  R,   R,  R,  R,  R,  R,  R,  R},
 };
+#undef OK
 #undef R
+#undef C1
+#undef C2
+#undef C3
+#undef E0
+#undef ED
+#undef F0
+#undef F4
+/* clang-format on */
 
 #define HIGH_BITS UINT64_C(0x8080808080808080)
 

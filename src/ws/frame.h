@@ -55,12 +55,12 @@ enum {
 };
 
 /* ws_frame_parse results besides a frame size (picohttpparser style). */
-#define WS_FRAME_PARTIAL (-2)      /* need more bytes */
+#define WS_FRAME_PARTIAL      (-2) /* need more bytes */
 #define WS_FRAME_ERR_PROTOCOL (-3) /* the peer broke RFC 6455: close 1002 */
-#define WS_FRAME_ERR_TOO_BIG (-4)  /* payload over the caller's limit: close 1009 */
+#define WS_FRAME_ERR_TOO_BIG  (-4) /* payload over the caller's limit: close 1009 */
 
-#define WS_FRAME_MAX_HEADER 14     /* 2 + 8 (64-bit length) + 4 (mask) */
-#define WS_FRAME_MAX_CONTROL 125   /* control frame payload limit (section 5.5) */
+#define WS_FRAME_MAX_HEADER  14  /* 2 + 8 (64-bit length) + 4 (mask) */
+#define WS_FRAME_MAX_CONTROL 125 /* control frame payload limit (section 5.5) */
 
 /* One parsed frame header. Plain data. */
 typedef struct ws_frame {
