@@ -72,8 +72,11 @@ int cable_conn_send_frame(cable_conn_t *c, payload_t *frame)
     if (rc == ERR_LIMIT) {
         METRIC_INC(drops_total);
         /* A client that does not read must not hold memory or delay anyone
-         * else: it is told why and dropped. It may reconnect and catch up
-         * through the REST API. */
+         * else: it is told why and dropped. What it has not started to
+         * receive is discarded so the disconnect comes right after the
+         * bytes already on their way. It may reconnect and catch up through
+         * the REST API. */
+        net_conn_drop_unsent(ws_endpoint_conn(c->ep));
         cable_conn_disconnect(c, "too_slow", 1);
     }
     return rc;

@@ -75,6 +75,27 @@ static size_t q_iov(net_conn_t *c, uv_buf_t *iov, size_t max, size_t *bytes)
     return n;
 }
 
+/* Drop every queued payload that has not started to go out: those neither
+ * handed to an in-flight uv_write nor partly written. What remains ends on
+ * a payload boundary, so the stream stays well-formed. */
+static void q_drop_unsent(net_conn_t *c)
+{
+    size_t keep = 0, covered = 0;
+    while (keep < c->_q_len) {
+        struct net_out *o = &c->_q[(c->_q_head + keep) % c->_q_cap];
+        size_t left = o->p->len - o->off;
+        if (covered >= c->_inflight && o->off == 0) break;
+        covered += left;
+        keep++;
+    }
+    for (size_t i = keep; i < c->_q_len; i++) {
+        struct net_out *o = &c->_q[(c->_q_head + i) % c->_q_cap];
+        c->_out_bytes -= o->p->len;
+        payload_unref(o->p);
+    }
+    c->_q_len = keep;
+}
+
 static void q_clear(net_conn_t *c)
 {
     for (size_t i = 0; i < c->_q_len; i++) payload_unref(c->_q[(c->_q_head + i) % c->_q_cap].p);
@@ -226,6 +247,13 @@ int net_conn_send(net_conn_t *c, payload_t *p)
 int net_conn_send_force(net_conn_t *c, payload_t *p)
 {
     return send_payload(c, p, 1);
+}
+
+size_t net_conn_drop_unsent(net_conn_t *c)
+{
+    size_t before = c->_out_bytes;
+    q_drop_unsent(c);
+    return before - c->_out_bytes;
 }
 
 int net_conn_send_copy(net_conn_t *c, const void *data, size_t len)

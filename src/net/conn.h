@@ -84,6 +84,10 @@ int net_conn_send(net_conn_t *c, payload_t *p);
 int net_conn_send_force(net_conn_t *c, payload_t *p);
 /* Copy 'len' bytes into a new payload and queue it, ignoring the cap. */
 int net_conn_send_copy(net_conn_t *c, const void *data, size_t len);
+/* Drop queued payloads that have not started to go out (for a client that
+ * is being dropped: its last frames should not wait behind stale data).
+ * Returns the bytes dropped. */
+size_t net_conn_drop_unsent(net_conn_t *c);
 /* Bytes queued and not yet written. */
 static inline size_t net_conn_pending(const net_conn_t *c) { return c->_out_bytes; }
 /* Write what is queued, then shut down the write side and discard input

@@ -5,6 +5,7 @@
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "ws/frame.h"
 #include "ws/reader.h"
 
@@ -148,6 +149,7 @@ static void process(ws_endpoint_t *ep)
         int rc = ws_reader_next(&ep->reader, &m, &code);
         if (rc == 0) return;
         if (rc < 0) {
+            METRIC_INC(protocol_errors_total);
             log_info("ws conn=%llu close code=%u reason=%s", (unsigned long long)c->id, code,
                      close_reason(code));
             ws_endpoint_close(ep, code, close_reason(code));
@@ -156,6 +158,7 @@ static void process(ws_endpoint_t *ep)
         switch (m.opcode) {
         case WS_OP_TEXT: ep->h->on_text(ep, m.data, m.len); break;
         case WS_OP_BINARY:
+            METRIC_INC(protocol_errors_total);
             log_info("ws conn=%llu close code=1003 reason=binary_frame", (unsigned long long)c->id);
             ws_endpoint_close(ep, WS_CLOSE_UNSUPPORTED, close_reason(WS_CLOSE_UNSUPPORTED));
             return;

@@ -44,21 +44,24 @@ static int key_valid(const char *k, size_t len)
 
 static const char *pick_protocol(const http_request_t *req, const char *const *supported)
 {
-    /* The header may be repeated; offers are comma-separated; the client's
-     * order decides (Action Cable's websocket-driver does the same). */
-    for (size_t i = 0; i < req->num_headers; i++) {
-        const http_header_t *h = &req->headers[i];
-        if (h->name_len != 22 || strncasecmp(h->name, "Sec-WebSocket-Protocol", 22) != 0) continue;
-        const char *p = h->value, *end = h->value + h->value_len;
-        while (p < end) {
-            while (p < end && (*p == ' ' || *p == '\t' || *p == ',')) p++;
-            const char *s = p;
-            while (p < end && *p != ',') p++;
-            const char *e = p;
-            while (e > s && (e[-1] == ' ' || e[-1] == '\t')) e--;
-            for (size_t j = 0; supported[j]; j++) {
-                if ((size_t)(e - s) == strlen(supported[j]) &&
-                    memcmp(s, supported[j], (size_t)(e - s)) == 0)
+    /* 'supported' is in our order of preference: the official client closes
+     * for good unless it gets actioncable-v1-json, so that one wins whenever
+     * it is offered, wherever it stands in the client's list. The header
+     * may be repeated; offers are comma-separated. */
+    for (size_t j = 0; supported[j]; j++) {
+        size_t want = strlen(supported[j]);
+        for (size_t i = 0; i < req->num_headers; i++) {
+            const http_header_t *h = &req->headers[i];
+            if (h->name_len != 22 || strncasecmp(h->name, "Sec-WebSocket-Protocol", 22) != 0)
+                continue;
+            const char *p = h->value, *end = h->value + h->value_len;
+            while (p < end) {
+                while (p < end && (*p == ' ' || *p == '\t' || *p == ',')) p++;
+                const char *s = p;
+                while (p < end && *p != ',') p++;
+                const char *e = p;
+                while (e > s && (e[-1] == ' ' || e[-1] == '\t')) e--;
+                if ((size_t)(e - s) == want && memcmp(s, supported[j], want) == 0)
                     return supported[j];
             }
         }

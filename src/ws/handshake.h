@@ -17,8 +17,8 @@ typedef struct ws_handshake {
 /* Check that 'req' is a valid version-13 upgrade request (§4.2.1: GET,
  * HTTP/1.1+, Upgrade: websocket, Connection: upgrade, a 16-byte base64
  * Sec-WebSocket-Key, Sec-WebSocket-Version: 13) and fill *hs. Subprotocol:
- * the first of the client's offers found in 'supported' (NULL-terminated
- * list), or none. Returns 0; 400 for a malformed request; 426 for a version
+ * the first entry of 'supported' (NULL-terminated, in our order of
+ * preference) that the client offers, or none. Returns 0; 400 for a malformed request; 426 for a version
  * other than 13 (the caller answers with Sec-WebSocket-Version: 13). */
 int ws_handshake_check(const http_request_t *req, const char *const *supported,
                        ws_handshake_t *hs);

@@ -45,6 +45,12 @@ TEST(ws_handshake_subprotocol_choice)
                                  "Sec-WebSocket-Protocol: actioncable-unsupported,actioncable-v1-json\r\n\r\n",
                     &hs),
               0);
+    /* Unlike websocket-driver, the preferred protocol wins over the client's order. */
+    ASSERT_STR_EQ(hs.protocol, "actioncable-v1-json");
+    ASSERT_EQ(check(UPGRADE_HEAD "Sec-WebSocket-Version: 13\r\n"
+                                 "Sec-WebSocket-Protocol: actioncable-unsupported\r\n\r\n",
+                    &hs),
+              0);
     ASSERT_STR_EQ(hs.protocol, "actioncable-unsupported");
     ASSERT_EQ(check(UPGRADE_HEAD "Sec-WebSocket-Version: 13\r\n"
                                  "Sec-WebSocket-Protocol: actioncable-v1-ext-json\r\n"
