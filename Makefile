@@ -17,7 +17,7 @@ SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recove
 endif
 
 CC ?= cc
-PKGS := libuv jansson libjwt openssl
+PKGS := libuv jansson libjwt openssl sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread -lm
 
@@ -95,6 +95,7 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ -o $@ $(PKG_LIBS)
 
 fuzz-build: $(FUZZ_TARGETS)
+.PHONY: fuzz-build
 
 fuzz: deps $(FUZZ_TARGETS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
@@ -103,8 +104,13 @@ fuzz-smoke: $(FUZZ_TARGETS)
 	@FUZZ_SECONDS=10 scripts/fuzz.sh $(FUZZ_TARGETS)
 
 # ---- benchmark ------------------------------------------------------------
-bench: deps $(BUILD)/cabled
-	@bench/run.sh
+$(BUILD)/bench_fanout: $(BUILD)/bench/fanout.o $(BUILD)/libcabled.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+bench: deps $(BUILD)/cabled $(BUILD)/bench_fanout
+	@BUILD=$(BUILD) bench/run.sh
+
+-include $(BUILD)/bench/fanout.d
 
 format:
 	clang-format -i $(wildcard src/*/*.[ch] src/*.c tests/*.[ch] tests/unit/*/*.c fuzz/*.c bench/*.c)

@@ -18,6 +18,8 @@
     X(EXPIRED, -1201, "token expired")                                    \
     X(FORBIDDEN, -1202, "not allowed")                                    \
     X(NOT_FOUND, -1203, "not found")                                      \
+    X(CONFLICT, -1204, "already exists")                                  \
+    X(STORE, -1400, "storage failure")                                    \
     X(CLOSED, -1300, "connection closed")
 
 enum err_code {

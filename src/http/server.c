@@ -1,4 +1,14 @@
-/* http/server: the HTTP connection state machine. See server.h. */
+/* http/server: the HTTP connection state machine. See server.h.
+ *
+ *   read ─► parse ─► route ─► handler ─┬─► respond now ─► next request
+ *                                      ├─► defer ─► (worker) ─► respond later ─► next request
+ *                                      └─► detach (WebSocket)
+ *
+ * While a deferred exchange is open the connection stops reading, so
+ * pipelined requests wait their turn and a client cannot pile up input.
+ * The connection state is reference-counted: a socket that closes while a
+ * worker still holds the exchange stays allocated until the late answer,
+ * which then goes nowhere. */
 #include "http/server.h"
 
 #include "core/alloc.h"
@@ -17,10 +27,11 @@
 #define HTTP_IDLE_MS 30000
 
 struct http_conn {
-    net_conn_t *conn;
+    net_conn_t *conn;           /* NULL once the socket closed */
     const http_server_config_t *cfg;
     http_req_parser_t parser;
     int keep_alive;
+    int refs;                   /* the socket's, plus one per deferred exchange */
 };
 
 static void on_http_read(net_conn_t *c);
@@ -31,8 +42,9 @@ static const net_conn_handler_t http_handler = {
     .on_close = on_http_close,
 };
 
-static void http_conn_free(struct http_conn *hc)
+static void http_conn_unref(struct http_conn *hc)
 {
+    if (--hc->refs > 0) return;
     http_req_parser_deinit(&hc->parser);
     free(hc);
 }
@@ -42,25 +54,48 @@ void http_server_attach(net_conn_t *conn, const http_server_config_t *cfg)
     struct http_conn *hc = xcalloc(1, sizeof *hc);
     hc->conn = conn;
     hc->cfg = cfg;
+    hc->refs = 1;
     http_req_parser_init(&hc->parser, cfg->max_head, cfg->max_body);
     net_conn_set_handler(conn, &http_handler, hc);
     net_conn_set_idle_timeout(conn, HTTP_IDLE_MS);
 }
 
-static void send_response(struct http_conn *hc, buf_t *out)
+/* The exchange is answered: move the connection on to its next request. */
+static void after_response(struct http_conn *hc)
 {
-    net_conn_send_copy(hc->conn, buf_head(out), out->len);
+    if (!hc->keep_alive) {
+        net_conn_close_after_flush(hc->conn, HTTP_LINGER_MS);
+        return;
+    }
+    http_req_parser_reset(&hc->parser);
+}
+
+/* Queue a finished response and, for a deferred exchange, carry on with
+ * whatever the client sent meanwhile. */
+static void finish(http_exchange_t *x, buf_t *out)
+{
+    struct http_conn *hc = x->_hc;
+    x->_done = 1;
+    if (hc->conn) net_conn_send_copy(hc->conn, buf_head(out), out->len);
+    if (!x->_deferred) return;
+    if (hc->conn) {
+        net_conn_t *c = hc->conn;
+        after_response(hc);
+        net_conn_resume_read(c);
+        if (c->in.len > 0 && !net_conn_is_closing(c)) on_http_read(c);
+    }
+    http_conn_unref(hc);
+    free(x);
 }
 
 void http_respond(http_exchange_t *x, int status, const char *content_type,
                   const char *extra_headers, const void *body, size_t len)
 {
     if (x->_done) return;
-    x->_done = 1;
     buf_t out = BUF_INIT;
     http_response_append(&out, status, content_type, extra_headers, body, len,
                          x->_hc->keep_alive);
-    send_response(x->_hc, &out);
+    finish(x, &out);
     buf_deinit(&out);
 }
 
@@ -72,10 +107,9 @@ void http_respond_json(http_exchange_t *x, int status, const char *json, size_t 
 void http_respond_error(http_exchange_t *x, int status, const char *message)
 {
     if (x->_done) return;
-    x->_done = 1;
     buf_t out = BUF_INIT;
     http_response_append_error(&out, status, message, x->_hc->keep_alive);
-    send_response(x->_hc, &out);
+    finish(x, &out);
     buf_deinit(&out);
 }
 
@@ -88,18 +122,38 @@ net_conn_t *http_exchange_detach(http_exchange_t *x)
     return x->conn;
 }
 
+http_exchange_t *http_exchange_defer(http_exchange_t *x)
+{
+    struct http_conn *hc = x->_hc;
+    http_exchange_t *d = xmalloc(sizeof *d);
+    *d = *x;
+    d->_deferred = 1;
+    x->_done = 1;
+    x->_deferred = 1;
+    hc->refs++;
+    /* Later requests wait in the socket until this one is answered. */
+    net_conn_pause_read(hc->conn);
+    return d;
+}
+
+int http_exchange_alive(const http_exchange_t *x)
+{
+    return x->_hc->conn != NULL;
+}
+
 /* Answer a request we could not parse, then close. */
 static void reject(struct http_conn *hc, int status, const char *message)
 {
     buf_t out = BUF_INIT;
     http_response_append_error(&out, status, message, 0);
-    send_response(hc, &out);
+    net_conn_send_copy(hc->conn, buf_head(&out), out.len);
     buf_deinit(&out);
     net_conn_close_after_flush(hc->conn, HTTP_LINGER_MS);
 }
 
-/* Route and answer one request. Returns 1 when the handler took the
- * connection over (hc is freed then). */
+enum { DISPATCH_NEXT, DISPATCH_WAIT, DISPATCH_DETACHED };
+
+/* Route and answer one request. */
 static int dispatch(struct http_conn *hc, const http_request_t *req)
 {
     http_exchange_t x = {.req = req, .conn = hc->conn, ._hc = hc};
@@ -117,21 +171,19 @@ static int dispatch(struct http_conn *hc, const http_request_t *req)
         cb(&x, data);
         if (x._detached) {
             /* The new protocol owns the connection and its handler now. */
-            http_conn_free(hc);
-            return 1;
+            hc->conn = NULL;
+            http_conn_unref(hc);
+            return DISPATCH_DETACHED;
         }
+        if (x._deferred) return DISPATCH_WAIT;
         if (!x._done) {
             log_error("http conn=%llu handler for %.*s did not respond",
                       (unsigned long long)hc->conn->id, (int)req->path_len, req->path);
             http_respond_error(&x, 500, "Internal server error");
         }
     }
-    if (!hc->keep_alive) {
-        net_conn_close_after_flush(hc->conn, HTTP_LINGER_MS);
-        return 0;
-    }
-    http_req_parser_reset(&hc->parser);
-    return 0;
+    after_response(hc);
+    return DISPATCH_NEXT;
 }
 
 static void on_http_read(net_conn_t *c)
@@ -157,12 +209,14 @@ static void on_http_read(net_conn_t *c)
         }
         buf_consume(&c->in, (size_t)n);
         /* After an upgrade the connection belongs to someone else (and hc
-         * is gone): stop here. */
-        if (dispatch(hc, req)) return;
+         * may be gone); while a deferred answer is pending, wait for it. */
+        if (dispatch(hc, req) != DISPATCH_NEXT) return;
     }
 }
 
 static void on_http_close(net_conn_t *c)
 {
-    http_conn_free(c->data);
+    struct http_conn *hc = c->data;
+    hc->conn = NULL;
+    http_conn_unref(hc);
 }

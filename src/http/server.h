@@ -1,9 +1,10 @@
 /* http/server: HTTP/1.1 over a net_conn: parse, route, respond, keep-alive.
  *
  * Requests on one connection are handled strictly in order. A handler gets
- * an exchange and must answer it before returning (http_respond*), or take
- * the connection over for another protocol (http_exchange_detach, used by
- * the WebSocket upgrade). Malformed requests are answered here: 400, 431
+ * an exchange and must answer it before returning (http_respond*), defer it
+ * and answer later from the same loop (http_exchange_defer, for work done on
+ * a worker thread), or take the connection over for another protocol
+ * (http_exchange_detach, used by the WebSocket upgrade). Malformed requests are answered here: 400, 431
  * for a head over the limit, 413 for a body over the limit, 404 / 405 from
  * the router; each of those closes the connection after the response. */
 #ifndef HTTP_SERVER_H
@@ -26,8 +27,9 @@ struct http_exchange {
     net_conn_t *conn;
     /* private */
     struct http_conn *_hc;
-    int _done;                  /* responded or detached */
+    int _done;                  /* responded, deferred or detached */
     int _detached;
+    int _deferred;
 };
 
 /* Start speaking HTTP on an accepted connection. 'cfg' is borrowed for the
@@ -42,6 +44,13 @@ void http_respond(http_exchange_t *x, int status, const char *content_type,
 void http_respond_json(http_exchange_t *x, int status, const char *json, size_t len);
 /* Answer with Circle's error shape {"success":false,"message":...}. */
 void http_respond_error(http_exchange_t *x, int status, const char *message);
+/* Answer later: returns an owned copy of the exchange that stays valid
+ * (request included) until it is answered with http_respond*, which frees
+ * it. Answer on the connection's loop thread. If the client went away in
+ * the meantime the answer is dropped. */
+http_exchange_t *http_exchange_defer(http_exchange_t *x);
+/* 0 once the client of a deferred exchange has gone away. */
+int http_exchange_alive(const http_exchange_t *x);
 /* Take the connection away from HTTP: the caller sets a new handler; bytes
  * after the request head are still in conn->in for the new protocol.
  * Returns the connection. */

@@ -1,0 +1,27 @@
+/* store/rows: freeing the owned strings of store rows. See store.h. */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void store_community_clear(store_community_t *c)
+{
+    free(c->name);
+    for (size_t i = 0; i < c->origins_count; i++) free(c->origins[i]);
+    memset(c, 0, sizeof *c);
+}
+
+void store_member_clear(store_member_t *m)
+{
+    free(m->email);
+    free(m->name);
+    free(m->sso_user_id);
+    free(m->avatar_url);
+    memset(m, 0, sizeof *m);
+}
+
+void store_members_free(store_member_t *rows, size_t count)
+{
+    for (size_t i = 0; i < count; i++) store_member_clear(&rows[i]);
+    free(rows);
+}

@@ -1,0 +1,612 @@
+/* store/sqlite: the SQLite store adapter. See sqlite.h. */
+#include "store/sqlite.h"
+
+#include "core/alloc.h"
+#include "core/err.h"
+#include "core/list.h"
+#include "core/log.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+/* ---- schema ------------------------------------------------------------------------------- */
+
+/* Migration N brings the schema from user_version N to N+1. Never edit one
+ * that has shipped; add the next. */
+static const char *const migrations[] = {
+    /* 1: communities, members, tokens */
+    "CREATE TABLE communities ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  secret BLOB NOT NULL,"
+    "  app_token_sha256 TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE TABLE community_origins ("
+    "  community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+    "  origin TEXT NOT NULL,"
+    "  PRIMARY KEY (community_id, origin)"
+    ");"
+    "CREATE TABLE community_members ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  community_id INTEGER NOT NULL REFERENCES communities(id),"
+    "  email TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  sso_user_id TEXT,"
+    "  avatar_url TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
+    "CREATE UNIQUE INDEX community_members_email ON community_members(community_id, email);"
+    "CREATE UNIQUE INDEX community_members_sso ON community_members(community_id, sso_user_id)"
+    "  WHERE sso_user_id IS NOT NULL;"
+    "CREATE TABLE refresh_tokens ("
+    "  token_sha256 BLOB PRIMARY KEY,"
+    "  community_id INTEGER NOT NULL,"
+    "  community_member_id INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER NOT NULL DEFAULT 0"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE revoked_access_tokens ("
+    "  jti TEXT PRIMARY KEY,"
+    "  community_id INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
+};
+
+#define STMTS(X)                                                                                   \
+    X(COMMUNITY_GET, "SELECT id, name, secret, app_token_sha256 FROM communities WHERE id = ?1")   \
+    X(COMMUNITY_ORIGINS, "SELECT origin FROM community_origins WHERE community_id = ?1 "           \
+                         "ORDER BY rowid")                                                         \
+    X(COMMUNITY_UPSERT, "INSERT INTO communities (id, name, secret, app_token_sha256) "           \
+                        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET name = ?2, "       \
+                        "secret = ?3, app_token_sha256 = ?4")                                      \
+    X(ORIGINS_DELETE, "DELETE FROM community_origins WHERE community_id = ?1")                    \
+    X(ORIGIN_INSERT, "INSERT OR IGNORE INTO community_origins (community_id, origin) "            \
+                     "VALUES (?1, ?2)")                                                            \
+    X(MEMBER_INSERT, "INSERT INTO community_members (community_id, email, name, sso_user_id, "    \
+                     "avatar_url, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)")    \
+    X(MEMBER_GET, "SELECT id, community_id, email, name, sso_user_id, avatar_url, created_at, "   \
+                  "updated_at FROM community_members WHERE community_id = ?1 AND id = ?2")         \
+    X(MEMBER_BY_EMAIL, "SELECT id, community_id, email, name, sso_user_id, avatar_url, "          \
+                       "created_at, updated_at FROM community_members "                           \
+                       "WHERE community_id = ?1 AND email = ?2")                                   \
+    X(MEMBER_BY_SSO, "SELECT id, community_id, email, name, sso_user_id, avatar_url, "            \
+                     "created_at, updated_at FROM community_members "                             \
+                     "WHERE community_id = ?1 AND sso_user_id = ?2")                               \
+    X(MEMBER_LIST, "SELECT id, community_id, email, name, sso_user_id, avatar_url, created_at, "  \
+                   "updated_at FROM community_members WHERE community_id = ?1 "                   \
+                   "ORDER BY id LIMIT ?2 OFFSET ?3")                                               \
+    X(MEMBER_COUNT, "SELECT count(*) FROM community_members WHERE community_id = ?1")             \
+    X(REFRESH_INSERT, "INSERT INTO refresh_tokens (token_sha256, community_id, "                  \
+                      "community_member_id, expires_at) VALUES (?1, ?2, ?3, ?4)")                  \
+    X(REFRESH_GET, "SELECT community_id, community_member_id, expires_at, revoked_at "            \
+                   "FROM refresh_tokens WHERE token_sha256 = ?1")                                  \
+    X(REFRESH_REVOKE, "UPDATE refresh_tokens SET revoked_at = ?2 "                                 \
+                      "WHERE token_sha256 = ?1 AND revoked_at = 0")                                \
+    X(ACCESS_REVOKE, "INSERT INTO revoked_access_tokens (jti, community_id, expires_at) "         \
+                     "VALUES (?1, ?2, ?3)")                                                        \
+    X(ACCESS_REVOKED_LIST, "SELECT jti, expires_at FROM revoked_access_tokens "                   \
+                           "WHERE expires_at > ?1")                                                \
+    X(ACCESS_REVOKED_PRUNE, "DELETE FROM revoked_access_tokens WHERE expires_at <= ?1")            \
+    X(BEGIN, "BEGIN IMMEDIATE")                                                                    \
+    X(COMMIT, "COMMIT")                                                                            \
+    X(ROLLBACK, "ROLLBACK")
+
+enum stmt_id {
+#define STMT_ENUM(name, sql) STMT_##name,
+    STMTS(STMT_ENUM)
+#undef STMT_ENUM
+        STMT_COUNT
+};
+
+static const char *const stmt_sql[] = {
+#define STMT_SQL(name, sql) sql,
+    STMTS(STMT_SQL)
+#undef STMT_SQL
+};
+
+/* ---- connections ---------------------------------------------------------------------------- */
+
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[STMT_COUNT];
+    list_t node;
+};
+
+struct store_sqlite {
+    store_t base;
+    char *uri;
+    pthread_key_t key;           /* this thread's struct conn */
+    pthread_mutex_t lock;        /* guards 'conns' */
+    list_t conns;
+};
+
+static int64_t now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void conn_close(struct conn *c)
+{
+    for (int i = 0; i < STMT_COUNT; i++) sqlite3_finalize(c->stmts[i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static int exec(sqlite3 *db, const char *sql, char *err, size_t cap)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, cap, "%s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static struct conn *conn_open(struct store_sqlite *s, char *err, size_t cap)
+{
+    struct conn *c = xcalloc(1, sizeof *c);
+    list_init(&c->node);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
+                SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(s->uri, &c->db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, cap, "cannot open %s: %s", s->uri, c->db ? sqlite3_errmsg(c->db) : "?");
+        conn_close(c);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    /* Writers from several worker threads take turns on the file lock. */
+    sqlite3_busy_timeout(c->db, 10000);
+    if (exec(c->db,
+             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+             err, cap) != 0) {
+        conn_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* This thread's connection, opened on first use. */
+static struct conn *conn_get(struct store_sqlite *s)
+{
+    struct conn *c = pthread_getspecific(s->key);
+    if (c) return c;
+    char err[256];
+    c = conn_open(s, err, sizeof err);
+    if (!c) {
+        log_error("store sqlite open failed: %s", err);
+        return NULL;
+    }
+    pthread_mutex_lock(&s->lock);
+    list_insert_tail(&s->conns, &c->node);
+    pthread_mutex_unlock(&s->lock);
+    pthread_setspecific(s->key, c);
+    return c;
+}
+
+/* A prepared statement, reset and ready for binding. */
+static sqlite3_stmt *stmt(struct store_sqlite *s, enum stmt_id id, struct conn **out)
+{
+    struct conn *c = conn_get(s);
+    if (!c) return NULL;
+    if (!c->stmts[id] &&
+        sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[id],
+                           NULL) != SQLITE_OK) {
+        log_error("store sqlite prepare failed stmt=%d err=%s", (int)id, sqlite3_errmsg(c->db));
+        return NULL;
+    }
+    sqlite3_stmt *st = c->stmts[id];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (out) *out = c;
+    return st;
+}
+
+static int fail(sqlite3_stmt *st, const char *what)
+{
+    sqlite3 *db = sqlite3_db_handle(st);
+    int code = sqlite3_extended_errcode(db);
+    if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        sqlite3_reset(st);
+        return ERR_CONFLICT;
+    }
+    log_error("store sqlite %s failed: %s", what, sqlite3_errmsg(db));
+    sqlite3_reset(st);
+    return ERR_STORE;
+}
+
+/* Run a statement that returns no rows. */
+static int run(sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) return fail(st, what);
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int simple(struct store_sqlite *s, enum stmt_id id)
+{
+    sqlite3_stmt *st = stmt(s, id, NULL);
+    return st ? run(st, stmt_sql[id]) : ERR_STORE;
+}
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* ---- communities ---------------------------------------------------------------------------- */
+
+static int community_get(store_t *base, long long id, store_community_t *out)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = stmt(s, STMT_COMMUNITY_GET, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return ERR_NOT_FOUND;
+    }
+    if (rc != SQLITE_ROW) return fail(st, "community_get");
+    out->id = sqlite3_column_int64(st, 0);
+    out->name = col_text(st, 1);
+    size_t n = (size_t)sqlite3_column_bytes(st, 2);
+    if (n > STORE_SECRET_MAX) n = STORE_SECRET_MAX;
+    memcpy(out->secret, sqlite3_column_blob(st, 2), n);
+    out->secret_len = n;
+    snprintf(out->app_token_sha256, sizeof out->app_token_sha256, "%s",
+             (const char *)sqlite3_column_text(st, 3));
+    sqlite3_reset(st);
+
+    st = stmt(s, STMT_COMMUNITY_ORIGINS, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->origins_count < STORE_ORIGINS_MAX)
+        out->origins[out->origins_count++] = col_text(st, 0);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        store_community_clear(out);
+        return fail(st, "community_origins");
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int community_put(store_t *base, const store_community_t *c)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    int rc = simple(s, STMT_BEGIN);
+    if (rc) return rc;
+    sqlite3_stmt *st = stmt(s, STMT_COMMUNITY_UPSERT, NULL);
+    if (!st) goto fail;
+    sqlite3_bind_int64(st, 1, c->id);
+    bind_text(st, 2, c->name ? c->name : "");
+    sqlite3_bind_blob(st, 3, c->secret, (int)c->secret_len, SQLITE_TRANSIENT);
+    bind_text(st, 4, c->app_token_sha256);
+    if ((rc = run(st, "community_upsert")) != 0) goto fail;
+    st = stmt(s, STMT_ORIGINS_DELETE, NULL);
+    if (!st) goto fail;
+    sqlite3_bind_int64(st, 1, c->id);
+    if ((rc = run(st, "origins_delete")) != 0) goto fail;
+    for (size_t i = 0; i < c->origins_count; i++) {
+        st = stmt(s, STMT_ORIGIN_INSERT, NULL);
+        if (!st) goto fail;
+        sqlite3_bind_int64(st, 1, c->id);
+        bind_text(st, 2, c->origins[i]);
+        if ((rc = run(st, "origin_insert")) != 0) goto fail;
+    }
+    return simple(s, STMT_COMMIT);
+fail:
+    simple(s, STMT_ROLLBACK);
+    return rc ? rc : ERR_STORE;
+}
+
+/* ---- members -------------------------------------------------------------------------------- */
+
+static void read_member(sqlite3_stmt *st, store_member_t *m)
+{
+    m->id = sqlite3_column_int64(st, 0);
+    m->community_id = sqlite3_column_int64(st, 1);
+    m->email = col_text(st, 2);
+    m->name = col_text(st, 3);
+    m->sso_user_id = col_text(st, 4);
+    m->avatar_url = col_text(st, 5);
+    m->created_at = sqlite3_column_int64(st, 6);
+    m->updated_at = sqlite3_column_int64(st, 7);
+}
+
+static int member_create(store_t *base, store_member_t *m)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    struct conn *c;
+    sqlite3_stmt *st = stmt(s, STMT_MEMBER_INSERT, &c);
+    if (!st) return ERR_STORE;
+    int64_t now = now_ms();
+    sqlite3_bind_int64(st, 1, m->community_id);
+    bind_text(st, 2, m->email);
+    bind_text(st, 3, m->name);
+    bind_text(st, 4, m->sso_user_id);
+    bind_text(st, 5, m->avatar_url);
+    sqlite3_bind_int64(st, 6, now);
+    int rc = run(st, "member_insert");
+    if (rc) return rc;
+    m->id = sqlite3_last_insert_rowid(c->db);
+    m->created_at = m->updated_at = now;
+    return 0;
+}
+
+static int one_member(sqlite3_stmt *st, store_member_t *out, const char *what)
+{
+    memset(out, 0, sizeof *out);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return ERR_NOT_FOUND;
+    }
+    if (rc != SQLITE_ROW) return fail(st, what);
+    read_member(st, out);
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int member_get(store_t *base, long long community_id, long long id, store_member_t *out)
+{
+    sqlite3_stmt *st = stmt((struct store_sqlite *)base, STMT_MEMBER_GET, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, community_id);
+    sqlite3_bind_int64(st, 2, id);
+    return one_member(st, out, "member_get");
+}
+
+static int member_find(store_t *base, long long community_id, const char *field,
+                       const char *value, store_member_t *out)
+{
+    enum stmt_id id = strcmp(field, "email") == 0 ? STMT_MEMBER_BY_EMAIL : STMT_MEMBER_BY_SSO;
+    sqlite3_stmt *st = stmt((struct store_sqlite *)base, id, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, community_id);
+    bind_text(st, 2, value);
+    return one_member(st, out, "member_find");
+}
+
+static long long member_count(store_t *base, long long community_id)
+{
+    sqlite3_stmt *st = stmt((struct store_sqlite *)base, STMT_MEMBER_COUNT, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, community_id);
+    long long n = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return n;
+}
+
+static int member_list(store_t *base, long long community_id, long long offset, long long limit,
+                       store_member_t **rows, size_t *count, long long *total)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    *rows = NULL;
+    *count = 0;
+    *total = member_count(base, community_id);
+    if (*total < 0) return ERR_STORE;
+    sqlite3_stmt *st = stmt(s, STMT_MEMBER_LIST, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, community_id);
+    sqlite3_bind_int64(st, 2, limit);
+    sqlite3_bind_int64(st, 3, offset);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 16;
+            *rows = xrealloc(*rows, cap * sizeof **rows);
+        }
+        read_member(st, &(*rows)[(*count)++]);
+    }
+    if (rc != SQLITE_DONE) {
+        store_members_free(*rows, *count);
+        *rows = NULL;
+        *count = 0;
+        return fail(st, "member_list");
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* ---- tokens --------------------------------------------------------------------------------- */
+
+static int refresh_create(store_t *base, const uint8_t hash[32], long long community_id,
+                          long long member_id, int64_t expires_at)
+{
+    sqlite3_stmt *st = stmt((struct store_sqlite *)base, STMT_REFRESH_INSERT, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, community_id);
+    sqlite3_bind_int64(st, 3, member_id);
+    sqlite3_bind_int64(st, 4, expires_at);
+    return run(st, "refresh_insert");
+}
+
+static int refresh_get(store_t *base, const uint8_t hash[32], store_refresh_t *out)
+{
+    sqlite3_stmt *st = stmt((struct store_sqlite *)base, STMT_REFRESH_GET, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return ERR_NOT_FOUND;
+    }
+    if (rc != SQLITE_ROW) return fail(st, "refresh_get");
+    out->community_id = sqlite3_column_int64(st, 0);
+    out->member_id = sqlite3_column_int64(st, 1);
+    out->expires_at = sqlite3_column_int64(st, 2);
+    out->revoked_at = sqlite3_column_int64(st, 3);
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int refresh_revoke(store_t *base, const uint8_t hash[32], int64_t now)
+{
+    struct conn *c;
+    sqlite3_stmt *st = stmt((struct store_sqlite *)base, STMT_REFRESH_REVOKE, &c);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, now);
+    int rc = run(st, "refresh_revoke");
+    if (rc) return rc;
+    return sqlite3_changes(c->db) == 1 ? 0 : ERR_NOT_FOUND;
+}
+
+static int access_revoke(store_t *base, const char *jti, long long community_id,
+                         int64_t expires_at)
+{
+    sqlite3_stmt *st = stmt((struct store_sqlite *)base, STMT_ACCESS_REVOKE, NULL);
+    if (!st) return ERR_STORE;
+    bind_text(st, 1, jti);
+    sqlite3_bind_int64(st, 2, community_id);
+    sqlite3_bind_int64(st, 3, expires_at);
+    return run(st, "access_revoke");
+}
+
+static int access_revoked_each(store_t *base, int64_t now,
+                               void (*cb)(void *ud, const char *jti, int64_t expires_at),
+                               void *ud)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    /* Expired entries can never matter again: drop them first. */
+    sqlite3_stmt *st = stmt(s, STMT_ACCESS_REVOKED_PRUNE, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, now);
+    int rc = run(st, "access_revoked_prune");
+    if (rc) return rc;
+    st = stmt(s, STMT_ACCESS_REVOKED_LIST, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, now);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        cb(ud, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
+    if (rc != SQLITE_DONE) return fail(st, "access_revoked_list");
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* ---- lifetime ------------------------------------------------------------------------------- */
+
+static void sqlite_destroy(store_t *base)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    /* Called once no worker uses the store any more. */
+    list_t *it, *tmp;
+    LIST_FOREACH_SAFE(it, tmp, &s->conns)
+    {
+        conn_close(LIST_ENTRY(it, struct conn, node));
+    }
+    pthread_key_delete(s->key);
+    pthread_mutex_destroy(&s->lock);
+    free(s->uri);
+    free(s);
+}
+
+static const struct store_ops sqlite_ops = {
+    .community_get = community_get,
+    .community_put = community_put,
+    .member_create = member_create,
+    .member_get = member_get,
+    .member_find = member_find,
+    .member_list = member_list,
+    .member_count = member_count,
+    .refresh_create = refresh_create,
+    .refresh_get = refresh_get,
+    .refresh_revoke = refresh_revoke,
+    .access_revoke = access_revoke,
+    .access_revoked_each = access_revoked_each,
+    .destroy = sqlite_destroy,
+};
+
+static int migrate(sqlite3 *db, char *err, size_t cap)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, cap, "%s", sqlite3_errmsg(db));
+        return -1;
+    }
+    int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    const int latest = (int)(sizeof migrations / sizeof migrations[0]);
+    if (version > latest) {
+        snprintf(err, cap, "database schema version %d is newer than this cabled (%d)", version,
+                 latest);
+        return -1;
+    }
+    for (int v = version; v < latest; v++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d; COMMIT;", v + 1);
+        if (exec(db, "BEGIN IMMEDIATE;", err, cap) != 0) return -1;
+        if (exec(db, migrations[v], err, cap) != 0 || exec(db, sql, err, cap) != 0) {
+            char ignore[64];
+            exec(db, "ROLLBACK;", ignore, sizeof ignore);
+            return -1;
+        }
+        log_info("store sqlite migrated to version=%d", v + 1);
+    }
+    return 0;
+}
+
+store_t *store_sqlite_open(const char *path, char *err, size_t err_cap)
+{
+    static atomic_uint memory_dbs;
+    struct store_sqlite *s = xcalloc(1, sizeof *s);
+    s->base.ops = &sqlite_ops;
+    s->base.name = "sqlite";
+    list_init(&s->conns);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_key_create(&s->key, NULL);
+    char uri[4200];
+    if (strcmp(path, ":memory:") == 0) {
+        /* One in-memory database shared by every connection of this store. */
+        snprintf(uri, sizeof uri, "file:cabled-mem-%u?mode=memory&cache=shared",
+                 atomic_fetch_add(&memory_dbs, 1));
+    } else {
+        /* URI form; '?' and '#' in a file name must be escaped. */
+        size_t o = (size_t)snprintf(uri, sizeof uri, "file:");
+        for (const char *p = path; *p && o + 4 < sizeof uri; p++) {
+            if (*p == '?' || *p == '#' || *p == '%')
+                o += (size_t)snprintf(uri + o, sizeof uri - o, "%%%02X", (unsigned char)*p);
+            else
+                uri[o++] = *p;
+        }
+        uri[o] = '\0';
+    }
+    s->uri = xstrdup(uri);
+    /* The first connection stays open for the store's lifetime (it keeps
+     * an in-memory database alive) and runs the migrations. */
+    struct conn *c = conn_open(s, err, err_cap);
+    if (!c) {
+        sqlite_destroy(&s->base);
+        return NULL;
+    }
+    list_insert_tail(&s->conns, &c->node);
+    if (migrate(c->db, err, err_cap) != 0) {
+        sqlite_destroy(&s->base);
+        return NULL;
+    }
+    pthread_setspecific(s->key, c);
+    return &s->base;
+}
