@@ -7,7 +7,9 @@
  * Every flag also reads CABLED_<FLAG> from the environment (upper case,
  * '-' -> '_'); a flag on the command line wins. */
 #include "api/api.h"
+#include "auth/community.h"
 #include "auth/origin.h"
+#include "auth/revoked.h"
 #include "auth/token.h"
 #include "cable/server.h"
 #include "channels/channels.h"
@@ -17,12 +19,16 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/rand.h"
+#include "domain/auth.h"
+#include "domain/community.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/loop.h"
+#include "pubsub/control.h"
 #include "pubsub/local.h"
+#include "store/sqlite.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -40,6 +46,8 @@
 
 struct config {
     const char *listen;
+    const char *db;
+    const char *community_name;
     const char *app_token;
     const char *secret;
     const char *log_level;
@@ -61,13 +69,15 @@ struct config {
 };
 
 enum {
-    OPT_LISTEN = 256, OPT_APP_TOKEN, OPT_SECRET, OPT_ORIGIN, OPT_COMMUNITY, OPT_TTL_ACCESS,
+    OPT_LISTEN = 256, OPT_DB, OPT_COMMUNITY_NAME, OPT_APP_TOKEN, OPT_SECRET, OPT_ORIGIN, OPT_COMMUNITY, OPT_TTL_ACCESS,
     OPT_PING, OPT_THREADS, OPT_MAX_MESSAGE, OPT_MAX_OUTBUF, OPT_MAX_BODY, OPT_MAX_HEADER,
     OPT_DRAIN, OPT_DEMO, OPT_LOG_LEVEL, OPT_MEMBER, OPT_COMMUNITY_SHORT, OPT_TTL, OPT_HELP,
 };
 
 static const struct option options[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
+    {"db", required_argument, NULL, OPT_DB},
+    {"community-name", required_argument, NULL, OPT_COMMUNITY_NAME},
     {"app-token", required_argument, NULL, OPT_APP_TOKEN},
     {"secret", required_argument, NULL, OPT_SECRET},
     {"allowed-origin", required_argument, NULL, OPT_ORIGIN},
@@ -92,12 +102,14 @@ static const struct option options[] = {
 static void usage(FILE *f)
 {
     fputs("usage: cabled [flags]\n"
-          "       cabled token --member ID [--community ID] [--ttl SECONDS] --secret KEY\n"
+          "       cabled token --member ID [--community ID] [--ttl SECONDS] [--secret KEY | --db URL]\n"
           "\n"
           "  --listen HOST:PORT         where HTTP and WebSocket are served (127.0.0.1:8080)\n"
+          "  --db URL                   sqlite:PATH (sqlite:cabled.db)\n"
+          "  --community-name NAME      the community's name when it is created (cabled)\n"
           "  --app-token TOKEN          the Headless Auth app token for server-to-server calls\n"
           "  --allowed-origin ORIGIN    a whitelisted Origin (repeatable)\n"
-          "  --secret KEY               HS256 key for member access tokens\n"
+          "  --secret KEY               HS256 key for member access tokens (generated and stored)\n"
           "  --access-token-ttl SECONDS access token lifetime (3600)\n"
           "  --ping-interval SECONDS    Action Cable ping cadence (3)\n"
           "  --threads N                event-loop threads (number of cores)\n"
@@ -132,6 +144,8 @@ static int apply(struct config *cfg, int opt, const char *name, const char *val)
 {
     switch (opt) {
     case OPT_LISTEN: cfg->listen = val; return 0;
+    case OPT_DB: cfg->db = val; return 0;
+    case OPT_COMMUNITY_NAME: cfg->community_name = val; return 0;
     case OPT_APP_TOKEN: cfg->app_token = val; return 0;
     case OPT_SECRET: cfg->secret = val; return 0;
     case OPT_LOG_LEVEL: cfg->log_level = val; return 0;
@@ -195,6 +209,7 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 {
     *cfg = (struct config){
         .listen = "127.0.0.1:8080",
+        .db = "sqlite:cabled.db",
         .log_level = "info",
         .community_id = 1,
         .access_token_ttl = 3600,
@@ -233,6 +248,23 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 
 /* ---- the token subcommand ------------------------------------------------ */
 
+/* Open the store named by --db. Returns NULL after printing why. */
+static store_t *open_store(const char *url)
+{
+    char err[512];
+    if (strncmp(url, "sqlite:", 7) == 0) {
+        store_t *s = store_sqlite_open(url + 7, err, sizeof err);
+        if (!s) fprintf(stderr, "cabled: --db %s: %s\n", url, err);
+        return s;
+    }
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+        fprintf(stderr, "cabled: --db: PostgreSQL is not supported by this build yet; use sqlite:PATH\n");
+        return NULL;
+    }
+    fprintf(stderr, "cabled: --db: expected sqlite:PATH, got \"%s\"\n", url);
+    return NULL;
+}
+
 static int cmd_token(int argc, char **argv)
 {
     struct config cfg;
@@ -241,9 +273,22 @@ static int cmd_token(int argc, char **argv)
         fprintf(stderr, "cabled token: --member ID is required\n");
         return 2;
     }
-    if (!cfg.secret || !cfg.secret[0]) {
-        fprintf(stderr, "cabled token: --secret KEY (or CABLED_SECRET) is required\n");
-        return 2;
+    uint8_t key[64];
+    size_t key_len = 0;
+    if (cfg.secret && cfg.secret[0]) {
+        key_len = strlen(cfg.secret) < sizeof key ? strlen(cfg.secret) : sizeof key;
+        memcpy(key, cfg.secret, key_len);
+    } else {
+        /* The key the server generated and keeps in its database. */
+        store_t *s = open_store(cfg.db);
+        if (!s) return 1;
+        int rc = domain_community_secret(s, cfg.community_id, key, &key_len);
+        store_destroy(s);
+        if (rc) {
+            fprintf(stderr, "cabled token: community %lld is not in %s (start the server once, "
+                            "or pass --secret)\n", cfg.community_id, cfg.db);
+            return 1;
+        }
     }
     long long ttl = cfg.ttl ? cfg.ttl : cfg.access_token_ttl;
     auth_claims_t claims = {
@@ -251,7 +296,7 @@ static int cmd_token(int argc, char **argv)
         .community_member_id = cfg.member,
         .exp = clock_unix_s() + ttl,
     };
-    char *tok = auth_token_sign((const uint8_t *)cfg.secret, strlen(cfg.secret), &claims);
+    char *tok = auth_token_sign(key, key_len, &claims);
     if (!tok) {
         fprintf(stderr, "cabled token: signing failed\n");
         return 1;
@@ -322,33 +367,52 @@ static void on_signal(uv_signal_t *s, int signum)
     (void)s;
 }
 
-static void print_demo(const char *url_host, int port, const uint8_t *secret, size_t secret_len)
+static void print_demo(const char *url_host, int port, const domain_auth_t *auth,
+                       const long long *ids, int count, const char *app_token)
 {
-    printf("\ncabled demo: community %lld, %d members\n", cfg.community_id, DEMO_MEMBERS);
+    char origin[256];
+    snprintf(origin, sizeof origin, "%s",
+             auth_origins_count(auth->community->origins)
+                 ? auth_origins_get(auth->community->origins, 0)
+                 : "(none: pass --allowed-origin)");
+    printf("\ncabled demo: community %lld, %d members\n", auth->community->id, count);
     printf("  WebSocket   ws://%s:%d/cable\n", url_host, port);
-    printf("  Origin      %s\n", cfg.origins[0]);
-    printf("  App token   %s\n\n", cfg.app_token);
-    for (long long m = 1; m <= DEMO_MEMBERS; m++) {
-        auth_claims_t claims = {
-            .community_id = cfg.community_id,
-            .community_member_id = m,
-            .exp = clock_unix_s() + cfg.access_token_ttl,
-        };
-        char *tok = auth_token_sign(secret, secret_len, &claims);
-        if (!tok) continue;
-        printf("Member %lld access token (valid %llds):\n  %s\n", m, cfg.access_token_ttl, tok);
-        if (m == 1) {
-            printf("\nConnect as member 1 with the script from Circle's WebSocket guide:\n"
+    printf("  Origin      %s\n", origin);
+    printf("  App token   %s\n\n", app_token ? app_token : "(as stored)");
+    for (int i = 0; i < count; i++) {
+        domain_grant_t g;
+        if (domain_auth_issue(auth, ids[i], 0, clock_unix_s(), &g) != 0) continue;
+        printf("Member %lld access token (valid %llds):\n  %s\n", ids[i],
+               (long long)auth->access_ttl, g.access_token);
+        if (i == 0) {
+            printf("\nConnect as member %lld with the script from Circle's WebSocket guide:\n"
                    "  CABLE_URL=ws://%s:%d/cable CABLE_ORIGIN=%s CABLE_TOKEN=%s "
-                   "CABLE_MEMBER_ID=1 node examples/websocket-connection-test.js\n\n"
+                   "CABLE_MEMBER_ID=%lld node examples/websocket-connection-test.js\n\n"
                    "Then, from another terminal, broadcast to it:\n"
                    "  curl -X POST http://%s:%d/api/v1/broadcast -H 'Authorization: Bearer %s' "
-                   "-d '{\"stream\":\"chat-room-channel-1\",\"data\":{\"event\":\"hello\"}}'\n\n",
-                   url_host, port, cfg.origins[0], tok, url_host, port, cfg.app_token);
+                   "-d '{\"stream\":\"chat-room-channel-%lld\",\"data\":{\"event\":\"hello\"}}'\n\n",
+                   ids[i], url_host, port, origin, g.access_token, ids[i], url_host, port,
+                   app_token ? app_token : "APP_TOKEN", ids[i]);
         }
-        free(tok);
+        domain_grant_clear(&g);
     }
     fflush(stdout);
+}
+
+/* Messages from pub/sub: control messages for the cable layer, everything
+ * else is a broadcast for the stream index. */
+static void on_pubsub_message(void *ud, const char *stream, size_t len, payload_t *msg)
+{
+    if (pubsub_control_is(stream, len)) {
+        pubsub_control_t c;
+        if (pubsub_control_parse(msg->data, msg->len, &c) == 0 &&
+            c.type == PUBSUB_CONTROL_REVOKE_TOKEN) {
+            auth_revoked_add(c.jti, c.exp, clock_unix_s());
+            cable_kick_token(c.jti);
+        }
+        return;
+    }
+    streams_deliver(ud, stream, len, msg);
 }
 
 static int run_server(void)
@@ -370,29 +434,47 @@ static int run_server(void)
             cfg.origins[cfg.origins_count++] = "https://your-whitelisted-domain.com";
         }
     }
-    auth_origins_t *origins = auth_origins_new();
+    auth_origins_t *check = auth_origins_new();
     for (size_t i = 0; i < cfg.origins_count; i++) {
-        if (auth_origins_add(origins, cfg.origins[i]) != 0) {
+        if (auth_origins_add(check, cfg.origins[i]) != 0) {
             fprintf(stderr, "cabled: --allowed-origin: \"%s\" is not scheme://host[:port]\n",
                     cfg.origins[i]);
-            auth_origins_free(origins);
+            auth_origins_free(check);
             return 2;
         }
     }
-    if (cfg.origins_count == 0)
-        log_warn("main no --allowed-origin given: every WebSocket upgrade will be refused");
+    auth_origins_free(check);
 
-    uint8_t generated[32];
-    const uint8_t *secret = (const uint8_t *)cfg.secret;
-    size_t secret_len = cfg.secret ? strlen(cfg.secret) : 0;
-    if (!secret_len) {
-        /* Without a key every token would be refused; a random one makes
-         * the tokens this process prints (--demo) the only valid ones. */
-        rand_bytes(generated, sizeof generated);
-        secret = generated;
-        secret_len = sizeof generated;
-        if (!cfg.demo)
-            log_warn("main no --secret given: using a random key, valid until this process exits");
+    store_t *store = open_store(cfg.db);
+    if (!store) return 1;
+    domain_community_flags_t flags = {
+        .id = cfg.community_id,
+        .name = cfg.community_name,
+        .app_token = cfg.app_token,
+        .origins = cfg.origins,
+        .origins_count = cfg.origins_count,
+        .secret = cfg.secret,
+    };
+    static auth_community_t community;
+    char err[512];
+    if (domain_community_setup(store, &flags, &community, err, sizeof err) != 0) {
+        fprintf(stderr, "cabled: %s\n", err);
+        store_destroy(store);
+        return 1;
+    }
+    if (domain_community_load_revoked(store) != 0) {
+        fprintf(stderr, "cabled: cannot load revoked tokens from %s\n", cfg.db);
+        return 1;
+    }
+    if (auth_origins_count(community.origins) == 0)
+        log_warn("main no --allowed-origin given: every WebSocket upgrade will be refused");
+    if (!community.has_app_token)
+        log_warn("main no --app-token given: the server-to-server API will refuse every call");
+    long long demo_ids[3];
+    int demo_count = 0;
+    if (cfg.demo && (demo_count = domain_demo_members(store, community.id, demo_ids)) < 0) {
+        fprintf(stderr, "cabled: cannot create the demo members in %s\n", cfg.db);
+        return 1;
     }
 
     unsigned threads = cfg.threads ? (unsigned)cfg.threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
@@ -400,15 +482,18 @@ static int run_server(void)
     max_outbuf = (size_t)cfg.max_outbuf;
 
     signal(SIGPIPE, SIG_IGN);
-    pubsub_t *ps = pubsub_local_new(streams_deliver, NULL);
+    pubsub_t *ps = pubsub_local_new(on_pubsub_message, NULL);
     streams_init(ps);
     channels_register(channels_room_access_any_member, NULL);
 
+    domain_auth_t auth = {
+        .store = store,
+        .pubsub = ps,
+        .community = &community,
+        .access_ttl = cfg.access_token_ttl,
+    };
     cable_config_t cable_cfg = {
-        .secret = secret,
-        .secret_len = secret_len,
-        .community_id = cfg.community_id,
-        .origins = origins,
+        .community = &community,
         .ping_interval_ms = (unsigned)cfg.ping_interval * 1000u,
         .max_message = (size_t)cfg.max_message_size,
         .linger_ms = 2000,
@@ -417,7 +502,12 @@ static int run_server(void)
     cable_server_init(&cable_cfg);
 
     http_router_t *router = http_router_new();
-    api_context_t api_ctx = {.app_token = cfg.app_token, .pubsub = ps};
+    api_context_t api_ctx = {
+        .community = &community,
+        .pubsub = ps,
+        .store = store,
+        .auth = &auth,
+    };
     http_router_add(router, HTTP_GET, "/cable", cable_handle_upgrade, NULL);
     api_register(router, &api_ctx);
     http_cfg = (http_server_config_t){
@@ -455,7 +545,7 @@ static int run_server(void)
     printf("cabled listening on http://%s:%d\n", host, port);
     fflush(stdout);
     log_info("main listening addr=%s:%d threads=%u pubsub=%s", host, port, threads, ps->name);
-    if (cfg.demo) print_demo(host, port, secret, secret_len);
+    if (cfg.demo) print_demo(host, port, &auth, demo_ids, demo_count, cfg.app_token);
 
     uv_loop_t *main_loop = uv_default_loop();
     uv_signal_init(main_loop, &sig_term);
@@ -469,7 +559,9 @@ static int run_server(void)
     free(loop_states);
     http_router_free(router);
     pubsub_destroy(ps);
-    auth_origins_free(origins);
+    store_destroy(store);
+    auth_community_deinit(&community);
+    auth_revoked_clear();
     log_info("main stopped");
     return 0;
 }

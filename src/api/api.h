@@ -1,14 +1,25 @@
 /* api: the HTTP API, one file per resource. This header wires them into a
- * router. */
+ * router and holds what every handler shares.
+ *
+ *   health.c          GET /health, GET /metrics
+ *   broadcast.c       POST /api/v1/broadcast
+ *   headless_auth.c   /api/v1/headless/… (tokens)
+ *   members.c         /api/admin/v2/community_members
+ *   job.c             running a handler's storage work on the worker pool */
 #ifndef API_API_H
 #define API_API_H
 
+#include "auth/community.h"
+#include "domain/auth.h"
 #include "http/router.h"
 #include "pubsub/pubsub.h"
+#include "store/store.h"
 
 typedef struct api_context {
-    const char *app_token;     /* server-to-server bearer token; NULL disables those routes */
+    const auth_community_t *community;  /* the app token and the token key */
     pubsub_t *pubsub;
+    store_t *store;
+    const domain_auth_t *auth;
 } api_context_t;
 
 /* Add every API route. 'ctx' is borrowed for the router's lifetime. */
@@ -18,11 +29,14 @@ void api_register(http_router_t *r, const api_context_t *ctx);
 void api_health_set_draining(int draining);
 
 /* Shared by the handlers: whether the request carries the app token
- * (constant-time comparison). */
+ * (constant-time comparison of its SHA-256). When it does not, answers 401
+ * and returns 0. */
 struct http_exchange;
-int api__app_token_ok(struct http_exchange *x, const api_context_t *ctx);
+int api__require_app_token(struct http_exchange *x, const api_context_t *ctx);
 
 void api__broadcast_register(http_router_t *r, const api_context_t *ctx);
 void api__health_register(http_router_t *r, const api_context_t *ctx);
+void api__headless_auth_register(http_router_t *r, const api_context_t *ctx);
+void api__members_register(http_router_t *r, const api_context_t *ctx);
 
 #endif

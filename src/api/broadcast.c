@@ -11,6 +11,7 @@
  * one bad entry publishes nothing. */
 #include "api/api.h"
 
+#include "core/alloc.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/payload.h"
@@ -30,7 +31,7 @@ struct item {
     payload_t *message;
 };
 
-/* Parse one {"stream","data"} object. Returns NULL and sets *why on error. */
+/* Parse one {"stream","data"} object. Returns -1 and sets *why on error. */
 static int parse_item(json_span_t obj, struct item *out, const char **why)
 {
     if (json_span_kind(obj) != 'o') {
@@ -62,7 +63,7 @@ static int parse_item(json_span_t obj, struct item *out, const char **why)
         *why = "data is not valid JSON";
         return -1;
     }
-    out->stream = strndup(json_string_value(s), slen);
+    out->stream = xstrndup(json_string_value(s), slen);
     out->message = payload_copy(buf_head(&msg), msg.len);
     buf_deinit(&msg);
     json_decref(s);
@@ -72,10 +73,7 @@ static int parse_item(json_span_t obj, struct item *out, const char **why)
 static void on_broadcast(http_exchange_t *x, void *data)
 {
     const api_context_t *ctx = data;
-    if (!api__app_token_ok(x, ctx)) {
-        http_respond_error(x, 401, "Your account could not be authenticated.");
-        return;
-    }
+    if (!api__require_app_token(x, ctx)) return;
     const char *body = x->req->body;
     size_t len = x->req->body_len;
     json_span_t whole;
@@ -97,7 +95,7 @@ static void on_broadcast(http_exchange_t *x, void *data)
     if (json_span_kind(whole) == 'a') {
         size_t pos = 0;
         json_span_t el;
-        items = calloc(BATCH_MAX, sizeof *items);
+        items = xcalloc(BATCH_MAX, sizeof *items);
         while (!why && json_span_next(whole.p, whole.len, &pos, &el) == 1) {
             if (count == BATCH_MAX) {
                 why = "at most 1000 broadcasts per request";
@@ -107,7 +105,7 @@ static void on_broadcast(http_exchange_t *x, void *data)
         }
         if (!why && count == 0) why = "the batch is empty";
     } else {
-        items = calloc(1, sizeof *items);
+        items = xcalloc(1, sizeof *items);
         if (parse_item(whole, &items[0], &why) == 0) count = 1;
     }
     if (!why) {

@@ -6,7 +6,6 @@
 #include "core/metrics.h"
 #include "http/server.h"
 
-#include <openssl/crypto.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -38,15 +37,16 @@ static void on_metrics(http_exchange_t *x, void *data)
     buf_deinit(&b);
 }
 
-int api__app_token_ok(http_exchange_t *x, const api_context_t *ctx)
+int api__require_app_token(http_exchange_t *x, const api_context_t *ctx)
 {
-    if (!ctx->app_token || !ctx->app_token[0]) return 0;
     const http_header_t *h = http_request_header(x->req, "Authorization");
     const char *tok;
     size_t len;
-    if (!h || !auth_bearer_parse(h->value, h->value_len, &tok, &len)) return 0;
-    size_t want = strlen(ctx->app_token);
-    return len == want && CRYPTO_memcmp(tok, ctx->app_token, len) == 0;
+    if (h && auth_bearer_parse(h->value, h->value_len, &tok, &len) &&
+        auth_app_token_ok(ctx->community, tok, len))
+        return 1;
+    http_respond_error(x, 401, "Your account could not be authenticated.");
+    return 0;
 }
 
 void api__health_register(http_router_t *r, const api_context_t *ctx)
@@ -60,4 +60,6 @@ void api_register(http_router_t *r, const api_context_t *ctx)
 {
     api__health_register(r, ctx);
     api__broadcast_register(r, ctx);
+    api__headless_auth_register(r, ctx);
+    api__members_register(r, ctx);
 }

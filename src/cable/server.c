@@ -2,6 +2,7 @@
  * the drain. See server.h. */
 #include "cable/server.h"
 
+#include "auth/revoked.h"
 #include "auth/token.h"
 #include "cable/conn.h"
 #include "cable/protocol.h"
@@ -144,6 +145,32 @@ void cable_thread_drain(net_loop_t *loop, void (*done)(net_loop_t *loop))
     uv_timer_start(&th->drain, on_drain, 0, slice ? slice : 1);
 }
 
+/* ---- revocation ---------------------------------------------------------- */
+
+static void kick_on_loop(net_loop_t *loop, void *arg)
+{
+    (void)loop;
+    char *jti = arg;
+    struct cable_thread *th = thread;
+    if (th) {
+        list_t *it, *tmp;
+        LIST_FOREACH_SAFE(it, tmp, &th->conns)
+        {
+            cable_conn_t *c = LIST_ENTRY(it, cable_conn_t, _thread_node);
+            if (strcmp(c->claims.jti, jti) == 0) cable_conn_disconnect(c, "remote", 0);
+        }
+    }
+    free(jti);
+}
+
+void cable_kick_token(const char *jti)
+{
+    for (unsigned i = 0; i < net_loops_count(); i++) {
+        char *copy = xstrdup(jti);
+        if (net_loop_post(net_loops_get(i), kick_on_loop, copy) != 0) free(copy);
+    }
+}
+
 /* ---- the upgrade --------------------------------------------------------- */
 
 /* Find the member's token: the Authorization header, or ?token= for
@@ -168,7 +195,8 @@ void cable_handle_upgrade(http_exchange_t *x, void *data)
     (void)data;
     const http_request_t *req = x->req;
     const http_header_t *origin = http_request_header(req, "Origin");
-    if (!origin || !auth_origins_allowed(config->origins, origin->value, origin->value_len)) {
+    if (!origin ||
+        !auth_origins_allowed(config->community->origins, origin->value, origin->value_len)) {
         char esc[160];
         log_info("cable conn=%llu refused reason=origin origin=\"%s\"",
                  (unsigned long long)x->conn->id,
@@ -197,11 +225,12 @@ void cable_handle_upgrade(http_exchange_t *x, void *data)
     if (!find_token(req, &token)) {
         reason = "unauthorized";
     } else {
-        int rc = auth_token_verify(config->secret, config->secret_len, buf_head(&token),
-                                   token.len, clock_unix_s(), &claims);
+        const auth_community_t *cm = config->community;
+        int rc = auth_token_verify(cm->secret, cm->secret_len, buf_head(&token), token.len,
+                                   clock_unix_s(), &claims);
         if (rc == ERR_EXPIRED)
             reason = "token_expired";
-        else if (rc != 0 || claims.community_id != config->community_id)
+        else if (rc != 0 || claims.community_id != cm->id || auth_revoked_contains(claims.jti))
             reason = "unauthorized";
     }
     buf_deinit(&token);

@@ -16,7 +16,7 @@
 #ifndef CABLE_SERVER_H
 #define CABLE_SERVER_H
 
-#include "auth/origin.h"
+#include "auth/community.h"
 #include "http/server.h"
 #include "net/loop.h"
 
@@ -24,10 +24,7 @@
 #include <stdint.h>
 
 typedef struct cable_config {
-    const uint8_t *secret;        /* HS256 key for member tokens */
-    size_t secret_len;
-    long long community_id;       /* the community this server serves */
-    const auth_origins_t *origins;
+    const auth_community_t *community; /* token key and Origin whitelist */
     unsigned ping_interval_ms;
     size_t max_message;           /* bytes */
     unsigned linger_ms;           /* wait for the peer after our close frame */
@@ -44,6 +41,11 @@ void cable_thread_deinit(net_loop_t *loop);
 void cable_thread_drain(net_loop_t *loop, void (*done)(net_loop_t *loop));
 /* Open cable connections of the calling loop. */
 size_t cable_thread_conn_count(void);
+
+/* Drop every connection, on every loop, that authenticated with the access
+ * token 'jti': it gets {"type":"disconnect","reason":"remote",
+ * "reconnect":false} and is closed. Thread-safe. */
+void cable_kick_token(const char *jti);
 
 /* Route handler for GET /cable. */
 void cable_handle_upgrade(http_exchange_t *x, void *data);

@@ -1,0 +1,24 @@
+/* domain/members: the rules for community members: which fields a member
+ * has, what makes them valid, and creating one. Blocking (store I/O). */
+#ifndef DOMAIN_MEMBERS_H
+#define DOMAIN_MEMBERS_H
+
+#include "store/store.h"
+
+#include <jansson.h>
+
+/* Validate the fields of a new member from a JSON object (borrowed) and
+ * create it in 'community_id'. On success fills *out (clear with
+ * store_member_clear) and returns 0. On bad input returns ERR_INVAL with
+ * *field naming the field and *problem saying what is wrong ("is required",
+ * "is invalid", …); ERR_CONFLICT when the email (*field "email") or the
+ * sso_user_id is taken; ERR_STORE. */
+int domain_member_create(store_t *s, long long community_id, const json_t *in,
+                         store_member_t *out, const char **field, const char **problem);
+/* The member as the API shows it. Returns a new reference. */
+json_t *domain_member_json(const store_member_t *m);
+/* An email address as stored: trimmed and lower-cased. Returns owned, or
+ * NULL when it is not an address. */
+char *domain_email_normalize(const char *s);
+
+#endif
