@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The fan-out benchmark suite (`make bench`): builds cabled and
+# build/bench_fanout, then for each run starts a fresh server (empty database
+# in a temporary directory, free loopback port, so every RSS figure starts
+# from an idle process), mints a member token, runs bench_fanout against it
+# and stops the server. Prints one summary line per run and exits non-zero if
+# any run lost or duplicated a delivery, or failed outright. See
+# bench/README.md for what the figures mean.
+#
+# Knobs (environment):
+#   BENCH_SIZES="100 1000 5000"   subscriber counts of the paced runs
+#   BENCH_BROADCASTS=200          broadcasts per paced run
+#   BENCH_RATE=100                broadcasts per second in the paced runs
+#   BENCH_THROUGHPUT_SUBS=1000    subscribers of the throughput run (0: skip it)
+#   BENCH_THROUGHPUT_BROADCASTS=500
+#   BENCH_PIPELINE=4              requests in flight in the throughput run
+#   BENCH_THREADS=2               server event-loop threads
+#   BENCH_TIMEOUT=30              seconds before a run gives up
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD=${BUILD:-build}
+SIZES=${BENCH_SIZES:-100 1000 5000}
+BROADCASTS=${BENCH_BROADCASTS:-200}
+RATE=${BENCH_RATE:-100}
+TP_SUBS=${BENCH_THROUGHPUT_SUBS:-1000}
+TP_BROADCASTS=${BENCH_THROUGHPUT_BROADCASTS:-500}
+PIPELINE=${BENCH_PIPELINE:-4}
+THREADS=${BENCH_THREADS:-2}
+TIMEOUT=${BENCH_TIMEOUT:-30}
+
+SECRET=bench-secret
+APP_TOKEN=bench-app-token
+ORIGIN=http://localhost
+
+make -s "$BUILD/cabled" "$BUILD/bench_fanout" || exit 2
+
+# Each subscriber costs a descriptor in the server and one in the client.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+tmp=$(mktemp -d)
+server_pid=
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+        server_pid=
+    fi
+}
+trap 'stop_server; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+# Start cabled on 127.0.0.1:0 and set $port from the line it prints.
+start_server() {
+    rm -f "$tmp"/bench.db*
+    "$BUILD/cabled" --listen 127.0.0.1:0 --db "sqlite:$tmp/bench.db" --secret "$SECRET" \
+        --app-token "$APP_TOKEN" --allowed-origin "$ORIGIN" --threads "$THREADS" --log-level warn \
+        >"$tmp/server.out" 2>"$tmp/server.err" &
+    server_pid=$!
+    port=
+    for _ in $(seq 100); do
+        port=$(sed -n 's|^cabled listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$tmp/server.out")
+        [ -n "$port" ] && return 0
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "bench: cabled did not start:" >&2
+    cat "$tmp/server.err" >&2
+    return 1
+}
+
+token=$("$BUILD/cabled" token --secret "$SECRET" --member 1) || exit 2
+
+echo "bench: fan-out, $(nproc) cores, server --threads $THREADS, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+failures=0
+run() {
+    if ! start_server; then
+        failures=$((failures + 1))
+        return
+    fi
+    "$BUILD/bench_fanout" --url "127.0.0.1:$port" --token "$token" --origin "$ORIGIN" \
+        --app-token "$APP_TOKEN" --server-pid "$server_pid" --timeout "$TIMEOUT" "$@"
+    local rc=$?
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        wait "$server_pid"
+        echo "bench: cabled exited during the run with status $?:" >&2
+        tail -n 20 "$tmp/server.err" >&2
+        server_pid=
+        rc=1
+    fi
+    stop_server
+    [ $rc -eq 0 ] || failures=$((failures + 1))
+}
+
+for n in $SIZES; do
+    run --subscribers "$n" --broadcasts "$BROADCASTS" --rate "$RATE"
+done
+if [ "$TP_SUBS" -gt 0 ]; then
+    run --subscribers "$TP_SUBS" --broadcasts "$TP_BROADCASTS" --rate 0 --pipeline "$PIPELINE"
+fi
+
+if [ $failures -gt 0 ]; then
+    echo "bench: FAIL: $failures run(s) lost or duplicated deliveries, or did not complete" >&2
+    exit 1
+fi
+echo "bench: ok"
