@@ -74,7 +74,7 @@ unit: $(BUILD)/run_tests
 	$(BUILD)/run_tests
 
 integration: $(BUILD)/cabled
-	CABLED_BIN=$(abspath $(BUILD)/cabled) node --test --test-concurrency=1 tests/integration/
+	CABLED_BIN=$(abspath $(BUILD)/cabled) node --test --test-concurrency=1 tests/integration/*.test.js
 
 test: deps
 	@tests/run_all.sh
@@ -96,6 +96,8 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 
 fuzz-build: $(FUZZ_TARGETS)
 .PHONY: fuzz-build
+# Keep the instrumented objects between runs.
+.SECONDARY: $(FUZZ_LIB_OBJ)
 
 fuzz: deps $(FUZZ_TARGETS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
