@@ -384,16 +384,14 @@ static void print_demo(const char *url_host, int port, const domain_auth_t *auth
         if (domain_auth_issue(auth, ids[i], 0, clock_unix_s(), &g) != 0) continue;
         printf("Member %lld access token (valid %llds):\n  %s\n", ids[i],
                (long long)auth->access_ttl, g.access_token);
-        if (i == 0) {
-            printf("\nConnect as member %lld with the script from Circle's WebSocket guide:\n"
-                   "  CABLE_URL=ws://%s:%d/cable CABLE_ORIGIN=%s CABLE_TOKEN=%s "
-                   "CABLE_MEMBER_ID=%lld node examples/websocket-connection-test.js\n\n"
-                   "Then, from another terminal, broadcast to it:\n"
-                   "  curl -X POST http://%s:%d/api/v1/broadcast -H 'Authorization: Bearer %s' "
-                   "-d '{\"stream\":\"chat-room-channel-%lld\",\"data\":{\"event\":\"hello\"}}'\n\n",
-                   ids[i], url_host, port, origin, g.access_token, ids[i], url_host, port,
-                   app_token ? app_token : "APP_TOKEN", ids[i]);
-        }
+        printf("Connect as member %lld with the script from Circle's WebSocket guide:\n"
+               "  CABLE_URL=ws://%s:%d/cable CABLE_ORIGIN=%s CABLE_TOKEN=%s "
+               "CABLE_MEMBER_ID=%lld node examples/websocket-connection-test.js\n",
+               ids[i], url_host, port, origin, g.access_token, ids[i]);
+        printf("Broadcast to that member's chat-room stream from another terminal:\n"
+               "  curl -X POST http://%s:%d/api/v1/broadcast -H 'Authorization: Bearer %s' "
+               "-d '{\"stream\":\"chat-room-channel-%lld\",\"data\":{\"event\":\"hello\"}}'\n\n",
+               url_host, port, app_token ? app_token : "APP_TOKEN", ids[i]);
         domain_grant_clear(&g);
     }
     fflush(stdout);
