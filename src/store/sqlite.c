@@ -1,5 +1,6 @@
 /* store/sqlite: the SQLite store adapter. See sqlite.h. */
 #include "store/sqlite.h"
+#include "store/sqlite_internal.h"
 
 #include "core/alloc.h"
 #include "core/err.h"
@@ -58,52 +59,6 @@ static const char *const migrations[] = {
     ") WITHOUT ROWID;",
 };
 
-#define STMTS(X)                                                                                   \
-    X(COMMUNITY_GET, "SELECT id, name, secret, app_token_sha256 FROM communities WHERE id = ?1")   \
-    X(COMMUNITY_ORIGINS, "SELECT origin FROM community_origins WHERE community_id = ?1 "           \
-                         "ORDER BY rowid")                                                         \
-    X(COMMUNITY_UPSERT, "INSERT INTO communities (id, name, secret, app_token_sha256) "           \
-                        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET name = ?2, "       \
-                        "secret = ?3, app_token_sha256 = ?4")                                      \
-    X(ORIGINS_DELETE, "DELETE FROM community_origins WHERE community_id = ?1")                    \
-    X(ORIGIN_INSERT, "INSERT OR IGNORE INTO community_origins (community_id, origin) "            \
-                     "VALUES (?1, ?2)")                                                            \
-    X(MEMBER_INSERT, "INSERT INTO community_members (community_id, email, name, sso_user_id, "    \
-                     "avatar_url, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)")    \
-    X(MEMBER_GET, "SELECT id, community_id, email, name, sso_user_id, avatar_url, created_at, "   \
-                  "updated_at FROM community_members WHERE community_id = ?1 AND id = ?2")         \
-    X(MEMBER_BY_EMAIL, "SELECT id, community_id, email, name, sso_user_id, avatar_url, "          \
-                       "created_at, updated_at FROM community_members "                           \
-                       "WHERE community_id = ?1 AND email = ?2")                                   \
-    X(MEMBER_BY_SSO, "SELECT id, community_id, email, name, sso_user_id, avatar_url, "            \
-                     "created_at, updated_at FROM community_members "                             \
-                     "WHERE community_id = ?1 AND sso_user_id = ?2")                               \
-    X(MEMBER_LIST, "SELECT id, community_id, email, name, sso_user_id, avatar_url, created_at, "  \
-                   "updated_at FROM community_members WHERE community_id = ?1 "                   \
-                   "ORDER BY id LIMIT ?2 OFFSET ?3")                                               \
-    X(MEMBER_COUNT, "SELECT count(*) FROM community_members WHERE community_id = ?1")             \
-    X(REFRESH_INSERT, "INSERT INTO refresh_tokens (token_sha256, community_id, "                  \
-                      "community_member_id, expires_at) VALUES (?1, ?2, ?3, ?4)")                  \
-    X(REFRESH_GET, "SELECT community_id, community_member_id, expires_at, revoked_at "            \
-                   "FROM refresh_tokens WHERE token_sha256 = ?1")                                  \
-    X(REFRESH_REVOKE, "UPDATE refresh_tokens SET revoked_at = ?2 "                                 \
-                      "WHERE token_sha256 = ?1 AND revoked_at = 0")                                \
-    X(ACCESS_REVOKE, "INSERT INTO revoked_access_tokens (jti, community_id, expires_at) "         \
-                     "VALUES (?1, ?2, ?3)")                                                        \
-    X(ACCESS_REVOKED_LIST, "SELECT jti, expires_at FROM revoked_access_tokens "                   \
-                           "WHERE expires_at > ?1")                                                \
-    X(ACCESS_REVOKED_PRUNE, "DELETE FROM revoked_access_tokens WHERE expires_at <= ?1")            \
-    X(BEGIN, "BEGIN IMMEDIATE")                                                                    \
-    X(COMMIT, "COMMIT")                                                                            \
-    X(ROLLBACK, "ROLLBACK")
-
-enum stmt_id {
-#define STMT_ENUM(name, sql) STMT_##name,
-    STMTS(STMT_ENUM)
-#undef STMT_ENUM
-        STMT_COUNT
-};
-
 static const char *const stmt_sql[] = {
 #define STMT_SQL(name, sql) sql,
     STMTS(STMT_SQL)
@@ -112,21 +67,7 @@ static const char *const stmt_sql[] = {
 
 /* ---- connections ---------------------------------------------------------------------------- */
 
-struct conn {
-    sqlite3 *db;
-    sqlite3_stmt *stmts[STMT_COUNT];
-    list_t node;
-};
-
-struct store_sqlite {
-    store_t base;
-    char *uri;
-    pthread_key_t key;           /* this thread's struct conn */
-    pthread_mutex_t lock;        /* guards 'conns' */
-    list_t conns;
-};
-
-static int64_t now_ms(void)
+int64_t sqlite__now_ms(void)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -193,7 +134,7 @@ static struct conn *conn_get(struct store_sqlite *s)
 }
 
 /* A prepared statement, reset and ready for binding. */
-static sqlite3_stmt *stmt(struct store_sqlite *s, enum stmt_id id, struct conn **out)
+sqlite3_stmt *sqlite__stmt(struct store_sqlite *s, enum stmt_id id, sqlite3 **db)
 {
     struct conn *c = conn_get(s);
     if (!c) return NULL;
@@ -206,11 +147,11 @@ static sqlite3_stmt *stmt(struct store_sqlite *s, enum stmt_id id, struct conn *
     sqlite3_stmt *st = c->stmts[id];
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    if (out) *out = c;
+    if (db) *db = c->db;
     return st;
 }
 
-static int fail(sqlite3_stmt *st, const char *what)
+int sqlite__fail(sqlite3_stmt *st, const char *what)
 {
     sqlite3 *db = sqlite3_db_handle(st);
     int code = sqlite3_extended_errcode(db);
@@ -224,27 +165,27 @@ static int fail(sqlite3_stmt *st, const char *what)
 }
 
 /* Run a statement that returns no rows. */
-static int run(sqlite3_stmt *st, const char *what)
+int sqlite__run(sqlite3_stmt *st, const char *what)
 {
     int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) return fail(st, what);
+    if (rc != SQLITE_DONE) return sqlite__fail(st, what);
     sqlite3_reset(st);
     return 0;
 }
 
-static int simple(struct store_sqlite *s, enum stmt_id id)
+int sqlite__simple(struct store_sqlite *s, enum stmt_id id)
 {
-    sqlite3_stmt *st = stmt(s, id, NULL);
-    return st ? run(st, stmt_sql[id]) : ERR_STORE;
+    sqlite3_stmt *st = sqlite__stmt(s, id, NULL);
+    return st ? sqlite__run(st, stmt_sql[id]) : ERR_STORE;
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
+char *sqlite__col_text(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     return t ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+void sqlite__bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
@@ -258,7 +199,7 @@ static int community_get(store_t *base, long long id, store_community_t *out)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = stmt(s, STMT_COMMUNITY_GET, NULL);
+    sqlite3_stmt *st = sqlite__stmt(s, STMT_COMMUNITY_GET, NULL);
     if (!st) return ERR_STORE;
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
@@ -266,9 +207,9 @@ static int community_get(store_t *base, long long id, store_community_t *out)
         sqlite3_reset(st);
         return ERR_NOT_FOUND;
     }
-    if (rc != SQLITE_ROW) return fail(st, "community_get");
+    if (rc != SQLITE_ROW) return sqlite__fail(st, "community_get");
     out->id = sqlite3_column_int64(st, 0);
-    out->name = col_text(st, 1);
+    out->name = sqlite__col_text(st, 1);
     size_t n = (size_t)sqlite3_column_bytes(st, 2);
     if (n > STORE_SECRET_MAX) n = STORE_SECRET_MAX;
     memcpy(out->secret, sqlite3_column_blob(st, 2), n);
@@ -277,14 +218,14 @@ static int community_get(store_t *base, long long id, store_community_t *out)
              (const char *)sqlite3_column_text(st, 3));
     sqlite3_reset(st);
 
-    st = stmt(s, STMT_COMMUNITY_ORIGINS, NULL);
+    st = sqlite__stmt(s, STMT_COMMUNITY_ORIGINS, NULL);
     if (!st) return ERR_STORE;
     sqlite3_bind_int64(st, 1, id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->origins_count < STORE_ORIGINS_MAX)
-        out->origins[out->origins_count++] = col_text(st, 0);
+        out->origins[out->origins_count++] = sqlite__col_text(st, 0);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         store_community_clear(out);
-        return fail(st, "community_origins");
+        return sqlite__fail(st, "community_origins");
     }
     sqlite3_reset(st);
     return 0;
@@ -293,29 +234,29 @@ static int community_get(store_t *base, long long id, store_community_t *out)
 static int community_put(store_t *base, const store_community_t *c)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
-    int rc = simple(s, STMT_BEGIN);
+    int rc = sqlite__simple(s, STMT_BEGIN);
     if (rc) return rc;
-    sqlite3_stmt *st = stmt(s, STMT_COMMUNITY_UPSERT, NULL);
+    sqlite3_stmt *st = sqlite__stmt(s, STMT_COMMUNITY_UPSERT, NULL);
     if (!st) goto fail;
     sqlite3_bind_int64(st, 1, c->id);
-    bind_text(st, 2, c->name ? c->name : "");
+    sqlite__bind_text(st, 2, c->name ? c->name : "");
     sqlite3_bind_blob(st, 3, c->secret, (int)c->secret_len, SQLITE_TRANSIENT);
-    bind_text(st, 4, c->app_token_sha256);
-    if ((rc = run(st, "community_upsert")) != 0) goto fail;
-    st = stmt(s, STMT_ORIGINS_DELETE, NULL);
+    sqlite__bind_text(st, 4, c->app_token_sha256);
+    if ((rc = sqlite__run(st, "community_upsert")) != 0) goto fail;
+    st = sqlite__stmt(s, STMT_ORIGINS_DELETE, NULL);
     if (!st) goto fail;
     sqlite3_bind_int64(st, 1, c->id);
-    if ((rc = run(st, "origins_delete")) != 0) goto fail;
+    if ((rc = sqlite__run(st, "origins_delete")) != 0) goto fail;
     for (size_t i = 0; i < c->origins_count; i++) {
-        st = stmt(s, STMT_ORIGIN_INSERT, NULL);
+        st = sqlite__stmt(s, STMT_ORIGIN_INSERT, NULL);
         if (!st) goto fail;
         sqlite3_bind_int64(st, 1, c->id);
-        bind_text(st, 2, c->origins[i]);
-        if ((rc = run(st, "origin_insert")) != 0) goto fail;
+        sqlite__bind_text(st, 2, c->origins[i]);
+        if ((rc = sqlite__run(st, "origin_insert")) != 0) goto fail;
     }
-    return simple(s, STMT_COMMIT);
+    return sqlite__simple(s, STMT_COMMIT);
 fail:
-    simple(s, STMT_ROLLBACK);
+    sqlite__simple(s, STMT_ROLLBACK);
     return rc ? rc : ERR_STORE;
 }
 
@@ -325,10 +266,10 @@ static void read_member(sqlite3_stmt *st, store_member_t *m)
 {
     m->id = sqlite3_column_int64(st, 0);
     m->community_id = sqlite3_column_int64(st, 1);
-    m->email = col_text(st, 2);
-    m->name = col_text(st, 3);
-    m->sso_user_id = col_text(st, 4);
-    m->avatar_url = col_text(st, 5);
+    m->email = sqlite__col_text(st, 2);
+    m->name = sqlite__col_text(st, 3);
+    m->sso_user_id = sqlite__col_text(st, 4);
+    m->avatar_url = sqlite__col_text(st, 5);
     m->created_at = sqlite3_column_int64(st, 6);
     m->updated_at = sqlite3_column_int64(st, 7);
 }
@@ -336,19 +277,19 @@ static void read_member(sqlite3_stmt *st, store_member_t *m)
 static int member_create(store_t *base, store_member_t *m)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
-    struct conn *c;
-    sqlite3_stmt *st = stmt(s, STMT_MEMBER_INSERT, &c);
+    sqlite3 *db;
+    sqlite3_stmt *st = sqlite__stmt(s, STMT_MEMBER_INSERT, &db);
     if (!st) return ERR_STORE;
-    int64_t now = now_ms();
+    int64_t now = sqlite__now_ms();
     sqlite3_bind_int64(st, 1, m->community_id);
-    bind_text(st, 2, m->email);
-    bind_text(st, 3, m->name);
-    bind_text(st, 4, m->sso_user_id);
-    bind_text(st, 5, m->avatar_url);
+    sqlite__bind_text(st, 2, m->email);
+    sqlite__bind_text(st, 3, m->name);
+    sqlite__bind_text(st, 4, m->sso_user_id);
+    sqlite__bind_text(st, 5, m->avatar_url);
     sqlite3_bind_int64(st, 6, now);
-    int rc = run(st, "member_insert");
+    int rc = sqlite__run(st, "member_insert");
     if (rc) return rc;
-    m->id = sqlite3_last_insert_rowid(c->db);
+    m->id = sqlite3_last_insert_rowid(db);
     m->created_at = m->updated_at = now;
     return 0;
 }
@@ -361,7 +302,7 @@ static int one_member(sqlite3_stmt *st, store_member_t *out, const char *what)
         sqlite3_reset(st);
         return ERR_NOT_FOUND;
     }
-    if (rc != SQLITE_ROW) return fail(st, what);
+    if (rc != SQLITE_ROW) return sqlite__fail(st, what);
     read_member(st, out);
     sqlite3_reset(st);
     return 0;
@@ -369,7 +310,7 @@ static int one_member(sqlite3_stmt *st, store_member_t *out, const char *what)
 
 static int member_get(store_t *base, long long community_id, long long id, store_member_t *out)
 {
-    sqlite3_stmt *st = stmt((struct store_sqlite *)base, STMT_MEMBER_GET, NULL);
+    sqlite3_stmt *st = sqlite__stmt((struct store_sqlite *)base, STMT_MEMBER_GET, NULL);
     if (!st) return ERR_STORE;
     sqlite3_bind_int64(st, 1, community_id);
     sqlite3_bind_int64(st, 2, id);
@@ -380,16 +321,16 @@ static int member_find(store_t *base, long long community_id, const char *field,
                        const char *value, store_member_t *out)
 {
     enum stmt_id id = strcmp(field, "email") == 0 ? STMT_MEMBER_BY_EMAIL : STMT_MEMBER_BY_SSO;
-    sqlite3_stmt *st = stmt((struct store_sqlite *)base, id, NULL);
+    sqlite3_stmt *st = sqlite__stmt((struct store_sqlite *)base, id, NULL);
     if (!st) return ERR_STORE;
     sqlite3_bind_int64(st, 1, community_id);
-    bind_text(st, 2, value);
+    sqlite__bind_text(st, 2, value);
     return one_member(st, out, "member_find");
 }
 
 static long long member_count(store_t *base, long long community_id)
 {
-    sqlite3_stmt *st = stmt((struct store_sqlite *)base, STMT_MEMBER_COUNT, NULL);
+    sqlite3_stmt *st = sqlite__stmt((struct store_sqlite *)base, STMT_MEMBER_COUNT, NULL);
     if (!st) return ERR_STORE;
     sqlite3_bind_int64(st, 1, community_id);
     long long n = -1;
@@ -406,7 +347,7 @@ static int member_list(store_t *base, long long community_id, long long offset, 
     *count = 0;
     *total = member_count(base, community_id);
     if (*total < 0) return ERR_STORE;
-    sqlite3_stmt *st = stmt(s, STMT_MEMBER_LIST, NULL);
+    sqlite3_stmt *st = sqlite__stmt(s, STMT_MEMBER_LIST, NULL);
     if (!st) return ERR_STORE;
     sqlite3_bind_int64(st, 1, community_id);
     sqlite3_bind_int64(st, 2, limit);
@@ -424,7 +365,7 @@ static int member_list(store_t *base, long long community_id, long long offset, 
         store_members_free(*rows, *count);
         *rows = NULL;
         *count = 0;
-        return fail(st, "member_list");
+        return sqlite__fail(st, "member_list");
     }
     sqlite3_reset(st);
     return 0;
@@ -435,18 +376,18 @@ static int member_list(store_t *base, long long community_id, long long offset, 
 static int refresh_create(store_t *base, const uint8_t hash[32], long long community_id,
                           long long member_id, int64_t expires_at)
 {
-    sqlite3_stmt *st = stmt((struct store_sqlite *)base, STMT_REFRESH_INSERT, NULL);
+    sqlite3_stmt *st = sqlite__stmt((struct store_sqlite *)base, STMT_REFRESH_INSERT, NULL);
     if (!st) return ERR_STORE;
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, community_id);
     sqlite3_bind_int64(st, 3, member_id);
     sqlite3_bind_int64(st, 4, expires_at);
-    return run(st, "refresh_insert");
+    return sqlite__run(st, "refresh_insert");
 }
 
 static int refresh_get(store_t *base, const uint8_t hash[32], store_refresh_t *out)
 {
-    sqlite3_stmt *st = stmt((struct store_sqlite *)base, STMT_REFRESH_GET, NULL);
+    sqlite3_stmt *st = sqlite__stmt((struct store_sqlite *)base, STMT_REFRESH_GET, NULL);
     if (!st) return ERR_STORE;
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
@@ -454,7 +395,7 @@ static int refresh_get(store_t *base, const uint8_t hash[32], store_refresh_t *o
         sqlite3_reset(st);
         return ERR_NOT_FOUND;
     }
-    if (rc != SQLITE_ROW) return fail(st, "refresh_get");
+    if (rc != SQLITE_ROW) return sqlite__fail(st, "refresh_get");
     out->community_id = sqlite3_column_int64(st, 0);
     out->member_id = sqlite3_column_int64(st, 1);
     out->expires_at = sqlite3_column_int64(st, 2);
@@ -465,25 +406,25 @@ static int refresh_get(store_t *base, const uint8_t hash[32], store_refresh_t *o
 
 static int refresh_revoke(store_t *base, const uint8_t hash[32], int64_t now)
 {
-    struct conn *c;
-    sqlite3_stmt *st = stmt((struct store_sqlite *)base, STMT_REFRESH_REVOKE, &c);
+    sqlite3 *db;
+    sqlite3_stmt *st = sqlite__stmt((struct store_sqlite *)base, STMT_REFRESH_REVOKE, &db);
     if (!st) return ERR_STORE;
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, now);
-    int rc = run(st, "refresh_revoke");
+    int rc = sqlite__run(st, "refresh_revoke");
     if (rc) return rc;
-    return sqlite3_changes(c->db) == 1 ? 0 : ERR_NOT_FOUND;
+    return sqlite3_changes(db) == 1 ? 0 : ERR_NOT_FOUND;
 }
 
 static int access_revoke(store_t *base, const char *jti, long long community_id,
                          int64_t expires_at)
 {
-    sqlite3_stmt *st = stmt((struct store_sqlite *)base, STMT_ACCESS_REVOKE, NULL);
+    sqlite3_stmt *st = sqlite__stmt((struct store_sqlite *)base, STMT_ACCESS_REVOKE, NULL);
     if (!st) return ERR_STORE;
-    bind_text(st, 1, jti);
+    sqlite__bind_text(st, 1, jti);
     sqlite3_bind_int64(st, 2, community_id);
     sqlite3_bind_int64(st, 3, expires_at);
-    return run(st, "access_revoke");
+    return sqlite__run(st, "access_revoke");
 }
 
 static int access_revoked_each(store_t *base, int64_t now,
@@ -492,17 +433,17 @@ static int access_revoked_each(store_t *base, int64_t now,
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
     /* Expired entries can never matter again: drop them first. */
-    sqlite3_stmt *st = stmt(s, STMT_ACCESS_REVOKED_PRUNE, NULL);
+    sqlite3_stmt *st = sqlite__stmt(s, STMT_ACCESS_REVOKED_PRUNE, NULL);
     if (!st) return ERR_STORE;
     sqlite3_bind_int64(st, 1, now);
-    int rc = run(st, "access_revoked_prune");
+    int rc = sqlite__run(st, "access_revoked_prune");
     if (rc) return rc;
-    st = stmt(s, STMT_ACCESS_REVOKED_LIST, NULL);
+    st = sqlite__stmt(s, STMT_ACCESS_REVOKED_LIST, NULL);
     if (!st) return ERR_STORE;
     sqlite3_bind_int64(st, 1, now);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         cb(ud, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
-    if (rc != SQLITE_DONE) return fail(st, "access_revoked_list");
+    if (rc != SQLITE_DONE) return sqlite__fail(st, "access_revoked_list");
     sqlite3_reset(st);
     return 0;
 }

@@ -1,0 +1,45 @@
+/* store/sqlite_internal.h: what the files of the SQLite adapter share:
+ * the connection and store structs and the statement helpers. Included by
+ * store/sqlite*.c only. */
+#ifndef STORE_SQLITE_INTERNAL_H
+#define STORE_SQLITE_INTERNAL_H
+
+#include "core/list.h"
+#include "store/sqlite_sql.h"
+#include "store/store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[STMT_COUNT];
+    list_t node;
+};
+
+struct store_sqlite {
+    store_t base;
+    char *uri;
+    pthread_key_t key;           /* this thread's struct conn */
+    pthread_mutex_t lock;        /* guards 'conns' */
+    list_t conns;
+};
+
+/* Wall-clock unix milliseconds. */
+int64_t sqlite__now_ms(void);
+/* This thread's prepared statement 'id', reset and with bindings cleared;
+ * NULL on failure (logged). '*db' receives the connection when non-NULL. */
+sqlite3_stmt *sqlite__stmt(struct store_sqlite *s, enum stmt_id id, sqlite3 **db);
+/* Map a failed step to ERR_CONFLICT (unique constraint) or ERR_STORE (logged). */
+int sqlite__fail(sqlite3_stmt *st, const char *what);
+/* Step a statement that returns no rows. */
+int sqlite__run(sqlite3_stmt *st, const char *what);
+/* Prepare and run a statement without parameters (BEGIN, COMMIT, ...). */
+int sqlite__simple(struct store_sqlite *s, enum stmt_id id);
+/* Column text as an owned string, NULL for SQL NULL. */
+char *sqlite__col_text(sqlite3_stmt *st, int i);
+/* Bind text, or NULL when 'v' is NULL. */
+void sqlite__bind_text(sqlite3_stmt *st, int i, const char *v);
+
+#endif
