@@ -25,3 +25,31 @@ void store_members_free(store_member_t *rows, size_t count)
     for (size_t i = 0; i < count; i++) store_member_clear(&rows[i]);
     free(rows);
 }
+
+void store_room_clear(store_room_t *r)
+{
+    free(r->identifier);
+    free(r->name);
+    free(r->description);
+    memset(r, 0, sizeof *r);
+}
+
+void store_rooms_free(store_room_t *rows, size_t count)
+{
+    for (size_t i = 0; i < count; i++) store_room_clear(&rows[i]);
+    free(rows);
+}
+
+void store_message_clear(store_message_t *m)
+{
+    free(m->body);
+    free(m->rich_text_body);
+    free(m->creation_uuid);
+    memset(m, 0, sizeof *m);
+}
+
+void store_messages_free(store_message_t *rows, size_t count)
+{
+    for (size_t i = 0; i < count; i++) store_message_clear(&rows[i]);
+    free(rows);
+}

@@ -1,5 +1,6 @@
 /* store/sqlite: the SQLite store adapter. See sqlite.h. */
 #include "store/sqlite.h"
+#include "store/sqlite_chat.h"
 #include "store/sqlite_internal.h"
 
 #include "core/alloc.h"
@@ -57,6 +58,48 @@ static const char *const migrations[] = {
     "  community_id INTEGER NOT NULL,"
     "  expires_at INTEGER NOT NULL"
     ") WITHOUT ROWID;",
+    /* 2: chat rooms, participants, messages */
+    "CREATE TABLE chat_rooms ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  uuid TEXT NOT NULL UNIQUE,"
+    "  community_id INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  identifier TEXT,"
+    "  name TEXT,"
+    "  description TEXT,"
+    "  show_history INTEGER NOT NULL DEFAULT 1,"
+    "  pinned_message_id INTEGER NOT NULL DEFAULT 0,"
+    "  creator_id INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
+    "CREATE UNIQUE INDEX chat_rooms_identifier ON chat_rooms(community_id, identifier)"
+    "  WHERE identifier IS NOT NULL;"
+    "CREATE TABLE chat_room_participants ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  chat_room_id INTEGER NOT NULL REFERENCES chat_rooms(id) ON DELETE CASCADE,"
+    "  community_member_id INTEGER NOT NULL,"
+    "  last_read_message_id INTEGER NOT NULL DEFAULT 0,"
+    "  pinned_at INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE (chat_room_id, community_member_id)"
+    ");"
+    "CREATE INDEX chat_room_participants_member ON chat_room_participants(community_member_id);"
+    "CREATE TABLE chat_messages ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  chat_room_id INTEGER NOT NULL REFERENCES chat_rooms(id) ON DELETE CASCADE,"
+    "  participant_id INTEGER NOT NULL,"
+    "  sender_id INTEGER NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  rich_text_body TEXT NOT NULL,"
+    "  creation_uuid TEXT,"
+    "  parent_message_id INTEGER NOT NULL DEFAULT 0,"
+    "  replies_count INTEGER NOT NULL DEFAULT 0,"
+    "  edited_at INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX chat_messages_room ON chat_messages(chat_room_id, parent_message_id, id);"
+    "CREATE INDEX chat_messages_thread ON chat_messages(parent_message_id, id);",
 };
 
 static const char *const stmt_sql[] = {
@@ -478,6 +521,25 @@ static const struct store_ops sqlite_ops = {
     .refresh_revoke = refresh_revoke,
     .access_revoke = access_revoke,
     .access_revoked_each = access_revoked_each,
+    .room_create = sqlite__room_create,
+    .room_get = sqlite__room_get,
+    .room_find_identifier = sqlite__room_find_identifier,
+    .room_update = sqlite__room_update,
+    .room_delete = sqlite__room_delete,
+    .rooms_of_member = sqlite__rooms_of_member,
+    .participants = sqlite__participants,
+    .participant_get = sqlite__participant_get,
+    .participant_add = sqlite__participant_add,
+    .participant_remove = sqlite__participant_remove,
+    .participant_update = sqlite__participant_update,
+    .unread_count = sqlite__unread_count,
+    .message_create = sqlite__message_create,
+    .message_get = sqlite__message_get,
+    .message_last = sqlite__message_last,
+    .messages_page = sqlite__messages_page,
+    .message_update = sqlite__message_update,
+    .message_delete = sqlite__message_delete,
+    .thread_senders = sqlite__thread_senders,
     .destroy = sqlite_destroy,
 };
 

@@ -5,6 +5,18 @@
 #ifndef STORE_SQLITE_SQL_H
 #define STORE_SQLITE_SQL_H
 
+#define ROOM_COLUMNS                                                                           \
+    "id, uuid, community_id, kind, identifier, name, description, show_history, "             \
+    "pinned_message_id, creator_id, created_at, updated_at"
+#define ROOM_COLUMNS_R                                                                         \
+    "r.id, r.uuid, r.community_id, r.kind, r.identifier, r.name, r.description, "             \
+    "r.show_history, r.pinned_message_id, r.creator_id, r.created_at, r.updated_at"
+#define PARTICIPANT_COLUMNS                                                                    \
+    "id, chat_room_id, community_member_id, last_read_message_id, pinned_at, created_at"
+#define MESSAGE_COLUMNS                                                                        \
+    "id, chat_room_id, participant_id, sender_id, body, rich_text_body, creation_uuid, "      \
+    "parent_message_id, replies_count, edited_at, created_at"
+
 #define STMTS(X)                                                                                   \
     X(COMMUNITY_GET, "SELECT id, name, secret, app_token_sha256 FROM communities WHERE id = ?1")   \
     X(COMMUNITY_ORIGINS, "SELECT origin FROM community_origins WHERE community_id = ?1 "           \
@@ -40,6 +52,55 @@
     X(ACCESS_REVOKED_LIST, "SELECT jti, expires_at FROM revoked_access_tokens "                   \
                            "WHERE expires_at > ?1")                                                \
     X(ACCESS_REVOKED_PRUNE, "DELETE FROM revoked_access_tokens WHERE expires_at <= ?1")            \
+    X(ROOM_INSERT, "INSERT INTO chat_rooms (uuid, community_id, kind, identifier, name, "         \
+                   "description, show_history, creator_id, created_at, updated_at) "              \
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)")                               \
+    X(ROOM_BY_ID, "SELECT " ROOM_COLUMNS " FROM chat_rooms WHERE community_id = ?1 AND id = ?2")  \
+    X(ROOM_BY_UUID, "SELECT " ROOM_COLUMNS " FROM chat_rooms WHERE community_id = ?1 "            \
+                    "AND uuid = ?2")                                                               \
+    X(ROOM_BY_IDENTIFIER, "SELECT " ROOM_COLUMNS " FROM chat_rooms WHERE community_id = ?1 "      \
+                          "AND identifier = ?2")                                                   \
+    X(ROOM_UPDATE, "UPDATE chat_rooms SET name = ?2, description = ?3, show_history = ?4, "       \
+                   "pinned_message_id = ?5, updated_at = ?6 WHERE id = ?1")                        \
+    X(ROOM_DELETE, "DELETE FROM chat_rooms WHERE id = ?1")                                         \
+    X(ROOMS_OF_MEMBER, "SELECT " ROOM_COLUMNS_R " FROM chat_rooms r JOIN chat_room_participants p " \
+                       "ON p.chat_room_id = r.id WHERE r.community_id = ?1 AND "                   \
+                       "p.community_member_id = ?2 ORDER BY p.pinned_at DESC, r.updated_at DESC, " \
+                       "r.id DESC LIMIT ?3 OFFSET ?4")                                             \
+    X(ROOMS_OF_MEMBER_COUNT, "SELECT count(*) FROM chat_rooms r JOIN chat_room_participants p "   \
+                             "ON p.chat_room_id = r.id WHERE r.community_id = ?1 AND "             \
+                             "p.community_member_id = ?2")                                         \
+    X(ROOM_TOUCH, "UPDATE chat_rooms SET updated_at = ?2 WHERE id = ?1")                           \
+    X(PARTICIPANT_INSERT, "INSERT OR IGNORE INTO chat_room_participants (chat_room_id, "          \
+                          "community_member_id, created_at) VALUES (?1, ?2, ?3)")                  \
+    X(PARTICIPANT_GET, "SELECT " PARTICIPANT_COLUMNS " FROM chat_room_participants "              \
+                       "WHERE chat_room_id = ?1 AND community_member_id = ?2")                     \
+    X(PARTICIPANTS, "SELECT " PARTICIPANT_COLUMNS " FROM chat_room_participants "                 \
+                    "WHERE chat_room_id = ?1 ORDER BY id")                                         \
+    X(PARTICIPANT_UPDATE, "UPDATE chat_room_participants SET last_read_message_id = ?2, "         \
+                          "pinned_at = ?3 WHERE id = ?1")                                          \
+    X(PARTICIPANT_DELETE, "DELETE FROM chat_room_participants WHERE chat_room_id = ?1 AND "       \
+                          "community_member_id = ?2")                                              \
+    X(UNREAD_COUNT, "SELECT count(*) FROM chat_messages WHERE chat_room_id = ?1 AND "             \
+                    "parent_message_id = 0 AND id > ?2 AND sender_id != ?3")                       \
+    X(MESSAGE_INSERT, "INSERT INTO chat_messages (chat_room_id, participant_id, sender_id, body, " \
+                      "rich_text_body, creation_uuid, parent_message_id, created_at) "            \
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                                   \
+    X(MESSAGE_GET, "SELECT " MESSAGE_COLUMNS " FROM chat_messages WHERE chat_room_id = ?1 "       \
+                   "AND id = ?2")                                                                  \
+    X(MESSAGE_LAST, "SELECT " MESSAGE_COLUMNS " FROM chat_messages WHERE chat_room_id = ?1 "      \
+                    "AND parent_message_id = 0 ORDER BY id DESC LIMIT 1")                          \
+    X(MESSAGES_BEFORE, "SELECT " MESSAGE_COLUMNS " FROM chat_messages WHERE chat_room_id = ?1 "   \
+                       "AND parent_message_id = ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4")         \
+    X(MESSAGES_AFTER, "SELECT " MESSAGE_COLUMNS " FROM chat_messages WHERE chat_room_id = ?1 "    \
+                      "AND parent_message_id = ?2 AND id > ?3 ORDER BY id ASC LIMIT ?4")           \
+    X(MESSAGE_UPDATE, "UPDATE chat_messages SET body = ?2, rich_text_body = ?3, edited_at = ?4 "  \
+                      "WHERE id = ?1")                                                             \
+    X(MESSAGE_DELETE, "DELETE FROM chat_messages WHERE id = ?1 OR parent_message_id = ?1")         \
+    X(MESSAGE_REPLIES_ADD, "UPDATE chat_messages SET replies_count = replies_count + ?2 "         \
+                           "WHERE id = ?1")                                                        \
+    X(THREAD_SENDERS, "SELECT sender_id FROM chat_messages WHERE id = ?1 UNION "                  \
+                      "SELECT sender_id FROM chat_messages WHERE parent_message_id = ?1")          \
     X(BEGIN, "BEGIN IMMEDIATE")                                                                    \
     X(COMMIT, "COMMIT")                                                                            \
     X(ROLLBACK, "ROLLBACK")

@@ -48,6 +48,47 @@ typedef struct store_refresh {
     int64_t revoked_at;                /* 0 when live */
 } store_refresh_t;
 
+/* Chat rooms. kind is "direct", "group_chat", or an embedded kind
+ * ("space", "lesson", "event"). identifier is "direct-{a}-{b}" for direct
+ * rooms (unique per community), NULL otherwise. */
+typedef struct store_room {
+    long long id;
+    char uuid[40];
+    long long community_id;
+    char kind[16];
+    char *identifier;
+    char *name;
+    char *description;
+    int show_history;
+    long long pinned_message_id;       /* 0 when none */
+    long long creator_id;
+    int64_t created_at;                /* unix milliseconds */
+    int64_t updated_at;
+} store_room_t;
+
+typedef struct store_participant {
+    long long id;
+    long long room_id;
+    long long member_id;
+    long long last_read_message_id;    /* 0 when nothing read */
+    int64_t pinned_at;                 /* unix milliseconds, 0 when not pinned */
+    int64_t created_at;
+} store_participant_t;
+
+typedef struct store_message {
+    long long id;
+    long long room_id;
+    long long participant_id;
+    long long sender_id;               /* community member */
+    char *body;
+    char *rich_text_body;              /* JSON text */
+    char *creation_uuid;               /* NULL when the client sent none */
+    long long parent_id;               /* 0 for a top-level message */
+    long long replies_count;
+    int64_t edited_at;                 /* 0 when never edited */
+    int64_t created_at;
+} store_message_t;
+
 struct store_ops {
     /* Communities. put inserts or replaces (id, name, secret, app token
      * hash and the whole Origin list) in one transaction. */
@@ -80,6 +121,49 @@ struct store_ops {
                                void (*cb)(void *ud, const char *jti, int64_t expires_at),
                                void *ud);
 
+    /* Chat rooms. create inserts the room and its participants in one
+     * transaction and fills id and the times; ERR_CONFLICT when a room with
+     * the same identifier exists. get finds by id when id > 0, else by
+     * uuid. rooms_of_member lists a member's rooms, pinned first, then by
+     * latest activity. */
+    int (*room_create)(store_t *s, store_room_t *room, const long long *members, size_t count);
+    int (*room_get)(store_t *s, long long community_id, long long id, const char *uuid,
+                    store_room_t *out);
+    int (*room_find_identifier)(store_t *s, long long community_id, const char *identifier,
+                                store_room_t *out);
+    int (*room_update)(store_t *s, store_room_t *room);
+    int (*room_delete)(store_t *s, long long id);
+    int (*rooms_of_member)(store_t *s, long long community_id, long long member_id,
+                           long long offset, long long limit, store_room_t **rows, size_t *count,
+                           long long *total);
+
+    /* Participants. */
+    int (*participants)(store_t *s, long long room_id, store_participant_t **rows, size_t *count);
+    int (*participant_get)(store_t *s, long long room_id, long long member_id,
+                           store_participant_t *out);
+    int (*participant_add)(store_t *s, long long room_id, long long member_id);
+    int (*participant_remove)(store_t *s, long long room_id, long long member_id);
+    int (*participant_update)(store_t *s, const store_participant_t *p);
+    /* Top-level messages after 'last_read' sent by others than the member. */
+    long long (*unread_count)(store_t *s, long long room_id, long long member_id,
+                              long long last_read);
+
+    /* Messages. create fills id and created_at, and in the same
+     * transaction counts a reply on its parent and marks the room active.
+     * page lists a room's top-level messages (parent_id 0) or a thread's
+     * replies, 'limit' of them before 'from_id' (after = 0) or after it
+     * (after = 1), always in ascending id order. delete removes a message
+     * with its replies, and uncounts a reply on its parent. */
+    int (*message_create)(store_t *s, store_message_t *m);
+    int (*message_get)(store_t *s, long long room_id, long long id, store_message_t *out);
+    int (*message_last)(store_t *s, long long room_id, store_message_t *out);
+    int (*messages_page)(store_t *s, long long room_id, long long parent_id, long long from_id,
+                         int after, long long limit, store_message_t **rows, size_t *count);
+    int (*message_update)(store_t *s, const store_message_t *m);
+    int (*message_delete)(store_t *s, const store_message_t *m);
+    /* The members who wrote a thread: its parent's author and every replier. */
+    int (*thread_senders)(store_t *s, long long parent_id, long long **ids, size_t *count);
+
     void (*destroy)(store_t *s);
 };
 
@@ -91,6 +175,10 @@ struct store {
 void store_community_clear(store_community_t *c);
 void store_member_clear(store_member_t *m);
 void store_members_free(store_member_t *rows, size_t count);
+void store_room_clear(store_room_t *r);
+void store_rooms_free(store_room_t *rows, size_t count);
+void store_message_clear(store_message_t *m);
+void store_messages_free(store_message_t *rows, size_t count);
 
 static inline void store_destroy(store_t *s)
 {

@@ -1,0 +1,450 @@
+/* store/sqlite_chat: chat rooms, participants and messages in SQLite. The
+ * operations of store.h's chat section; connections and helpers are in
+ * store/sqlite.c. */
+#include "core/alloc.h"
+#include "core/err.h"
+#include "store/sqlite_internal.h"
+#include "store/sqlite_chat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S(base) ((struct store_sqlite *)(base))
+
+/* ---- rooms ------------------------------------------------------------------------------------ */
+
+static void read_room(sqlite3_stmt *st, store_room_t *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
+    snprintf(r->uuid, sizeof r->uuid, "%s", (const char *)sqlite3_column_text(st, 1));
+    r->community_id = sqlite3_column_int64(st, 2);
+    snprintf(r->kind, sizeof r->kind, "%s", (const char *)sqlite3_column_text(st, 3));
+    r->identifier = sqlite__col_text(st, 4);
+    r->name = sqlite__col_text(st, 5);
+    r->description = sqlite__col_text(st, 6);
+    r->show_history = sqlite3_column_int(st, 7);
+    r->pinned_message_id = sqlite3_column_int64(st, 8);
+    r->creator_id = sqlite3_column_int64(st, 9);
+    r->created_at = sqlite3_column_int64(st, 10);
+    r->updated_at = sqlite3_column_int64(st, 11);
+}
+
+static int one_room(sqlite3_stmt *st, store_room_t *out, const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return ERR_NOT_FOUND;
+    }
+    if (rc != SQLITE_ROW) return sqlite__fail(st, what);
+    read_room(st, out);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int sqlite__room_create(store_t *base, store_room_t *room, const long long *members, size_t count)
+{
+    struct store_sqlite *s = S(base);
+    int rc = sqlite__simple(s, STMT_BEGIN);
+    if (rc) return rc;
+    sqlite3 *db;
+    sqlite3_stmt *st = sqlite__stmt(s, STMT_ROOM_INSERT, &db);
+    int64_t now = sqlite__now_ms();
+    if (!st) goto fail;
+    sqlite__bind_text(st, 1, room->uuid);
+    sqlite3_bind_int64(st, 2, room->community_id);
+    sqlite__bind_text(st, 3, room->kind);
+    sqlite__bind_text(st, 4, room->identifier);
+    sqlite__bind_text(st, 5, room->name);
+    sqlite__bind_text(st, 6, room->description);
+    sqlite3_bind_int(st, 7, room->show_history);
+    sqlite3_bind_int64(st, 8, room->creator_id);
+    sqlite3_bind_int64(st, 9, now);
+    if ((rc = sqlite__run(st, "room_insert")) != 0) goto fail;
+    room->id = sqlite3_last_insert_rowid(db);
+    room->created_at = room->updated_at = now;
+    for (size_t i = 0; i < count; i++) {
+        st = sqlite__stmt(s, STMT_PARTICIPANT_INSERT, NULL);
+        if (!st) goto fail;
+        sqlite3_bind_int64(st, 1, room->id);
+        sqlite3_bind_int64(st, 2, members[i]);
+        sqlite3_bind_int64(st, 3, now);
+        if ((rc = sqlite__run(st, "participant_insert")) != 0) goto fail;
+    }
+    return sqlite__simple(s, STMT_COMMIT);
+fail:
+    sqlite__simple(s, STMT_ROLLBACK);
+    return rc ? rc : ERR_STORE;
+}
+
+int sqlite__room_get(store_t *base, long long community_id, long long id, const char *uuid,
+                     store_room_t *out)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), id > 0 ? STMT_ROOM_BY_ID : STMT_ROOM_BY_UUID, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, community_id);
+    if (id > 0)
+        sqlite3_bind_int64(st, 2, id);
+    else
+        sqlite__bind_text(st, 2, uuid ? uuid : "");
+    return one_room(st, out, "room_get");
+}
+
+int sqlite__room_find_identifier(store_t *base, long long community_id, const char *identifier,
+                                 store_room_t *out)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_ROOM_BY_IDENTIFIER, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, community_id);
+    sqlite__bind_text(st, 2, identifier);
+    return one_room(st, out, "room_find_identifier");
+}
+
+int sqlite__room_update(store_t *base, store_room_t *room)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_ROOM_UPDATE, NULL);
+    if (!st) return ERR_STORE;
+    room->updated_at = sqlite__now_ms();
+    sqlite3_bind_int64(st, 1, room->id);
+    sqlite__bind_text(st, 2, room->name);
+    sqlite__bind_text(st, 3, room->description);
+    sqlite3_bind_int(st, 4, room->show_history);
+    sqlite3_bind_int64(st, 5, room->pinned_message_id);
+    sqlite3_bind_int64(st, 6, room->updated_at);
+    return sqlite__run(st, "room_update");
+}
+
+int sqlite__room_delete(store_t *base, long long id)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_ROOM_DELETE, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, id);
+    return sqlite__run(st, "room_delete");
+}
+
+int sqlite__rooms_of_member(store_t *base, long long community_id, long long member_id,
+                            long long offset, long long limit, store_room_t **rows,
+                            size_t *count, long long *total)
+{
+    struct store_sqlite *s = S(base);
+    *rows = NULL;
+    *count = 0;
+    sqlite3_stmt *st = sqlite__stmt(s, STMT_ROOMS_OF_MEMBER_COUNT, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, community_id);
+    sqlite3_bind_int64(st, 2, member_id);
+    if (sqlite3_step(st) != SQLITE_ROW) return sqlite__fail(st, "rooms_of_member_count");
+    *total = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    st = sqlite__stmt(s, STMT_ROOMS_OF_MEMBER, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, community_id);
+    sqlite3_bind_int64(st, 2, member_id);
+    sqlite3_bind_int64(st, 3, limit);
+    sqlite3_bind_int64(st, 4, offset);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 16;
+            *rows = xrealloc(*rows, cap * sizeof **rows);
+        }
+        read_room(st, &(*rows)[(*count)++]);
+    }
+    if (rc != SQLITE_DONE) {
+        store_rooms_free(*rows, *count);
+        *rows = NULL;
+        *count = 0;
+        return sqlite__fail(st, "rooms_of_member");
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* ---- participants ----------------------------------------------------------------------------- */
+
+static void read_participant(sqlite3_stmt *st, store_participant_t *p)
+{
+    p->id = sqlite3_column_int64(st, 0);
+    p->room_id = sqlite3_column_int64(st, 1);
+    p->member_id = sqlite3_column_int64(st, 2);
+    p->last_read_message_id = sqlite3_column_int64(st, 3);
+    p->pinned_at = sqlite3_column_int64(st, 4);
+    p->created_at = sqlite3_column_int64(st, 5);
+}
+
+int sqlite__participants(store_t *base, long long room_id, store_participant_t **rows,
+                         size_t *count)
+{
+    *rows = NULL;
+    *count = 0;
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_PARTICIPANTS, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, room_id);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 8;
+            *rows = xrealloc(*rows, cap * sizeof **rows);
+        }
+        read_participant(st, &(*rows)[(*count)++]);
+    }
+    if (rc != SQLITE_DONE) {
+        free(*rows);
+        *rows = NULL;
+        *count = 0;
+        return sqlite__fail(st, "participants");
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+int sqlite__participant_get(store_t *base, long long room_id, long long member_id,
+                            store_participant_t *out)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_PARTICIPANT_GET, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, room_id);
+    sqlite3_bind_int64(st, 2, member_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return ERR_NOT_FOUND;
+    }
+    if (rc != SQLITE_ROW) return sqlite__fail(st, "participant_get");
+    read_participant(st, out);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int sqlite__participant_add(store_t *base, long long room_id, long long member_id)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_PARTICIPANT_INSERT, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, room_id);
+    sqlite3_bind_int64(st, 2, member_id);
+    sqlite3_bind_int64(st, 3, sqlite__now_ms());
+    return sqlite__run(st, "participant_add");
+}
+
+int sqlite__participant_remove(store_t *base, long long room_id, long long member_id)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_PARTICIPANT_DELETE, &db);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, room_id);
+    sqlite3_bind_int64(st, 2, member_id);
+    int rc = sqlite__run(st, "participant_remove");
+    if (rc) return rc;
+    return sqlite3_changes(db) ? 0 : ERR_NOT_FOUND;
+}
+
+int sqlite__participant_update(store_t *base, const store_participant_t *p)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_PARTICIPANT_UPDATE, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, p->id);
+    sqlite3_bind_int64(st, 2, p->last_read_message_id);
+    sqlite3_bind_int64(st, 3, p->pinned_at);
+    return sqlite__run(st, "participant_update");
+}
+
+long long sqlite__unread_count(store_t *base, long long room_id, long long member_id,
+                               long long last_read)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_UNREAD_COUNT, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, room_id);
+    sqlite3_bind_int64(st, 2, last_read);
+    sqlite3_bind_int64(st, 3, member_id);
+    long long n = ERR_STORE;
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return n;
+}
+
+/* ---- messages --------------------------------------------------------------------------------- */
+
+static void read_message(sqlite3_stmt *st, store_message_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->id = sqlite3_column_int64(st, 0);
+    m->room_id = sqlite3_column_int64(st, 1);
+    m->participant_id = sqlite3_column_int64(st, 2);
+    m->sender_id = sqlite3_column_int64(st, 3);
+    m->body = sqlite__col_text(st, 4);
+    m->rich_text_body = sqlite__col_text(st, 5);
+    m->creation_uuid = sqlite__col_text(st, 6);
+    m->parent_id = sqlite3_column_int64(st, 7);
+    m->replies_count = sqlite3_column_int64(st, 8);
+    m->edited_at = sqlite3_column_int64(st, 9);
+    m->created_at = sqlite3_column_int64(st, 10);
+}
+
+static int one_message(sqlite3_stmt *st, store_message_t *out, const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return ERR_NOT_FOUND;
+    }
+    if (rc != SQLITE_ROW) return sqlite__fail(st, what);
+    read_message(st, out);
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int replies_add(struct store_sqlite *s, long long parent, int delta)
+{
+    sqlite3_stmt *st = sqlite__stmt(s, STMT_MESSAGE_REPLIES_ADD, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, parent);
+    sqlite3_bind_int(st, 2, delta);
+    return sqlite__run(st, "message_replies_add");
+}
+
+int sqlite__message_create(store_t *base, store_message_t *m)
+{
+    struct store_sqlite *s = S(base);
+    int rc = sqlite__simple(s, STMT_BEGIN);
+    if (rc) return rc;
+    sqlite3 *db;
+    sqlite3_stmt *st = sqlite__stmt(s, STMT_MESSAGE_INSERT, &db);
+    int64_t now = sqlite__now_ms();
+    if (!st) goto fail;
+    sqlite3_bind_int64(st, 1, m->room_id);
+    sqlite3_bind_int64(st, 2, m->participant_id);
+    sqlite3_bind_int64(st, 3, m->sender_id);
+    sqlite__bind_text(st, 4, m->body);
+    sqlite__bind_text(st, 5, m->rich_text_body);
+    sqlite__bind_text(st, 6, m->creation_uuid);
+    sqlite3_bind_int64(st, 7, m->parent_id);
+    sqlite3_bind_int64(st, 8, now);
+    if ((rc = sqlite__run(st, "message_insert")) != 0) goto fail;
+    m->id = sqlite3_last_insert_rowid(db);
+    m->created_at = now;
+    if (m->parent_id && (rc = replies_add(s, m->parent_id, 1)) != 0) goto fail;
+    st = sqlite__stmt(s, STMT_ROOM_TOUCH, NULL);
+    if (!st) goto fail;
+    sqlite3_bind_int64(st, 1, m->room_id);
+    sqlite3_bind_int64(st, 2, now);
+    if ((rc = sqlite__run(st, "room_touch")) != 0) goto fail;
+    return sqlite__simple(s, STMT_COMMIT);
+fail:
+    sqlite__simple(s, STMT_ROLLBACK);
+    return rc ? rc : ERR_STORE;
+}
+
+int sqlite__message_get(store_t *base, long long room_id, long long id, store_message_t *out)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_MESSAGE_GET, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, room_id);
+    sqlite3_bind_int64(st, 2, id);
+    return one_message(st, out, "message_get");
+}
+
+int sqlite__message_last(store_t *base, long long room_id, store_message_t *out)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_MESSAGE_LAST, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, room_id);
+    return one_message(st, out, "message_last");
+}
+
+int sqlite__messages_page(store_t *base, long long room_id, long long parent_id,
+                          long long from_id, int after, long long limit, store_message_t **rows,
+                          size_t *count)
+{
+    *rows = NULL;
+    *count = 0;
+    sqlite3_stmt *st =
+        sqlite__stmt(S(base), after ? STMT_MESSAGES_AFTER : STMT_MESSAGES_BEFORE, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, room_id);
+    sqlite3_bind_int64(st, 2, parent_id);
+    sqlite3_bind_int64(st, 3, from_id);
+    sqlite3_bind_int64(st, 4, limit);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 16;
+            *rows = xrealloc(*rows, cap * sizeof **rows);
+        }
+        read_message(st, &(*rows)[(*count)++]);
+    }
+    if (rc != SQLITE_DONE) {
+        store_messages_free(*rows, *count);
+        *rows = NULL;
+        *count = 0;
+        return sqlite__fail(st, "messages_page");
+    }
+    sqlite3_reset(st);
+    if (!after) {
+        /* Fetched newest first to take the nearest ones; callers get
+         * ascending order. */
+        for (size_t i = 0; i < *count / 2; i++) {
+            store_message_t t = (*rows)[i];
+            (*rows)[i] = (*rows)[*count - 1 - i];
+            (*rows)[*count - 1 - i] = t;
+        }
+    }
+    return 0;
+}
+
+int sqlite__message_update(store_t *base, const store_message_t *m)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_MESSAGE_UPDATE, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, m->id);
+    sqlite__bind_text(st, 2, m->body);
+    sqlite__bind_text(st, 3, m->rich_text_body);
+    sqlite3_bind_int64(st, 4, m->edited_at);
+    return sqlite__run(st, "message_update");
+}
+
+int sqlite__message_delete(store_t *base, const store_message_t *m)
+{
+    struct store_sqlite *s = S(base);
+    int rc = sqlite__simple(s, STMT_BEGIN);
+    if (rc) return rc;
+    sqlite3_stmt *st = sqlite__stmt(s, STMT_MESSAGE_DELETE, NULL);
+    if (!st) goto fail;
+    sqlite3_bind_int64(st, 1, m->id);
+    if ((rc = sqlite__run(st, "message_delete")) != 0) goto fail;
+    if (m->parent_id && (rc = replies_add(s, m->parent_id, -1)) != 0) goto fail;
+    return sqlite__simple(s, STMT_COMMIT);
+fail:
+    sqlite__simple(s, STMT_ROLLBACK);
+    return rc ? rc : ERR_STORE;
+}
+
+int sqlite__thread_senders(store_t *base, long long parent_id, long long **ids, size_t *count)
+{
+    *ids = NULL;
+    *count = 0;
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_THREAD_SENDERS, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, parent_id);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 8;
+            *ids = xrealloc(*ids, cap * sizeof **ids);
+        }
+        (*ids)[(*count)++] = sqlite3_column_int64(st, 0);
+    }
+    if (rc != SQLITE_DONE) {
+        free(*ids);
+        *ids = NULL;
+        *count = 0;
+        return sqlite__fail(st, "thread_senders");
+    }
+    sqlite3_reset(st);
+    return 0;
+}
