@@ -33,6 +33,10 @@ void api_health_set_draining(int draining);
  * and returns 0. */
 struct http_exchange;
 int api__require_app_token(struct http_exchange *x, const api_context_t *ctx);
+/* Member API calls: the request must carry a valid, unexpired, unrevoked
+ * access token of this community in `Authorization: Bearer`. Fills
+ * *member_id and returns 1, or answers 401 and returns 0. */
+int api__require_member(struct http_exchange *x, const api_context_t *ctx, long long *member_id);
 
 void api__broadcast_register(http_router_t *r, const api_context_t *ctx);
 void api__health_register(http_router_t *r, const api_context_t *ctx);

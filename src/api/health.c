@@ -2,7 +2,10 @@
  * (Prometheus text), and the route table. */
 #include "api/api.h"
 
+#include "auth/revoked.h"
 #include "auth/token.h"
+#include "core/clock.h"
+#include "core/err.h"
 #include "core/metrics.h"
 #include "http/server.h"
 
@@ -47,6 +50,30 @@ int api__require_app_token(http_exchange_t *x, const api_context_t *ctx)
         return 1;
     http_respond_error(x, 401, "Your account could not be authenticated.");
     return 0;
+}
+
+int api__require_member(http_exchange_t *x, const api_context_t *ctx, long long *member_id)
+{
+    const http_header_t *h = http_request_header(x->req, "Authorization");
+    const char *tok;
+    size_t len;
+    if (!h || !auth_bearer_parse(h->value, h->value_len, &tok, &len)) {
+        http_respond_error(x, 401, "Your account could not be authenticated.");
+        return 0;
+    }
+    auth_claims_t claims;
+    const auth_community_t *c = ctx->community;
+    int rc = auth_token_verify(c->secret, c->secret_len, tok, len, clock_unix_s(), &claims);
+    if (rc == ERR_EXPIRED) {
+        http_respond_error(x, 401, "Access token has expired");
+        return 0;
+    }
+    if (rc || claims.community_id != c->id || auth_revoked_contains(claims.jti)) {
+        http_respond_error(x, 401, "Your account could not be authenticated.");
+        return 0;
+    }
+    *member_id = claims.community_member_id;
+    return 1;
 }
 
 void api__health_register(http_router_t *r, const api_context_t *ctx)

@@ -100,6 +100,34 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX chat_messages_room ON chat_messages(chat_room_id, parent_message_id, id);"
     "CREATE INDEX chat_messages_thread ON chat_messages(parent_message_id, id);",
+    /* 3: thread read positions, notifications */
+    "CREATE TABLE chat_thread_reads ("
+    "  parent_message_id INTEGER NOT NULL,"
+    "  community_member_id INTEGER NOT NULL,"
+    "  last_read_message_id INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (parent_message_id, community_member_id)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE notifications ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  community_id INTEGER NOT NULL,"
+    "  community_member_id INTEGER NOT NULL,"
+    "  actor_id INTEGER NOT NULL DEFAULT 0,"
+    "  actor_name TEXT,"
+    "  action TEXT NOT NULL,"
+    "  display_action TEXT,"
+    "  notifiable_type TEXT,"
+    "  notifiable_id INTEGER NOT NULL DEFAULT 0,"
+    "  notifiable_title TEXT,"
+    "  action_web_url TEXT,"
+    "  extra TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  read_at INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX notifications_member ON notifications(community_member_id, id);"
+    "CREATE TABLE notification_resets ("
+    "  community_member_id INTEGER PRIMARY KEY,"
+    "  reset_at_id INTEGER NOT NULL DEFAULT 0"
+    ");",
 };
 
 static const char *const stmt_sql[] = {
@@ -540,6 +568,8 @@ static const struct store_ops sqlite_ops = {
     .message_update = sqlite__message_update,
     .message_delete = sqlite__message_delete,
     .thread_senders = sqlite__thread_senders,
+    .thread_read_get = sqlite__thread_read_get,
+    .thread_read_set = sqlite__thread_read_set,
     .destroy = sqlite_destroy,
 };
 

@@ -448,3 +448,32 @@ int sqlite__thread_senders(store_t *base, long long parent_id, long long **ids, 
     sqlite3_reset(st);
     return 0;
 }
+
+/* ---- thread reads ----------------------------------------------------------------------------- */
+
+long long sqlite__thread_read_get(store_t *base, long long parent_id, long long member_id)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_THREAD_READ_GET, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, parent_id);
+    sqlite3_bind_int64(st, 2, member_id);
+    int rc = sqlite3_step(st);
+    long long v = 0;
+    if (rc == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE)
+        return sqlite__fail(st, "thread_read_get");
+    sqlite3_reset(st);
+    return v;
+}
+
+int sqlite__thread_read_set(store_t *base, long long parent_id, long long member_id,
+                            long long last_read)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_THREAD_READ_SET, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, parent_id);
+    sqlite3_bind_int64(st, 2, member_id);
+    sqlite3_bind_int64(st, 3, last_read);
+    return sqlite__run(st, "thread_read_set");
+}

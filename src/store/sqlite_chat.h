@@ -33,4 +33,8 @@ int sqlite__message_update(store_t *s, const store_message_t *m);
 int sqlite__message_delete(store_t *s, const store_message_t *m);
 int sqlite__thread_senders(store_t *s, long long parent_id, long long **ids, size_t *count);
 
+long long sqlite__thread_read_get(store_t *s, long long parent_id, long long member_id);
+int sqlite__thread_read_set(store_t *s, long long parent_id, long long member_id,
+                            long long last_read);
+
 #endif

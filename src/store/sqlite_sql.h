@@ -101,6 +101,11 @@
                            "WHERE id = ?1")                                                        \
     X(THREAD_SENDERS, "SELECT sender_id FROM chat_messages WHERE id = ?1 UNION "                  \
                       "SELECT sender_id FROM chat_messages WHERE parent_message_id = ?1")          \
+    X(THREAD_READ_GET, "SELECT last_read_message_id FROM chat_thread_reads "                      \
+                       "WHERE parent_message_id = ?1 AND community_member_id = ?2")                \
+    X(THREAD_READ_SET, "INSERT INTO chat_thread_reads (parent_message_id, community_member_id, "  \
+                       "last_read_message_id) VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET "    \
+                       "last_read_message_id = max(last_read_message_id, ?3)")                    \
     X(BEGIN, "BEGIN IMMEDIATE")                                                                    \
     X(COMMIT, "COMMIT")                                                                            \
     X(ROLLBACK, "ROLLBACK")

@@ -89,6 +89,26 @@ typedef struct store_message {
     int64_t created_at;
 } store_message_t;
 
+/* An in-app notification of one member. action is what happened
+ * ("mention", "reply", or the host application's own words); extra is a
+ * JSON object of further fields the host sent, or NULL. */
+typedef struct store_notification {
+    long long id;
+    long long community_id;
+    long long member_id;               /* the recipient */
+    long long actor_id;                /* 0 when the host application */
+    char *actor_name;
+    char *action;
+    char *display_action;
+    char *notifiable_type;
+    long long notifiable_id;
+    char *notifiable_title;
+    char *action_web_url;
+    char *extra;
+    int64_t created_at;                /* unix milliseconds */
+    int64_t read_at;                   /* 0 when unread */
+} store_notification_t;
+
 struct store_ops {
     /* Communities. put inserts or replaces (id, name, secret, app token
      * hash and the whole Origin list) in one transaction. */
@@ -164,6 +184,27 @@ struct store_ops {
     /* The members who wrote a thread: its parent's author and every replier. */
     int (*thread_senders)(store_t *s, long long parent_id, long long **ids, size_t *count);
 
+    /* Thread read positions: the newest reply a member has read in the
+     * thread of 'parent_id' (0 when none). */
+    long long (*thread_read_get)(store_t *s, long long parent_id, long long member_id);
+    int (*thread_read_set)(store_t *s, long long parent_id, long long member_id,
+                           long long last_read);
+
+    /* Notifications. create fills id and created_at. list pages a member's
+     * notifications newest first ('status' "all", "read" or "unread").
+     * The new-notifications count is the number of unread notifications
+     * newer than the member's last reset; reset moves that mark to now. */
+    int (*notification_create)(store_t *s, store_notification_t *n);
+    int (*notification_get)(store_t *s, long long member_id, long long id,
+                            store_notification_t *out);
+    int (*notifications_list)(store_t *s, long long member_id, const char *status,
+                              long long offset, long long limit, store_notification_t **rows,
+                              size_t *count, long long *total);
+    int (*notification_mark_read)(store_t *s, long long member_id, long long id, int64_t now);
+    int (*notifications_mark_all_read)(store_t *s, long long member_id, int64_t now);
+    long long (*notifications_new_count)(store_t *s, long long member_id);
+    int (*notifications_reset)(store_t *s, long long member_id);
+
     void (*destroy)(store_t *s);
 };
 
@@ -179,6 +220,8 @@ void store_room_clear(store_room_t *r);
 void store_rooms_free(store_room_t *rows, size_t count);
 void store_message_clear(store_message_t *m);
 void store_messages_free(store_message_t *rows, size_t count);
+void store_notification_clear(store_notification_t *n);
+void store_notifications_free(store_notification_t *rows, size_t count);
 
 static inline void store_destroy(store_t *s)
 {
