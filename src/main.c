@@ -329,6 +329,7 @@ static void loop_hook(net_loop_t *loop, int stopping)
 {
     struct loop_state *st = &loop_states[loop->index];
     if (stopping) {
+        cable_thread_free(loop);
         streams_thread_deinit();
         return;
     }
@@ -403,10 +404,12 @@ static void on_pubsub_message(void *ud, const char *stream, size_t len, payload_
 {
     if (pubsub_control_is(stream, len)) {
         pubsub_control_t c;
-        if (pubsub_control_parse(msg->data, msg->len, &c) == 0 &&
-            c.type == PUBSUB_CONTROL_REVOKE_TOKEN) {
+        if (pubsub_control_parse(msg->data, msg->len, &c) != 0) return;
+        if (c.type == PUBSUB_CONTROL_REVOKE_TOKEN) {
             auth_revoked_add(c.jti, c.exp, clock_unix_s());
             cable_kick_token(c.jti);
+        } else if (c.type == PUBSUB_CONTROL_ROOM_ACCESS) {
+            channels_room_revoke(c.room_id, c.member_id);
         }
         return;
     }
@@ -482,7 +485,6 @@ static int run_server(void)
     signal(SIGPIPE, SIG_IGN);
     pubsub_t *ps = pubsub_local_new(on_pubsub_message, NULL);
     streams_init(ps);
-    channels_register(channels_room_access_any_member, NULL);
 
     domain_auth_t auth = {
         .store = store,
@@ -490,6 +492,8 @@ static int run_server(void)
         .community = &community,
         .access_ttl = cfg.access_token_ttl,
     };
+    domain_chat_t chat = {.store = store, .pubsub = ps, .community_id = community.id};
+    channels_register(&chat);
     cable_config_t cable_cfg = {
         .community = &community,
         .ping_interval_ms = (unsigned)cfg.ping_interval * 1000u,

@@ -5,6 +5,7 @@
  *   broadcast.c       POST /api/v1/broadcast
  *   headless_auth.c   /api/v1/headless/… (tokens)
  *   members.c         /api/admin/v2/community_members
+ *   chat.c            /api/headless/v1/messages…, /chat_threads…, /api/admin/v2/chat_rooms
  *   job.c             running a handler's storage work on the worker pool */
 #ifndef API_API_H
 #define API_API_H
@@ -42,5 +43,6 @@ void api__broadcast_register(http_router_t *r, const api_context_t *ctx);
 void api__health_register(http_router_t *r, const api_context_t *ctx);
 void api__headless_auth_register(http_router_t *r, const api_context_t *ctx);
 void api__members_register(http_router_t *r, const api_context_t *ctx);
+void api__chat_register(http_router_t *r, const api_context_t *ctx);
 
 #endif

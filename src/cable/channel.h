@@ -33,7 +33,8 @@ struct cable_channel {
     const char *name;          /* the "channel" value of identifiers, e.g. "NotificationChannel" */
     /* Decide a subscribe. 'params' is the identifier object (borrowed).
      * Return 0 to confirm, after starting the streams; ERR_FORBIDDEN (or
-     * any error) to reject. */
+     * any error) to reject; or ERR_AGAIN to answer later, exactly once,
+     * with cable_sub_resolve on the same loop thread. */
     int (*subscribe)(cable_sub_t *sub, const json_t *params);
     /* The subscription ends (unsubscribe, rejection or disconnect): stop
      * its streams and free sub->data. */
@@ -48,6 +49,14 @@ struct cable_channel {
 void cable_channel_register(const cable_channel_t *ch);
 /* Find a channel by name; NULL when unknown. */
 const cable_channel_t *cable_channel_find(const char *name);
+
+/* Answer a subscribe that returned ERR_AGAIN: 'allowed' (the channel has
+ * started its streams) confirms it, otherwise it is rejected. If the
+ * connection closed meanwhile, the channel's unsubscribe runs and the
+ * subscription is freed. Loop thread only. */
+void cable_sub_resolve(cable_sub_t *sub, int allowed);
+/* 0 once the subscription's connection has gone (while it was pending). */
+static inline int cable_sub_alive(const cable_sub_t *sub) { return sub->conn != NULL; }
 
 /* The member and community the connection authenticated as. */
 long long cable_conn_member_id(const cable_conn_t *c);

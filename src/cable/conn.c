@@ -46,23 +46,29 @@ static void send_control(cable_conn_t *c, buf_t *msg)
 
 void cable_conn_disconnect(cable_conn_t *c, const char *reason, int reconnect)
 {
-    if (ws_endpoint_is_closing(c->ep)) return;
-    log_info("cable conn=%llu disconnect reason=%s", conn_id(c), reason);
-    if (strcmp(reason, "unauthorized") == 0) METRIC_INC(disconnect_unauthorized_total);
-    else if (strcmp(reason, "token_expired") == 0) METRIC_INC(disconnect_token_expired_total);
-    else if (strcmp(reason, "server_restart") == 0) METRIC_INC(disconnect_server_restart_total);
-    else if (strcmp(reason, "remote") == 0) METRIC_INC(disconnect_remote_total);
-    else if (strcmp(reason, "too_slow") == 0) METRIC_INC(disconnect_too_slow_total);
-    buf_t b = BUF_INIT;
-    cable_append_disconnect(&b, reason, reconnect);
-    send_control(c, &b);
-    buf_deinit(&b);
-    /* Stop pings and commands at once; the socket closes after the close
-     * handshake. */
+    /* Whatever happens below, this connection gets no more pings, drain
+     * turns or commands. */
     if (c->open) {
         c->open = 0;
         cable__thread_remove(c);
     }
+    if (ws_endpoint_is_closing(c->ep)) return;
+    log_info("cable conn=%llu disconnect reason=%s", conn_id(c), reason);
+    if (strcmp(reason, "unauthorized") == 0)
+        METRIC_INC(disconnect_unauthorized_total);
+    else if (strcmp(reason, "token_expired") == 0)
+        METRIC_INC(disconnect_token_expired_total);
+    else if (strcmp(reason, "server_restart") == 0)
+        METRIC_INC(disconnect_server_restart_total);
+    else if (strcmp(reason, "remote") == 0)
+        METRIC_INC(disconnect_remote_total);
+    else if (strcmp(reason, "too_slow") == 0)
+        METRIC_INC(disconnect_too_slow_total);
+    buf_t b = BUF_INIT;
+    cable_append_disconnect(&b, reason, reconnect);
+    send_control(c, &b);
+    buf_deinit(&b);
+    /* The socket closes after the close handshake. */
     ws_endpoint_close(c->ep, 1000, "");
 }
 
@@ -117,6 +123,7 @@ static void sub_free(cable_sub_t *s)
 static void sub_end(cable_sub_t *s)
 {
     list_unlink(&s->_conn_node);
+    s->conn->_subs_count--;
     s->channel->unsubscribe(s);
     METRIC_DEC(subscriptions);
     sub_free(s);
@@ -141,10 +148,26 @@ static void reject(cable_conn_t *c, const char *id, size_t len, const char *why)
     buf_deinit(&b);
 }
 
+static void confirm(cable_conn_t *c, cable_sub_t *s)
+{
+    list_insert_tail(&c->_subs, &s->_conn_node);
+    c->_subs_count++;
+    METRIC_INC(subscriptions);
+    log_debug("cable conn=%llu subscribed channel=%s", conn_id(c), s->channel->name);
+    buf_t b = BUF_INIT;
+    cable_append_confirm(&b, s->identifier, s->identifier_len);
+    send_reply(c, &b);
+    buf_deinit(&b);
+}
+
 static void do_subscribe(cable_conn_t *c, const cable_command_t *cmd)
 {
     if (find_sub(c, cmd->identifier, cmd->identifier_len)) {
         log_debug("cable conn=%llu duplicate subscribe ignored", conn_id(c));
+        return;
+    }
+    if (c->_subs_count >= CABLE_MAX_SUBSCRIPTIONS) {
+        reject(c, cmd->identifier, cmd->identifier_len, "too many subscriptions");
         return;
     }
     const char *why = NULL;
@@ -168,18 +191,16 @@ static void do_subscribe(cable_conn_t *c, const cable_command_t *cmd)
     list_init(&s->_conn_node);
     int rc = ch->subscribe(s, params);
     json_decref(params);
+    if (rc == ERR_AGAIN) {
+        c->_pending = s;
+        return;
+    }
     if (rc != 0) {
         reject(c, cmd->identifier, cmd->identifier_len, "not allowed");
         sub_free(s);
         return;
     }
-    list_insert_tail(&c->_subs, &s->_conn_node);
-    METRIC_INC(subscriptions);
-    log_debug("cable conn=%llu subscribed channel=%s", conn_id(c), ch->name);
-    buf_t b = BUF_INIT;
-    cable_append_confirm(&b, cmd->identifier, cmd->identifier_len);
-    send_reply(c, &b);
-    buf_deinit(&b);
+    confirm(c, s);
 }
 
 static void do_unsubscribe(cable_conn_t *c, const cable_command_t *cmd)
@@ -219,10 +240,80 @@ static void do_message(cable_conn_t *c, const cable_command_t *cmd)
 
 /* ---- endpoint callbacks -------------------------------------------------- */
 
+/* Most commands that may wait behind a pending subscribe; more are dropped
+ * (and logged): a client has no reason to send that many at once. */
+#define QUEUE_MAX 256
+
+struct queued {
+    list_t node;
+    size_t len;
+    char data[];
+};
+
+static void execute(cable_conn_t *c, const char *data, size_t len);
+
+static void drain_queue(cable_conn_t *c)
+{
+    while (!c->_pending && !list_empty(&c->_queued) && c->open) {
+        struct queued *q = LIST_ENTRY(c->_queued.next, struct queued, node);
+        list_unlink(&q->node);
+        c->_queued_count--;
+        execute(c, q->data, q->len);
+        free(q);
+    }
+}
+
+static void clear_queue(cable_conn_t *c)
+{
+    while (!list_empty(&c->_queued)) {
+        struct queued *q = LIST_ENTRY(c->_queued.next, struct queued, node);
+        list_unlink(&q->node);
+        free(q);
+    }
+    c->_queued_count = 0;
+}
+
+void cable_sub_resolve(cable_sub_t *s, int allowed)
+{
+    cable_conn_t *c = s->conn;
+    if (!c) {
+        /* The connection went away while the channel was deciding. */
+        if (allowed) s->channel->unsubscribe(s);
+        sub_free(s);
+        return;
+    }
+    c->_pending = NULL;
+    if (allowed && c->open) {
+        confirm(c, s);
+    } else {
+        if (allowed) s->channel->unsubscribe(s);
+        if (c->open) reject(c, s->identifier, s->identifier_len, "not allowed");
+        sub_free(s);
+    }
+    drain_queue(c);
+}
+
 static void on_text(ws_endpoint_t *ep, const char *data, size_t len)
 {
     cable_conn_t *c = ws_endpoint_data(ep);
     if (!c->open) return;
+    if (c->_pending) {
+        if (c->_queued_count == QUEUE_MAX) {
+            log_ignored(c, "too many commands while a subscribe is pending", data, len);
+            return;
+        }
+        struct queued *q = xmalloc(sizeof *q + len);
+        q->len = len;
+        memcpy(q->data, data, len);
+        list_insert_tail(&c->_queued, &q->node);
+        c->_queued_count++;
+        return;
+    }
+    execute(c, data, len);
+}
+
+static void execute(cable_conn_t *c, const char *data, size_t len)
+{
     cable_command_t cmd;
     const char *why = NULL;
     if (cable_command_parse(data, len, &cmd, &why) != 0) {
@@ -230,10 +321,17 @@ static void on_text(ws_endpoint_t *ep, const char *data, size_t len)
         return;
     }
     switch (cmd.type) {
-    case CABLE_CMD_SUBSCRIBE: do_subscribe(c, &cmd); break;
-    case CABLE_CMD_UNSUBSCRIBE: do_unsubscribe(c, &cmd); break;
-    case CABLE_CMD_MESSAGE: do_message(c, &cmd); break;
-    default: break;
+    case CABLE_CMD_SUBSCRIBE:
+        do_subscribe(c, &cmd);
+        break;
+    case CABLE_CMD_UNSUBSCRIBE:
+        do_unsubscribe(c, &cmd);
+        break;
+    case CABLE_CMD_MESSAGE:
+        do_message(c, &cmd);
+        break;
+    default:
+        break;
     }
     cable_command_deinit(&cmd);
 }
@@ -242,7 +340,11 @@ static void on_close(ws_endpoint_t *ep)
 {
     cable_conn_t *c = ws_endpoint_data(ep);
     if (c->open) cable__thread_remove(c);
+    cable__thread_closed();
     while (!list_empty(&c->_subs)) sub_end(LIST_ENTRY(c->_subs.next, cable_sub_t, _conn_node));
+    /* A pending subscribe is freed when its answer comes. */
+    if (c->_pending) c->_pending->conn = NULL;
+    clear_queue(c);
     METRIC_DEC(connections);
     log_debug("cable conn=%llu closed", conn_id(c));
     free(c);
@@ -253,7 +355,9 @@ cable_conn_t *cable_conn_new(net_conn_t *nc, const auth_claims_t *claims, const 
     cable_conn_t *c = xcalloc(1, sizeof *c);
     list_init(&c->_subs);
     list_init(&c->_thread_node);
+    list_init(&c->_queued);
     c->ep = ws_endpoint_new(nc, cable__ws_config, &cable_ws_handler, c);
+    cable__thread_opened();
     METRIC_INC(connections_total);
     METRIC_INC(connections);
     if (!claims) {
@@ -271,8 +375,8 @@ cable_conn_t *cable_conn_new(net_conn_t *nc, const auth_claims_t *claims, const 
     send_control(c, &b);
     buf_deinit(&b);
     cable__thread_add(c);
-    log_debug("cable conn=%llu open member=%lld sid=%s", conn_id(c),
-              c->claims.community_member_id, c->sid);
+    log_debug("cable conn=%llu open member=%lld sid=%s", conn_id(c), c->claims.community_member_id,
+              c->sid);
     /* Commands that arrived in the same packet as the handshake run now,
      * after the welcome is queued: none is lost. */
     ws_endpoint_start(c->ep);

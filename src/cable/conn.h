@@ -8,7 +8,11 @@
  * already subscribed on this connection is ignored too (the official client
  * repeats subscribes until it hears back). Subscribing with an unknown
  * channel, bad parameters, or parameters the member may not use is
- * answered with reject_subscription. */
+ * answered with reject_subscription.
+ *
+ * A channel may need time to decide (a room's participants are in the
+ * store, read on a worker thread): while such a subscribe is pending, the
+ * connection's later commands wait in a queue, so their order is kept. */
 #ifndef CABLE_CONN_H
 #define CABLE_CONN_H
 
@@ -25,7 +29,11 @@ struct cable_conn {
     int open;                   /* welcomed: receives pings and commands */
     /* private */
     list_t _subs;               /* cable_sub_t._conn_node */
+    size_t _subs_count;
     list_t _thread_node;        /* in the loop's list of open connections */
+    cable_sub_t *_pending;      /* a subscribe waiting for its channel's answer */
+    list_t _queued;             /* commands that arrived meanwhile, in order */
+    size_t _queued_count;
 };
 
 /* Create the cable state for an upgraded endpoint. Authenticated
@@ -39,8 +47,16 @@ void cable_conn_disconnect(cable_conn_t *c, const char *reason, int reconnect);
  * client gets too_slow and is closed. Returns 0 or the send error. */
 int cable_conn_send_frame(cable_conn_t *c, payload_t *frame);
 
-/* Provided by cable/server.c: link / unlink an open connection to its loop. */
+/* Subscriptions one connection may hold; more are rejected. Each distinct
+ * identifier costs a frame per broadcast, so this bounds a client's cost. */
+#define CABLE_MAX_SUBSCRIPTIONS 256
+
+/* Provided by cable/server.c: link / unlink an open connection to its
+ * loop, and count every cable connection (open or closing) until its
+ * socket is gone, so the drain knows when it is done. */
 void cable__thread_add(cable_conn_t *c);
 void cable__thread_remove(cable_conn_t *c);
+void cable__thread_opened(void);
+void cable__thread_closed(void);
 
 #endif

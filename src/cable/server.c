@@ -23,11 +23,13 @@ struct cable_thread {
     net_loop_t *loop;
     list_t conns;              /* open cable_conn_t._thread_node */
     size_t count;
+    size_t alive;              /* every cable connection whose socket is not yet closed */
+    int draining;
+    uint64_t drain_deadline;   /* uv_now() after which the drain stops waiting */
     uv_timer_t ping;
     uv_timer_t drain;
     unsigned drain_ticks_left;
     void (*drain_done)(net_loop_t *loop);
-    int timers_closed;
 };
 
 static const cable_config_t *config;
@@ -63,6 +65,16 @@ void cable__thread_remove(cable_conn_t *c)
     thread->count--;
 }
 
+void cable__thread_opened(void)
+{
+    thread->alive++;
+}
+
+void cable__thread_closed(void)
+{
+    thread->alive--;
+}
+
 /* ---- pings --------------------------------------------------------------- */
 
 static void on_ping(uv_timer_t *t)
@@ -94,21 +106,22 @@ void cable_thread_init(net_loop_t *loop)
     thread = th;
 }
 
-static void on_timer_closed(uv_handle_t *h)
-{
-    struct cable_thread *th = h->data;
-    /* Both timers live in 'th': free it after the second one closed. */
-    if (++th->timers_closed == 2) free(th);
-}
-
 void cable_thread_deinit(net_loop_t *loop)
 {
     (void)loop;
     struct cable_thread *th = thread;
     if (!th) return;
+    /* The state stays until cable_thread_free: connections still being
+     * closed unlink themselves from it. */
+    uv_close((uv_handle_t *)&th->ping, NULL);
+    uv_close((uv_handle_t *)&th->drain, NULL);
+}
+
+void cable_thread_free(net_loop_t *loop)
+{
+    (void)loop;
+    free(thread);
     thread = NULL;
-    uv_close((uv_handle_t *)&th->ping, on_timer_closed);
-    uv_close((uv_handle_t *)&th->drain, on_timer_closed);
 }
 
 /* ---- drain --------------------------------------------------------------- */
@@ -124,8 +137,13 @@ static void on_drain(uv_timer_t *t)
             cable_conn_t *c = LIST_ENTRY(th->conns.next, cable_conn_t, _thread_node);
             cable_conn_disconnect(c, "server_restart", 1);
         }
+        if (th->drain_ticks_left == 0)
+            th->drain_deadline = uv_now(&th->loop->uv) + config->linger_ms + 100;
         return;
     }
+    /* Every client was told; wait for their close handshakes (or the
+     * linger time) before the loop stops. */
+    if (th->alive > 0 && uv_now(&th->loop->uv) < th->drain_deadline) return;
     uv_timer_stop(&th->drain);
     if (th->drain_done) {
         void (*done)(net_loop_t *) = th->drain_done;
@@ -139,6 +157,7 @@ void cable_thread_drain(net_loop_t *loop, void (*done)(net_loop_t *loop))
     struct cable_thread *th = thread;
     (void)loop;
     th->drain_done = done;
+    th->draining = 1;
     th->drain_ticks_left = DRAIN_SLICES;
     uv_timer_stop(&th->ping);
     unsigned slice = config->drain_ms / DRAIN_SLICES;
@@ -194,6 +213,10 @@ void cable_handle_upgrade(http_exchange_t *x, void *data)
 {
     (void)data;
     const http_request_t *req = x->req;
+    if (!thread || thread->draining) {
+        http_respond_error(x, 503, "Server is restarting");
+        return;
+    }
     const http_header_t *origin = http_request_header(req, "Origin");
     if (!origin ||
         !auth_origins_allowed(config->community->origins, origin->value, origin->value_len)) {

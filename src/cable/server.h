@@ -36,6 +36,9 @@ void cable_server_init(const cable_config_t *cfg);
 /* Per-loop setup and teardown, on the loop's thread. */
 void cable_thread_init(net_loop_t *loop);
 void cable_thread_deinit(net_loop_t *loop);
+/* Free the per-loop state once the loop has run out of handles (every
+ * connection's close callback has run). */
+void cable_thread_free(net_loop_t *loop);
 /* Start the shutdown drain on this loop's thread; 'done' runs on the same
  * thread once every cable connection of the loop is closed. */
 void cable_thread_drain(net_loop_t *loop, void (*done)(net_loop_t *loop));

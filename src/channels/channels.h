@@ -7,21 +7,19 @@
  *
  * The member channels decide from the token alone: community_member_id, a
  * number or a numeric string, must be the token's member, or be absent.
- * The room channel asks the room-access function whether the member may
- * read the room. */
+ * The room channel asks the store, through domain/chat, whether the member
+ * participates in the room. */
 #ifndef CHANNELS_CHANNELS_H
 #define CHANNELS_CHANNELS_H
 
-/* Whether 'member_id' of 'community_id' may receive room 'room_id'.
- * Returns 1 allowed, 0 refused. Called on a loop thread: must not block. */
-typedef int (*channels_room_access_cb)(long long community_id, long long member_id,
-                                       long long room_id, void *ud);
+#include "domain/chat.h"
 
-/* Register the four channels with the cable layer. Call at start. */
-void channels_register(channels_room_access_cb room_access, void *ud);
+/* Register the four channels with the cable layer; 'chat' (borrowed for
+ * the process lifetime) answers who may receive which room. Call at start. */
+void channels_register(const domain_chat_t *chat);
 
-/* The access rule until rooms are stored: any member of the community. */
-int channels_room_access_any_member(long long community_id, long long member_id,
-                                    long long room_id, void *ud);
+/* Stop delivering room 'room_id' to 'member_id' (0: to everyone) on every
+ * loop of this node. Thread-safe. */
+void channels_room_revoke(long long room_id, long long member_id);
 
 #endif

@@ -167,6 +167,34 @@ void streams_remove(cable_sub_t *sub)
     }
 }
 
+size_t streams_drop(const char *stream, int (*match)(cable_sub_t *sub, void *ud), void *ud)
+{
+    struct stream_entry *e;
+    HASH_FIND_STR(index_by_name, stream, e);
+    if (!e) return 0;
+    /* Collect first: removing the last member frees the entry. */
+    size_t n = 0, cap = 0;
+    cable_sub_t **subs = NULL;
+    list_t *git, *gtmp, *it, *tmp;
+    LIST_FOREACH_SAFE(git, gtmp, &e->groups)
+    {
+        struct group *g = LIST_ENTRY(git, struct group, node);
+        LIST_FOREACH_SAFE(it, tmp, &g->members)
+        {
+            struct member *m = LIST_ENTRY(it, struct member, node);
+            if (!match(m->sub, ud)) continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 8;
+                subs = xrealloc(subs, cap * sizeof *subs);
+            }
+            subs[n++] = m->sub;
+        }
+    }
+    for (size_t i = 0; i < n; i++) streams_remove(subs[i]);
+    free(subs);
+    return n;
+}
+
 /* ---- broadcasts ---------------------------------------------------------- */
 
 struct frame_cache_entry {

@@ -33,6 +33,9 @@ void streams_thread_deinit(void);
 int streams_add(cable_sub_t *sub, const char *stream);
 /* Stop delivering to 'sub'; no-op when it has no stream. */
 void streams_remove(cable_sub_t *sub);
+/* On this loop: stop delivering 'stream' to every subscription for which
+ * 'match' returns 1. Returns how many were dropped. */
+size_t streams_drop(const char *stream, int (*match)(cable_sub_t *sub, void *ud), void *ud);
 /* The pub/sub deliver callback: fan 'message' out to every subscriber of
  * 'stream' on every loop. Thread-safe; 'message' is borrowed. */
 void streams_deliver(void *ud, const char *stream, size_t stream_len, payload_t *message);

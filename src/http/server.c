@@ -190,6 +190,13 @@ static void on_http_read(net_conn_t *c)
 {
     struct http_conn *hc = c->data;
     while (c->in.len > 0 && !net_conn_is_closing(c)) {
+        if (net_conn_over_limit(c)) {
+            /* Pipelining requests without reading the answers: the answers
+             * would pile up without bound. */
+            log_info("http conn=%llu closed reason=responses_not_read", (unsigned long long)c->id);
+            net_conn_close(c);
+            return;
+        }
         const http_request_t *req = NULL;
         ssize_t n = http_req_parser_feed(&hc->parser, buf_head(&c->in), c->in.len, &req);
         if (n == HTTP_PARSE_PARTIAL) {

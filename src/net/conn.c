@@ -222,7 +222,12 @@ static void flush(net_conn_t *c)
         }
         q_consume(c, (size_t)w);
     }
-    if (c->_draining) finish_drain(c);
+    if (c->_draining) {
+        if (c->_peer_eof)
+            net_conn_close(c);
+        else
+            finish_drain(c);
+    }
 }
 
 static void on_flush(net_deferred_t *d)
@@ -233,7 +238,9 @@ static void on_flush(net_deferred_t *d)
 static int send_payload(net_conn_t *c, payload_t *p, int force)
 {
     if (c->_closing || c->_draining) return ERR_CLOSED;
-    if (!force && c->_out_bytes + p->len > c->_max_out) return ERR_LIMIT;
+    /* An empty queue takes any payload, so one message larger than the
+     * cap does not count as a slow client. */
+    if (!force && c->_out_bytes > 0 && c->_out_bytes + p->len > c->_max_out) return ERR_LIMIT;
     q_push(c, p);
     net_loop_defer(c->loop, &c->_flush);
     return 0;
@@ -282,8 +289,13 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         if (n != UV_EOF)
             log_debug("net conn=%llu read failed err=%s", (unsigned long long)c->id,
                       uv_err_name((int)n));
-        /* The peer is gone or done sending. What we still have queued is
-         * worth trying to deliver only when we were draining anyway. */
+        if (n == UV_EOF && c->_draining && (c->_q_len > 0 || c->_writing)) {
+            /* The peer is done sending but may still read: let our last
+             * frames finish, then close (flush sees _peer_eof). */
+            c->_peer_eof = 1;
+            uv_read_stop((uv_stream_t *)&c->_tcp);
+            return;
+        }
         net_conn_close(c);
         return;
     }
@@ -295,6 +307,11 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         return;
     }
     if (c->_handler && c->_handler->on_read) c->_handler->on_read(c);
+}
+
+int net_conn_over_limit(const net_conn_t *c)
+{
+    return c->_out_bytes > c->_max_out;
 }
 
 void net_conn_pause_read(net_conn_t *c)

@@ -68,6 +68,7 @@ struct net_conn {
     unsigned _shut : 1;        /* write side shut down */
     unsigned _closing : 1;     /* uv_close called */
     unsigned _read_paused : 1;
+    unsigned _peer_eof : 1;    /* the peer closed its side while we drain */
 };
 
 /* Accept a pending connection from 'server' on 'loop'. Returns owned (freed
@@ -88,6 +89,8 @@ int net_conn_send_copy(net_conn_t *c, const void *data, size_t len);
  * is being dropped: its last frames should not wait behind stale data).
  * Returns the bytes dropped. */
 size_t net_conn_drop_unsent(net_conn_t *c);
+/* 1 when more than the cap is queued (forced sends can pass it). */
+int net_conn_over_limit(const net_conn_t *c);
 /* Bytes queued and not yet written. */
 static inline size_t net_conn_pending(const net_conn_t *c) { return c->_out_bytes; }
 /* Write what is queued, then shut down the write side and discard input

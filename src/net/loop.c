@@ -200,8 +200,10 @@ void net_loop_stop(net_loop_t *loop)
 
 void net_loops_join(void)
 {
+    /* Join every thread before destroying any lock: a loop that is still
+     * running may post to one that has stopped. */
+    for (unsigned i = 0; i < loops_count; i++) pthread_join(loops[i]._thread, NULL);
     for (unsigned i = 0; i < loops_count; i++) {
-        pthread_join(loops[i]._thread, NULL);
         pthread_mutex_destroy(&loops[i]._lock);
     }
     free(loops);

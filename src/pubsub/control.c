@@ -26,6 +26,18 @@ int pubsub_control_revoke(pubsub_t *ps, const char *jti, int64_t exp)
     return rc;
 }
 
+int pubsub_control_room_access(pubsub_t *ps, long long room_id, long long member_id)
+{
+    char msg[128];
+    int n = snprintf(msg, sizeof msg,
+                     "{\"type\":\"room_access_revoked\",\"room_id\":%lld,\"member_id\":%lld}",
+                     room_id, member_id);
+    payload_t *p = payload_copy(msg, (size_t)n);
+    int rc = pubsub_publish(ps, PUBSUB_CONTROL_STREAM, sizeof PUBSUB_CONTROL_STREAM - 1, p);
+    payload_unref(p);
+    return rc;
+}
+
 int pubsub_control_is(const char *stream, size_t len)
 {
     return len == sizeof PUBSUB_CONTROL_STREAM - 1 &&
@@ -46,6 +58,14 @@ int pubsub_control_parse(const char *json, size_t len, pubsub_control_t *out)
         out->type = PUBSUB_CONTROL_REVOKE_TOKEN;
         snprintf(out->jti, sizeof out->jti, "%s", jti);
         out->exp = json_integer_value(exp);
+        rc = 0;
+    }
+    if (type && strcmp(type, "room_access_revoked") == 0 &&
+        json_is_integer(json_object_get(root, "room_id")) &&
+        json_is_integer(json_object_get(root, "member_id"))) {
+        out->type = PUBSUB_CONTROL_ROOM_ACCESS;
+        out->room_id = json_integer_value(json_object_get(root, "room_id"));
+        out->member_id = json_integer_value(json_object_get(root, "member_id"));
         rc = 0;
     }
     json_decref(root);

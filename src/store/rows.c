@@ -53,3 +53,21 @@ void store_messages_free(store_message_t *rows, size_t count)
     for (size_t i = 0; i < count; i++) store_message_clear(&rows[i]);
     free(rows);
 }
+
+void store_notification_clear(store_notification_t *n)
+{
+    free(n->actor_name);
+    free(n->action);
+    free(n->display_action);
+    free(n->notifiable_type);
+    free(n->notifiable_title);
+    free(n->action_web_url);
+    free(n->extra);
+    memset(n, 0, sizeof *n);
+}
+
+void store_notifications_free(store_notification_t *rows, size_t count)
+{
+    for (size_t i = 0; i < count; i++) store_notification_clear(&rows[i]);
+    free(rows);
+}

@@ -2,6 +2,7 @@
 #include "store/sqlite.h"
 #include "store/sqlite_chat.h"
 #include "store/sqlite_internal.h"
+#include "store/sqlite_notifications.h"
 
 #include "core/alloc.h"
 #include "core/err.h"
@@ -563,13 +564,24 @@ static const struct store_ops sqlite_ops = {
     .unread_count = sqlite__unread_count,
     .message_create = sqlite__message_create,
     .message_get = sqlite__message_get,
+    .message_find = sqlite__message_find,
     .message_last = sqlite__message_last,
     .messages_page = sqlite__messages_page,
     .message_update = sqlite__message_update,
     .message_delete = sqlite__message_delete,
     .thread_senders = sqlite__thread_senders,
+    .threads_of_member = sqlite__threads_of_member,
+    .thread_unread_count = sqlite__thread_unread_count,
+    .thread_last_reply = sqlite__thread_last_reply,
     .thread_read_get = sqlite__thread_read_get,
     .thread_read_set = sqlite__thread_read_set,
+    .notification_create = sqlite__notification_create,
+    .notification_get = sqlite__notification_get,
+    .notifications_list = sqlite__notifications_list,
+    .notification_mark_read = sqlite__notification_mark_read,
+    .notifications_mark_all_read = sqlite__notifications_mark_all_read,
+    .notifications_new_count = sqlite__notifications_new_count,
+    .notifications_reset = sqlite__notifications_reset,
     .destroy = sqlite_destroy,
 };
 

@@ -12,7 +12,8 @@
 
 #define S(base) ((struct store_sqlite *)(base))
 
-/* ---- rooms ------------------------------------------------------------------------------------ */
+/* ---- rooms ------------------------------------------------------------------------------------
+ */
 
 static void read_room(sqlite3_stmt *st, store_room_t *r)
 {
@@ -125,8 +126,8 @@ int sqlite__room_delete(store_t *base, long long id)
 }
 
 int sqlite__rooms_of_member(store_t *base, long long community_id, long long member_id,
-                            long long offset, long long limit, store_room_t **rows,
-                            size_t *count, long long *total)
+                            long long offset, long long limit, store_room_t **rows, size_t *count,
+                            long long *total)
 {
     struct store_sqlite *s = S(base);
     *rows = NULL;
@@ -163,7 +164,8 @@ int sqlite__rooms_of_member(store_t *base, long long community_id, long long mem
     return 0;
 }
 
-/* ---- participants ----------------------------------------------------------------------------- */
+/* ---- participants -----------------------------------------------------------------------------
+ */
 
 static void read_participant(sqlite3_stmt *st, store_participant_t *p)
 {
@@ -266,7 +268,8 @@ long long sqlite__unread_count(store_t *base, long long room_id, long long membe
     return n;
 }
 
-/* ---- messages --------------------------------------------------------------------------------- */
+/* ---- messages ---------------------------------------------------------------------------------
+ */
 
 static void read_message(sqlite3_stmt *st, store_message_t *m)
 {
@@ -347,6 +350,14 @@ int sqlite__message_get(store_t *base, long long room_id, long long id, store_me
     return one_message(st, out, "message_get");
 }
 
+int sqlite__message_find(store_t *base, long long id, store_message_t *out)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_MESSAGE_FIND, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, id);
+    return one_message(st, out, "message_find");
+}
+
 int sqlite__message_last(store_t *base, long long room_id, store_message_t *out)
 {
     sqlite3_stmt *st = sqlite__stmt(S(base), STMT_MESSAGE_LAST, NULL);
@@ -355,9 +366,8 @@ int sqlite__message_last(store_t *base, long long room_id, store_message_t *out)
     return one_message(st, out, "message_last");
 }
 
-int sqlite__messages_page(store_t *base, long long room_id, long long parent_id,
-                          long long from_id, int after, long long limit, store_message_t **rows,
-                          size_t *count)
+int sqlite__messages_page(store_t *base, long long room_id, long long parent_id, long long from_id,
+                          int after, long long limit, store_message_t **rows, size_t *count)
 {
     *rows = NULL;
     *count = 0;
@@ -449,7 +459,8 @@ int sqlite__thread_senders(store_t *base, long long parent_id, long long **ids, 
     return 0;
 }
 
-/* ---- thread reads ----------------------------------------------------------------------------- */
+/* ---- thread reads -----------------------------------------------------------------------------
+ */
 
 long long sqlite__thread_read_get(store_t *base, long long parent_id, long long member_id)
 {
@@ -476,4 +487,60 @@ int sqlite__thread_read_set(store_t *base, long long parent_id, long long member
     sqlite3_bind_int64(st, 2, member_id);
     sqlite3_bind_int64(st, 3, last_read);
     return sqlite__run(st, "thread_read_set");
+}
+
+int sqlite__threads_of_member(store_t *base, long long community_id, long long member_id,
+                              long long offset, long long limit, store_message_t **rows,
+                              size_t *count)
+{
+    *rows = NULL;
+    *count = 0;
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_THREADS_OF_MEMBER, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, community_id);
+    sqlite3_bind_int64(st, 2, member_id);
+    sqlite3_bind_int64(st, 3, limit);
+    sqlite3_bind_int64(st, 4, offset);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 16;
+            *rows = xrealloc(*rows, cap * sizeof **rows);
+        }
+        read_message(st, &(*rows)[(*count)++]);
+    }
+    if (rc != SQLITE_DONE) {
+        store_messages_free(*rows, *count);
+        *rows = NULL;
+        *count = 0;
+        return sqlite__fail(st, "threads_of_member");
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+static long long single_int(struct store_sqlite *s, enum stmt_id id, long long a, long long b,
+                            long long c, int nparams)
+{
+    sqlite3_stmt *st = sqlite__stmt(s, id, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, a);
+    if (nparams > 1) sqlite3_bind_int64(st, 2, b);
+    if (nparams > 2) sqlite3_bind_int64(st, 3, c);
+    long long v = ERR_STORE;
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return v;
+}
+
+long long sqlite__thread_unread_count(store_t *base, long long parent_id, long long member_id,
+                                      long long last_read)
+{
+    return single_int(S(base), STMT_THREAD_UNREAD, parent_id, last_read, member_id, 3);
+}
+
+long long sqlite__thread_last_reply(store_t *base, long long parent_id)
+{
+    return single_int(S(base), STMT_THREAD_LAST_REPLY, parent_id, 0, 0, 1);
 }

@@ -26,6 +26,7 @@ long long sqlite__unread_count(store_t *s, long long room_id, long long member_i
                                long long last_read);
 int sqlite__message_create(store_t *s, store_message_t *m);
 int sqlite__message_get(store_t *s, long long room_id, long long id, store_message_t *out);
+int sqlite__message_find(store_t *s, long long id, store_message_t *out);
 int sqlite__message_last(store_t *s, long long room_id, store_message_t *out);
 int sqlite__messages_page(store_t *s, long long room_id, long long parent_id, long long from_id,
                           int after, long long limit, store_message_t **rows, size_t *count);
@@ -36,5 +37,12 @@ int sqlite__thread_senders(store_t *s, long long parent_id, long long **ids, siz
 long long sqlite__thread_read_get(store_t *s, long long parent_id, long long member_id);
 int sqlite__thread_read_set(store_t *s, long long parent_id, long long member_id,
                             long long last_read);
+
+int sqlite__threads_of_member(store_t *s, long long community_id, long long member_id,
+                              long long offset, long long limit, store_message_t **rows,
+                              size_t *count);
+long long sqlite__thread_unread_count(store_t *s, long long parent_id, long long member_id,
+                                      long long last_read);
+long long sqlite__thread_last_reply(store_t *s, long long parent_id);
 
 #endif

@@ -17,6 +17,10 @@
     "id, chat_room_id, participant_id, sender_id, body, rich_text_body, creation_uuid, "      \
     "parent_message_id, replies_count, edited_at, created_at"
 
+#define MESSAGE_COLUMNS_M                                                                      \
+    "m.id, m.chat_room_id, m.participant_id, m.sender_id, m.body, m.rich_text_body, "         \
+    "m.creation_uuid, m.parent_message_id, m.replies_count, m.edited_at, m.created_at"
+
 #define STMTS(X)                                                                                   \
     X(COMMUNITY_GET, "SELECT id, name, secret, app_token_sha256 FROM communities WHERE id = ?1")   \
     X(COMMUNITY_ORIGINS, "SELECT origin FROM community_origins WHERE community_id = ?1 "           \
@@ -88,6 +92,7 @@
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                                   \
     X(MESSAGE_GET, "SELECT " MESSAGE_COLUMNS " FROM chat_messages WHERE chat_room_id = ?1 "       \
                    "AND id = ?2")                                                                  \
+    X(MESSAGE_FIND, "SELECT " MESSAGE_COLUMNS " FROM chat_messages WHERE id = ?1")                 \
     X(MESSAGE_LAST, "SELECT " MESSAGE_COLUMNS " FROM chat_messages WHERE chat_room_id = ?1 "      \
                     "AND parent_message_id = 0 ORDER BY id DESC LIMIT 1")                          \
     X(MESSAGES_BEFORE, "SELECT " MESSAGE_COLUMNS " FROM chat_messages WHERE chat_room_id = ?1 "   \
@@ -101,11 +106,49 @@
                            "WHERE id = ?1")                                                        \
     X(THREAD_SENDERS, "SELECT sender_id FROM chat_messages WHERE id = ?1 UNION "                  \
                       "SELECT sender_id FROM chat_messages WHERE parent_message_id = ?1")          \
+    X(THREADS_OF_MEMBER, "SELECT " MESSAGE_COLUMNS_M " FROM chat_messages m JOIN chat_rooms r "   \
+                         "ON r.id = m.chat_room_id WHERE r.community_id = ?1 AND "               \
+                         "m.parent_message_id = 0 AND m.replies_count > 0 AND (m.sender_id = ?2 " \
+                         "OR EXISTS (SELECT 1 FROM chat_messages x WHERE "                        \
+                         "x.parent_message_id = m.id AND x.sender_id = ?2)) AND EXISTS (SELECT 1 " \
+                         "FROM chat_room_participants p WHERE p.chat_room_id = m.chat_room_id "  \
+                         "AND p.community_member_id = ?2) ORDER BY m.id DESC LIMIT ?3 OFFSET ?4") \
+    X(THREAD_LAST_REPLY, "SELECT max(id) FROM chat_messages WHERE parent_message_id = ?1")        \
+    X(THREAD_UNREAD, "SELECT count(*) FROM chat_messages WHERE parent_message_id = ?1 AND "       \
+                     "id > ?2 AND sender_id != ?3")                                                \
     X(THREAD_READ_GET, "SELECT last_read_message_id FROM chat_thread_reads "                      \
                        "WHERE parent_message_id = ?1 AND community_member_id = ?2")                \
     X(THREAD_READ_SET, "INSERT INTO chat_thread_reads (parent_message_id, community_member_id, "  \
                        "last_read_message_id) VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET "    \
                        "last_read_message_id = max(last_read_message_id, ?3)")                    \
+    X(NOTIFICATION_INSERT, "INSERT INTO notifications (community_id, community_member_id, "     \
+                           "actor_id, actor_name, action, display_action, notifiable_type, "    \
+                           "notifiable_id, notifiable_title, action_web_url, extra, created_at) " \
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")         \
+    X(NOTIFICATION_GET, "SELECT id, community_id, community_member_id, actor_id, actor_name, "  \
+                        "action, display_action, notifiable_type, notifiable_id, "               \
+                        "notifiable_title, action_web_url, extra, created_at, read_at "          \
+                        "FROM notifications WHERE community_member_id = ?1 AND id = ?2")           \
+    X(NOTIFICATIONS_LIST, "SELECT id, community_id, community_member_id, actor_id, "           \
+                          "actor_name, action, display_action, notifiable_type, notifiable_id, " \
+                          "notifiable_title, action_web_url, extra, created_at, read_at "        \
+                          "FROM notifications WHERE community_member_id = ?1 AND (?2 = 0 OR "    \
+                          "(?2 = 1 AND read_at != 0) OR (?2 = 2 AND read_at = 0)) "              \
+                          "ORDER BY id DESC LIMIT ?3 OFFSET ?4")                                   \
+    X(NOTIFICATIONS_COUNT, "SELECT count(*) FROM notifications WHERE community_member_id = ?1 "  \
+                           "AND (?2 = 0 OR (?2 = 1 AND read_at != 0) OR (?2 = 2 AND "            \
+                           "read_at = 0))")                                                        \
+    X(NOTIFICATION_MARK_READ, "UPDATE notifications SET read_at = CASE WHEN read_at = 0 "        \
+                              "THEN ?3 ELSE read_at END WHERE community_member_id = ?1 AND id = ?2") \
+    X(NOTIFICATIONS_MARK_ALL_READ, "UPDATE notifications SET read_at = ?2 "                       \
+                                   "WHERE community_member_id = ?1 AND read_at = 0")               \
+    X(NOTIFICATIONS_NEW_COUNT, "SELECT count(*) FROM notifications WHERE community_member_id = ?1 " \
+                               "AND read_at = 0 AND id > coalesce((SELECT reset_at_id FROM "      \
+                               "notification_resets WHERE community_member_id = ?1), 0)")          \
+    X(NOTIFICATIONS_RESET, "INSERT INTO notification_resets (community_member_id, reset_at_id) "  \
+                           "VALUES (?1, coalesce((SELECT max(id) FROM notifications "             \
+                           "WHERE community_member_id = ?1), 0)) ON CONFLICT DO UPDATE SET "      \
+                           "reset_at_id = max(reset_at_id, excluded.reset_at_id)")                 \
     X(BEGIN, "BEGIN IMMEDIATE")                                                                    \
     X(COMMIT, "COMMIT")                                                                            \
     X(ROLLBACK, "ROLLBACK")

@@ -176,6 +176,8 @@ struct store_ops {
      * with its replies, and uncounts a reply on its parent. */
     int (*message_create)(store_t *s, store_message_t *m);
     int (*message_get)(store_t *s, long long room_id, long long id, store_message_t *out);
+    /* A message by id alone (the caller then checks its room). */
+    int (*message_find)(store_t *s, long long id, store_message_t *out);
     int (*message_last)(store_t *s, long long room_id, store_message_t *out);
     int (*messages_page)(store_t *s, long long room_id, long long parent_id, long long from_id,
                          int after, long long limit, store_message_t **rows, size_t *count);
@@ -184,6 +186,15 @@ struct store_ops {
     /* The members who wrote a thread: its parent's author and every replier. */
     int (*thread_senders)(store_t *s, long long parent_id, long long **ids, size_t *count);
 
+    /* Threads (top-level messages with replies) that 'member_id' wrote or
+     * replied in, in rooms they are still in, newest first. */
+    int (*threads_of_member)(store_t *s, long long community_id, long long member_id,
+                             long long offset, long long limit, store_message_t **rows,
+                             size_t *count);
+    /* Replies after 'last_read' in a thread by others than the member. */
+    long long (*thread_unread_count)(store_t *s, long long parent_id, long long member_id,
+                                     long long last_read);
+    long long (*thread_last_reply)(store_t *s, long long parent_id);
     /* Thread read positions: the newest reply a member has read in the
      * thread of 'parent_id' (0 when none). */
     long long (*thread_read_get)(store_t *s, long long parent_id, long long member_id);

@@ -90,13 +90,6 @@ void ws_endpoint_abort(ws_endpoint_t *ep)
     net_conn_close(ep->conn);
 }
 
-static void send_control(ws_endpoint_t *ep, int opcode, const char *data, size_t len)
-{
-    payload_t *f = ws_frame_build(opcode, data, len);
-    net_conn_send_force(ep->conn, f);
-    payload_unref(f);
-}
-
 /* The peer sent a close frame (§5.5.1): answer with the same code and
  * reason (as Action Cable's websocket-driver does), or with the error code
  * when the frame itself is invalid, and finish. */
@@ -162,7 +155,15 @@ static void process(ws_endpoint_t *ep)
             log_info("ws conn=%llu close code=1003 reason=binary_frame", (unsigned long long)c->id);
             ws_endpoint_close(ep, WS_CLOSE_UNSUPPORTED, close_reason(WS_CLOSE_UNSUPPORTED));
             return;
-        case WS_OP_PING: send_control(ep, WS_OP_PONG, m.data, m.len); break;
+        case WS_OP_PING: {
+            /* Under the output cap: a client that floods pings without
+             * reading the pongs gets no more of them (§5.5.3 allows
+             * answering only the latest). */
+            payload_t *f = ws_frame_build(WS_OP_PONG, m.data, m.len);
+            net_conn_send(ep->conn, f);
+            payload_unref(f);
+            break;
+        }
         case WS_OP_PONG: break;
         case WS_OP_CLOSE: on_peer_close(ep, m.data, m.len); return;
         default: break;

@@ -1,0 +1,544 @@
+/* api/chat: the chat routes of the Member API (a member's access token)
+ * and the admin route that creates rooms of any kind (app token).
+ *
+ *   GET/POST          /api/headless/v1/messages
+ *   GET/PATCH/DELETE  /api/headless/v1/messages/:uuid
+ *   POST              /api/headless/v1/messages/:uuid/mark_all_as_read
+ *   POST/DELETE       /api/headless/v1/messages/:uuid/pin
+ *   GET               /api/headless/v1/messages/unread_chat_rooms
+ *   GET               /api/headless/v1/messages/:uuid/chat_room_participants
+ *   GET/POST          /api/headless/v1/messages/:uuid/chat_room_messages
+ *   GET/PUT/DELETE    /api/headless/v1/messages/:uuid/chat_room_messages/:id
+ *   GET               /api/headless/v1/chat_threads, /chat_threads/unread_chat_threads,
+ *                     /chat_threads/:id
+ *   POST              /api/headless/v1/chat_threads/:id/mark_as_read
+ *   POST              /api/admin/v2/chat_rooms
+ *
+ * Each handler checks the token and reads the request on the loop thread;
+ * the rule runs in domain/chat.c on a worker (api/job.h). */
+#include "api/job.h"
+
+#include "core/alloc.h"
+#include "core/err.h"
+#include "domain/chat.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* What a chat job needs from the request. */
+struct chat_req {
+    long long actor;
+    char uuid[40];
+    long long id; /* message or thread id */
+    domain_page_t page;
+    long long before, after; /* message window */
+    int flag;                /* pin / unpin */
+};
+
+static domain_chat_t chat_of(const api_context_t *ctx)
+{
+    return (domain_chat_t){ctx->store, ctx->pubsub, ctx->community->id};
+}
+
+/* Map a domain error to the response. */
+static void finish(api_job_t *job, int rc, json_t *out, int status, const char *why,
+                   const char *not_found)
+{
+    if (rc == 0) {
+        api_job_ok(job, status, out);
+        return;
+    }
+    json_decref(out);
+    if (rc == ERR_NOT_FOUND)
+        api_job_fail(job, 404, NULL, "%s", not_found);
+    else if (rc == ERR_FORBIDDEN)
+        api_job_fail(job, 403, NULL, "%s", why ? why : "You are not allowed to do this");
+    else if (rc == ERR_INVAL && why && strchr(why, ' '))
+        api_job_fail(job, 422, NULL, "%s", why);
+    else if (rc == ERR_INVAL)
+        api_job_fail(job, 400, json_pack("{s:[s]}", why ? why : "body", "is invalid"),
+                     "%s is invalid", why ? why : "body");
+    else
+        api_job_fail(job, 500, NULL, "Internal server error");
+}
+
+#define ROOM_NOT_FOUND    "Chat room not found"
+#define MESSAGE_NOT_FOUND "Chat room message not found"
+
+/* ---- request parsing (loop thread) ----------------------------------------------------------- */
+
+static long long query_int(const http_request_t *req, const char *name, long long dflt,
+                           long long max, int *bad)
+{
+    buf_t v = BUF_INIT;
+    long long n = dflt;
+    int rc = req->query ? http_query_get(req->query, req->query_len, name, &v) : 0;
+    if (rc < 0) {
+        *bad = 1;
+    } else if (rc == 1) {
+        buf_append(&v, "", 1);
+        char *end;
+        n = strtoll(buf_head(&v), &end, 10);
+        if (end == buf_head(&v) || *end || n < 0 || n > max) *bad = 1;
+    }
+    buf_deinit(&v);
+    return n;
+}
+
+/* Start a chat request: the member's token, the :uuid and :id route
+ * parameters and paging. Returns NULL after answering an error. */
+static struct chat_req *begin(http_exchange_t *x, const api_context_t *ctx)
+{
+    long long actor;
+    if (!api__require_member(x, ctx, &actor)) return NULL;
+    struct chat_req *r = xcalloc(1, sizeof *r);
+    r->actor = actor;
+    size_t len;
+    const char *v = http_route_param(&x->params, "uuid", &len);
+    if (v) {
+        if (len >= sizeof r->uuid) {
+            free(r);
+            http_respond_error(x, 404, ROOM_NOT_FOUND);
+            return NULL;
+        }
+        memcpy(r->uuid, v, len);
+    }
+    v = http_route_param(&x->params, "id", &len);
+    if (v) {
+        char tmp[24] = "";
+        char *end;
+        if (len < sizeof tmp) memcpy(tmp, v, len);
+        r->id = strtoll(tmp, &end, 10);
+        if (len == 0 || len >= sizeof tmp || *end || r->id <= 0) {
+            free(r);
+            http_respond_error(x, 404, "Not found");
+            return NULL;
+        }
+    }
+    int bad = 0;
+    r->page.page = query_int(x->req, "page", 1, 1000000000LL, &bad);
+    r->page.per_page = query_int(x->req, "per_page", 20, 100, &bad);
+    r->before = query_int(x->req, "previous_per_page", 20, 100, &bad);
+    r->after = query_int(x->req, "next_per_page", 20, 100, &bad);
+    long long around = query_int(x->req, "id", 0, (long long)1 << 62, &bad);
+    if (bad || r->page.page < 1 || r->page.per_page < 1) {
+        free(r);
+        http_respond_error(x, 400,
+                           "page, per_page, id, previous_per_page and next_per_page "
+                           "must be non-negative integers (per_page 1 to 100)");
+        return NULL;
+    }
+    if (!r->id) r->id = around;
+    return r;
+}
+
+/* The request body as an object, unwrapped from {"chat_room": {...}} or
+ * {"chat_room_message": {...}} when it comes wrapped. */
+static json_t *body_of(http_exchange_t *x, const char *wrapper)
+{
+    json_t *body = api_body_object(x);
+    if (!body) return NULL;
+    json_t *inner = json_object_get(body, wrapper);
+    if (json_is_object(inner)) {
+        json_incref(inner);
+        json_decref(body);
+        return inner;
+    }
+    return body;
+}
+
+/* ---- rooms ------------------------------------------------------------------------------------
+ */
+
+static void work_rooms(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    json_t *out = NULL;
+    int rc = domain_chat_rooms(&d, r->actor, r->page, &out);
+    finish(job, rc, out, 200, NULL, ROOM_NOT_FOUND);
+}
+
+static void on_rooms(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (r) api_job_start(x, ctx, NULL, work_rooms, r, free);
+}
+
+/* Read community_member_ids from a body; returns -1 when malformed. */
+static int member_ids(const json_t *body, long long **ids, size_t *n)
+{
+    json_t *arr = json_object_get(body, "community_member_ids");
+    *ids = NULL;
+    *n = 0;
+    if (!json_is_array(arr)) return -1;
+    *ids = xcalloc(json_array_size(arr) + 1, sizeof **ids);
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        long long id = json_is_integer(v)  ? json_integer_value(v)
+                       : json_is_string(v) ? strtoll(json_string_value(v), NULL, 10)
+                                           : 0;
+        if (id <= 0) return -1;
+        (*ids)[(*n)++] = id;
+    }
+    return 0;
+}
+
+static void create_room(api_job_t *job, long long actor, int admin)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    const char *kind = json_string_value(json_object_get(job->body, "kind"));
+    json_t *name = json_object_get(job->body, "name");
+    long long *ids;
+    size_t n;
+    if (!kind) {
+        free(NULL);
+        api_job_fail(job, 400, json_pack("{s:[s]}", "kind", "is required"), "kind is required");
+        return;
+    }
+    if (member_ids(job->body, &ids, &n) != 0 ||
+        (name && !json_is_string(name) && !json_is_null(name))) {
+        free(ids);
+        const char *field =
+            name && !json_is_string(name) && !json_is_null(name) ? "name" : "community_member_ids";
+        api_job_fail(job, 400, json_pack("{s:[s]}", field, "is invalid"), "%s is invalid", field);
+        return;
+    }
+    json_t *out = NULL;
+    int created = 0;
+    const char *why = NULL;
+    int rc = domain_chat_room_create(&d, actor, kind, json_string_value(name), ids, n, admin, &out,
+                                     &created, &why);
+    free(ids);
+    finish(job, rc, out, created ? 201 : 200, why, ROOM_NOT_FOUND);
+}
+
+static void work_room_create(api_job_t *job)
+{
+    create_room(job, ((struct chat_req *)job->data)->actor, 0);
+}
+
+static void on_room_create(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (!r) return;
+    json_t *body = body_of(x, "chat_room");
+    if (!body) {
+        free(r);
+        return;
+    }
+    api_job_start(x, ctx, body, work_room_create, r, free);
+}
+
+static void work_admin_room_create(api_job_t *job)
+{
+    create_room(job, 0, 1);
+}
+
+static void on_admin_room_create(http_exchange_t *x, void *ctx)
+{
+    if (!api__require_app_token(x, ctx)) return;
+    json_t *body = body_of(x, "chat_room");
+    if (body) api_job_start(x, ctx, body, work_admin_room_create, NULL, NULL);
+}
+
+static void work_room_show(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    json_t *out = NULL;
+    int rc = domain_chat_room_show(&d, r->actor, r->uuid, &out);
+    finish(job, rc, out, 200, NULL, ROOM_NOT_FOUND);
+}
+
+static void on_room_show(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (r) api_job_start(x, ctx, NULL, work_room_show, r, free);
+}
+
+static void work_room_update(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    json_t *out = NULL;
+    const char *why = NULL;
+    int rc = domain_chat_room_update(&d, r->actor, r->uuid, job->body, &out, &why);
+    finish(job, rc, out, 200, why, ROOM_NOT_FOUND);
+}
+
+static void on_room_update(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (!r) return;
+    json_t *body = body_of(x, "chat_room");
+    if (!body) {
+        free(r);
+        return;
+    }
+    api_job_start(x, ctx, body, work_room_update, r, free);
+}
+
+static void work_room_delete(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    const char *why = NULL;
+    int rc = domain_chat_room_delete(&d, r->actor, r->uuid, &why);
+    finish(job, rc, NULL, 204, why, ROOM_NOT_FOUND);
+}
+
+static void on_room_delete(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (r) api_job_start(x, ctx, NULL, work_room_delete, r, free);
+}
+
+static void work_room_read(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    int rc = domain_chat_room_read(&d, r->actor, r->uuid);
+    finish(job, rc, rc ? NULL : json_pack("{s:b}", "success", 1), 200, NULL, ROOM_NOT_FOUND);
+}
+
+static void on_room_read(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (r) api_job_start(x, ctx, NULL, work_room_read, r, free);
+}
+
+static void work_room_pin(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    json_t *out = NULL;
+    int rc = domain_chat_room_pin(&d, r->actor, r->uuid, r->flag, &out);
+    finish(job, rc, out, 200, NULL, ROOM_NOT_FOUND);
+}
+
+static void on_room_pin(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (!r) return;
+    r->flag = x->req->method == HTTP_POST;
+    api_job_start(x, ctx, NULL, work_room_pin, r, free);
+}
+
+static void work_unread_rooms(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    json_t *out = NULL;
+    int rc = domain_chat_unread_rooms(&d, r->actor, &out);
+    finish(job, rc, out, 200, NULL, ROOM_NOT_FOUND);
+}
+
+static void on_unread_rooms(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (r) api_job_start(x, ctx, NULL, work_unread_rooms, r, free);
+}
+
+static void work_participants(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    json_t *out = NULL;
+    int rc = domain_chat_participants(&d, r->actor, r->uuid, r->page, &out);
+    finish(job, rc, out, 200, NULL, ROOM_NOT_FOUND);
+}
+
+static void on_participants(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (r) api_job_start(x, ctx, NULL, work_participants, r, free);
+}
+
+/* ---- messages ---------------------------------------------------------------------------------
+ */
+
+static void work_messages(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    json_t *out = NULL;
+    int rc = domain_chat_messages(&d, r->actor, r->uuid, r->id, r->before, r->after, &out);
+    finish(job, rc, out, 200, NULL, r->id ? MESSAGE_NOT_FOUND : ROOM_NOT_FOUND);
+}
+
+static void on_messages(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (r) api_job_start(x, ctx, NULL, work_messages, r, free);
+}
+
+static void work_message_send(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    json_t *out = NULL;
+    const char *why = NULL;
+    int rc = domain_chat_message_send(&d, r->actor, r->uuid, job->body, &out, &why);
+    finish(job, rc, out, 202, why, ROOM_NOT_FOUND);
+}
+
+static void on_message_send(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (!r) return;
+    json_t *body = body_of(x, "chat_room_message");
+    if (!body) {
+        free(r);
+        return;
+    }
+    api_job_start(x, ctx, body, work_message_send, r, free);
+}
+
+static void work_message_show(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    json_t *out = NULL;
+    int rc = domain_chat_message_show(&d, r->actor, r->uuid, r->id, &out);
+    finish(job, rc, out, 200, NULL, MESSAGE_NOT_FOUND);
+}
+
+static void on_message_show(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (r) api_job_start(x, ctx, NULL, work_message_show, r, free);
+}
+
+static void work_message_edit(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    json_t *out = NULL;
+    const char *why = NULL;
+    int rc = domain_chat_message_edit(&d, r->actor, r->uuid, r->id, job->body, &out, &why);
+    finish(job, rc, out, 200, rc == ERR_FORBIDDEN ? "Only the sender can edit a message" : why,
+           MESSAGE_NOT_FOUND);
+}
+
+static void on_message_edit(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (!r) return;
+    json_t *body = body_of(x, "chat_room_message");
+    if (!body) {
+        free(r);
+        return;
+    }
+    api_job_start(x, ctx, body, work_message_edit, r, free);
+}
+
+static void work_message_delete(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    int rc = domain_chat_message_delete(&d, r->actor, r->uuid, r->id);
+    finish(job, rc, NULL, 204, "Only the sender can delete a message", MESSAGE_NOT_FOUND);
+}
+
+static void on_message_delete(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (r) api_job_start(x, ctx, NULL, work_message_delete, r, free);
+}
+
+/* ---- threads ----------------------------------------------------------------------------------
+ */
+
+static void work_threads(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    json_t *out = NULL;
+    int rc = domain_chat_threads(&d, r->actor, r->page, &out);
+    finish(job, rc, out, 200, NULL, "Chat thread not found");
+}
+
+static void on_threads(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (r) api_job_start(x, ctx, NULL, work_threads, r, free);
+}
+
+static void work_thread_show(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    json_t *out = NULL;
+    int rc = domain_chat_thread_show(&d, r->actor, r->id, &out);
+    finish(job, rc, out, 200, NULL, "Chat thread not found");
+}
+
+static void on_thread_show(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (r) api_job_start(x, ctx, NULL, work_thread_show, r, free);
+}
+
+static void work_unread_threads(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    json_t *out = NULL;
+    int rc = domain_chat_unread_threads(&d, r->actor, &out);
+    finish(job, rc, out, 200, NULL, "Chat thread not found");
+}
+
+static void on_unread_threads(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (r) api_job_start(x, ctx, NULL, work_unread_threads, r, free);
+}
+
+static void work_thread_read(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    int rc = domain_chat_thread_read(&d, r->actor, r->id);
+    finish(job, rc, rc ? NULL : json_pack("{s:b}", "success", 1), 200, NULL,
+           "Chat thread not found");
+}
+
+static void on_thread_read(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (r) api_job_start(x, ctx, NULL, work_thread_read, r, free);
+}
+
+void api__chat_register(http_router_t *r, const api_context_t *ctx)
+{
+    void *c = (void *)ctx;
+#define V1 "/api/headless/v1"
+    /* Literal paths before the :uuid patterns that would also match them. */
+    http_router_add(r, HTTP_GET, V1 "/messages/unread_chat_rooms", on_unread_rooms, c);
+    http_router_add(r, HTTP_GET, V1 "/messages", on_rooms, c);
+    http_router_add(r, HTTP_POST, V1 "/messages", on_room_create, c);
+    http_router_add(r, HTTP_GET, V1 "/messages/:uuid", on_room_show, c);
+    http_router_add(r, HTTP_PATCH, V1 "/messages/:uuid", on_room_update, c);
+    http_router_add(r, HTTP_PUT, V1 "/messages/:uuid", on_room_update, c);
+    http_router_add(r, HTTP_DELETE, V1 "/messages/:uuid", on_room_delete, c);
+    http_router_add(r, HTTP_POST, V1 "/messages/:uuid/mark_all_as_read", on_room_read, c);
+    http_router_add(r, HTTP_POST, V1 "/messages/:uuid/pin", on_room_pin, c);
+    http_router_add(r, HTTP_DELETE, V1 "/messages/:uuid/pin", on_room_pin, c);
+    http_router_add(r, HTTP_GET, V1 "/messages/:uuid/chat_room_participants", on_participants, c);
+    http_router_add(r, HTTP_GET, V1 "/messages/:uuid/chat_room_messages", on_messages, c);
+    http_router_add(r, HTTP_POST, V1 "/messages/:uuid/chat_room_messages", on_message_send, c);
+    http_router_add(r, HTTP_GET, V1 "/messages/:uuid/chat_room_messages/:id", on_message_show, c);
+    http_router_add(r, HTTP_PUT, V1 "/messages/:uuid/chat_room_messages/:id", on_message_edit, c);
+    http_router_add(r, HTTP_PATCH, V1 "/messages/:uuid/chat_room_messages/:id", on_message_edit, c);
+    http_router_add(r, HTTP_DELETE, V1 "/messages/:uuid/chat_room_messages/:id", on_message_delete,
+                    c);
+    http_router_add(r, HTTP_GET, V1 "/chat_threads/unread_chat_threads", on_unread_threads, c);
+    http_router_add(r, HTTP_GET, V1 "/chat_threads", on_threads, c);
+    http_router_add(r, HTTP_GET, V1 "/chat_threads/:id", on_thread_show, c);
+    http_router_add(r, HTTP_POST, V1 "/chat_threads/:id/mark_as_read", on_thread_read, c);
+    http_router_add(r, HTTP_POST, "/api/admin/v2/chat_rooms", on_admin_room_create, c);
+#undef V1
+}

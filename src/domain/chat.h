@@ -1,0 +1,93 @@
+/* domain/chat: the rules of chat rooms, messages and threads, and the
+ * events each change produces (SPEC §2.5), published after the change is
+ * committed:
+ *
+ *   room created      chatRoomCreated (each participant's own view) -> member chat-room streams
+ *   message sent      newMessage -> room stream; + member chat-room streams (top-level, direct or
+ *                     group room); + member threads streams of the thread's participants (reply)
+ *   message edited    updatedMessage -> room stream (+ threads streams for a reply)
+ *   message deleted   deletedMessage {id, parent_message} -> room stream (+ threads for a reply)
+ *   room changed      chatRoomUpdated (SimplifiedChatRoom) -> room stream; a non-embedded
+ *                     room's new name also -> member chat-room streams
+ *   room deleted      chatRoomDeleted {chat_room_uuid} -> member chat-room streams
+ *   room read         chatRoomRead {chat_room_uuid} -> the reader's member chat-room stream
+ *   room pinned       chatRoomPinned {chat_room_id, pinned_at} / chatRoomUnPinned {chat_room_id},
+ *                     and chatRoomUpdated -> the member's chat-room stream
+ *   thread read       chatThreadRead {chat_thread_id} -> the reader's threads stream
+ *
+ * A thread is a top-level message with replies; its id is the parent
+ * message's id, and its participants are the parent's author and everyone
+ * who replied. A mention in rich_text_body and a reply notify the member
+ * concerned (never the sender).
+ *
+ * Every function acts for 'actor' (a community member) and checks that the
+ * actor may: rooms they are not in are ERR_NOT_FOUND, actions reserved to
+ * others ERR_FORBIDDEN. Bad input is ERR_INVAL with *why naming it.
+ * Blocking (store I/O): worker threads only. */
+#ifndef DOMAIN_CHAT_H
+#define DOMAIN_CHAT_H
+
+#include "pubsub/pubsub.h"
+#include "store/store.h"
+
+#include <jansson.h>
+
+typedef struct domain_chat {
+    store_t *store;
+    pubsub_t *pubsub;
+    long long community_id;
+} domain_chat_t;
+
+typedef struct domain_page {
+    long long page;            /* from 1 */
+    long long per_page;
+} domain_page_t;
+
+/* Rooms. create: kind "direct" (exactly one other member) or "group_chat"
+ * from the Member API; any kind (also "space", "lesson", "event") when
+ * 'admin' (then 'actor' may be 0: the host application). A direct room
+ * that exists for the pair is returned with *created = 0. *out is the
+ * ChatRoom as the actor sees it (admin: as the first member sees it). */
+int domain_chat_room_create(const domain_chat_t *d, long long actor, const char *kind,
+                            const char *name, const long long *members, size_t count, int admin,
+                            json_t **out, int *created, const char **why);
+int domain_chat_rooms(const domain_chat_t *d, long long actor, domain_page_t pg, json_t **out);
+int domain_chat_room_show(const domain_chat_t *d, long long actor, const char *uuid, json_t **out);
+int domain_chat_room_update(const domain_chat_t *d, long long actor, const char *uuid,
+                            const json_t *fields, json_t **out, const char **why);
+int domain_chat_room_delete(const domain_chat_t *d, long long actor, const char *uuid,
+                            const char **why);
+int domain_chat_room_read(const domain_chat_t *d, long long actor, const char *uuid);
+int domain_chat_room_pin(const domain_chat_t *d, long long actor, const char *uuid, int pin,
+                         json_t **out);
+int domain_chat_unread_rooms(const domain_chat_t *d, long long actor, json_t **out);
+int domain_chat_participants(const domain_chat_t *d, long long actor, const char *uuid,
+                             domain_page_t pg, json_t **out);
+
+/* Messages. list: around 'id' (0: the newest), 'before' older and 'after'
+ * newer ones, in ascending order. send: body or rich_text_body,
+ * parent_message_id, creation_uuid; *out is {creation_uuid,
+ * parent_message_id, sent_at, id}. */
+int domain_chat_messages(const domain_chat_t *d, long long actor, const char *uuid, long long id,
+                         long long before, long long after, json_t **out);
+int domain_chat_message_send(const domain_chat_t *d, long long actor, const char *uuid,
+                             const json_t *in, json_t **out, const char **why);
+int domain_chat_message_show(const domain_chat_t *d, long long actor, const char *uuid,
+                             long long id, json_t **out);
+int domain_chat_message_edit(const domain_chat_t *d, long long actor, const char *uuid,
+                             long long id, const json_t *in, json_t **out, const char **why);
+int domain_chat_message_delete(const domain_chat_t *d, long long actor, const char *uuid,
+                               long long id);
+
+/* Threads the actor takes part in. */
+int domain_chat_threads(const domain_chat_t *d, long long actor, domain_page_t pg, json_t **out);
+int domain_chat_thread_show(const domain_chat_t *d, long long actor, long long id, json_t **out);
+int domain_chat_unread_threads(const domain_chat_t *d, long long actor, json_t **out);
+int domain_chat_thread_read(const domain_chat_t *d, long long actor, long long id);
+
+/* Whether 'member' may receive room 'room_id' (or, when 0, the room with
+ * 'uuid'); fills *resolved with the room's id. Returns 1 allowed, 0 not. */
+int domain_chat_room_access(const domain_chat_t *d, long long member, long long room_id,
+                            const char *uuid, long long *resolved);
+
+#endif

@@ -1,0 +1,179 @@
+/* store/sqlite_notifications: a member's in-app notifications in SQLite.
+ *
+ * Two tables (migration 3): 'notifications', one row per notification with
+ * read_at 0 while unread, and 'notification_resets', one row per member
+ * holding the id of the newest notification at their last reset. The
+ * new-notifications count is the number of unread rows above that mark, so
+ * a reset needs no write per notification and a later mark-as-read of an
+ * old notification leaves the count alone. Every lookup is scoped by the
+ * recipient: a member's id never reaches another member's rows. */
+#include "core/alloc.h"
+#include "core/err.h"
+#include "store/sqlite_internal.h"
+#include "store/sqlite_notifications.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define S(base) ((struct store_sqlite *)(base))
+
+/* The ?2 value of the list and count statements; -1 for an unknown status. */
+static int status_code(const char *status)
+{
+    if (!status || strcmp(status, "all") == 0) return 0;
+    if (strcmp(status, "read") == 0) return 1;
+    if (strcmp(status, "unread") == 0) return 2;
+    return -1;
+}
+
+/* Columns in the order of NOTIFICATION_GET and NOTIFICATIONS_LIST. */
+static void read_notification(sqlite3_stmt *st, store_notification_t *n)
+{
+    n->id = sqlite3_column_int64(st, 0);
+    n->community_id = sqlite3_column_int64(st, 1);
+    n->member_id = sqlite3_column_int64(st, 2);
+    n->actor_id = sqlite3_column_int64(st, 3);
+    n->actor_name = sqlite__col_text(st, 4);
+    n->action = sqlite__col_text(st, 5);
+    n->display_action = sqlite__col_text(st, 6);
+    n->notifiable_type = sqlite__col_text(st, 7);
+    n->notifiable_id = sqlite3_column_int64(st, 8);
+    n->notifiable_title = sqlite__col_text(st, 9);
+    n->action_web_url = sqlite__col_text(st, 10);
+    n->extra = sqlite__col_text(st, 11);
+    n->created_at = sqlite3_column_int64(st, 12);
+    n->read_at = sqlite3_column_int64(st, 13);
+}
+
+int sqlite__notification_create(store_t *base, store_notification_t *n)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_NOTIFICATION_INSERT, &db);
+    if (!st) return ERR_STORE;
+    int64_t now = sqlite__now_ms();
+    sqlite3_bind_int64(st, 1, n->community_id);
+    sqlite3_bind_int64(st, 2, n->member_id);
+    sqlite3_bind_int64(st, 3, n->actor_id);
+    sqlite__bind_text(st, 4, n->actor_name);
+    sqlite__bind_text(st, 5, n->action);
+    sqlite__bind_text(st, 6, n->display_action);
+    sqlite__bind_text(st, 7, n->notifiable_type);
+    sqlite3_bind_int64(st, 8, n->notifiable_id);
+    sqlite__bind_text(st, 9, n->notifiable_title);
+    sqlite__bind_text(st, 10, n->action_web_url);
+    sqlite__bind_text(st, 11, n->extra);
+    sqlite3_bind_int64(st, 12, now);
+    int rc = sqlite__run(st, "notification_insert");
+    if (rc) return rc;
+    n->id = sqlite3_last_insert_rowid(db);
+    n->created_at = now;
+    n->read_at = 0;
+    return 0;
+}
+
+int sqlite__notification_get(store_t *base, long long member_id, long long id,
+                             store_notification_t *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_NOTIFICATION_GET, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, member_id);
+    sqlite3_bind_int64(st, 2, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return ERR_NOT_FOUND;
+    }
+    if (rc != SQLITE_ROW) return sqlite__fail(st, "notification_get");
+    read_notification(st, out);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int sqlite__notifications_list(store_t *base, long long member_id, const char *status,
+                               long long offset, long long limit, store_notification_t **rows,
+                               size_t *count, long long *total)
+{
+    struct store_sqlite *s = S(base);
+    *rows = NULL;
+    *count = 0;
+    *total = 0;
+    int code = status_code(status);
+    if (code < 0) return ERR_INVAL;
+    sqlite3_stmt *st = sqlite__stmt(s, STMT_NOTIFICATIONS_COUNT, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, member_id);
+    sqlite3_bind_int(st, 2, code);
+    if (sqlite3_step(st) != SQLITE_ROW) return sqlite__fail(st, "notifications_count");
+    *total = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (limit <= 0) return 0;
+    st = sqlite__stmt(s, STMT_NOTIFICATIONS_LIST, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, member_id);
+    sqlite3_bind_int(st, 2, code);
+    sqlite3_bind_int64(st, 3, limit);
+    sqlite3_bind_int64(st, 4, offset);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 16;
+            *rows = xrealloc(*rows, cap * sizeof **rows);
+        }
+        store_notification_t *n = &(*rows)[(*count)++];
+        memset(n, 0, sizeof *n);
+        read_notification(st, n);
+    }
+    if (rc != SQLITE_DONE) {
+        store_notifications_free(*rows, *count);
+        *rows = NULL;
+        *count = 0;
+        return sqlite__fail(st, "notifications_list");
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+int sqlite__notification_mark_read(store_t *base, long long member_id, long long id, int64_t now)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_NOTIFICATION_MARK_READ, &db);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, member_id);
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_bind_int64(st, 3, now);
+    int rc = sqlite__run(st, "notification_mark_read");
+    if (rc) return rc;
+    /* The statement matches the row whether or not it was read already, so
+     * no change means it is not this member's. */
+    return sqlite3_changes(db) == 1 ? 0 : ERR_NOT_FOUND;
+}
+
+int sqlite__notifications_mark_all_read(store_t *base, long long member_id, int64_t now)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_NOTIFICATIONS_MARK_ALL_READ, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, member_id);
+    sqlite3_bind_int64(st, 2, now);
+    return sqlite__run(st, "notifications_mark_all_read");
+}
+
+long long sqlite__notifications_new_count(store_t *base, long long member_id)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_NOTIFICATIONS_NEW_COUNT, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, member_id);
+    if (sqlite3_step(st) != SQLITE_ROW) return sqlite__fail(st, "notifications_new_count");
+    long long n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return n;
+}
+
+int sqlite__notifications_reset(store_t *base, long long member_id)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_NOTIFICATIONS_RESET, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, member_id);
+    return sqlite__run(st, "notifications_reset");
+}

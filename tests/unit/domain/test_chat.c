@@ -1,0 +1,307 @@
+/* Unit tests for domain/chat on a real in-memory store, with the local
+ * pub/sub adapter recording every published event: which event reaches
+ * which stream for room creation, messages, replies, edits, deletes,
+ * reads and pins, and the access rules. */
+#include "test.h"
+
+#include "core/err.h"
+#include "domain/chat.h"
+#include "pubsub/local.h"
+#include "store/sqlite.h"
+
+#include <jansson.h>
+
+#define MAX_EVENTS 64
+
+static struct {
+    char stream[96];
+    char event[40];
+    json_t *data;
+} events[MAX_EVENTS];
+static size_t nevents;
+
+static void record(void *ud, const char *stream, size_t len, payload_t *msg)
+{
+    (void)ud;
+    if (nevents == MAX_EVENTS) return;
+    json_t *root = json_loadb(msg->data, msg->len, 0, NULL);
+    const char *ev = json_string_value(json_object_get(root, "event"));
+    snprintf(events[nevents].stream, sizeof events[nevents].stream, "%.*s", (int)len, stream);
+    snprintf(events[nevents].event, sizeof events[nevents].event, "%s", ev ? ev : "");
+    events[nevents].data = json_incref(json_object_get(root, "data"));
+    json_decref(root);
+    nevents++;
+}
+
+static void reset_events(void)
+{
+    for (size_t i = 0; i < nevents; i++) json_decref(events[i].data);
+    nevents = 0;
+}
+
+/* How many events named 'event' went to 'stream'. */
+static int count(const char *stream, const char *event)
+{
+    int n = 0;
+    for (size_t i = 0; i < nevents; i++)
+        n += strcmp(events[i].stream, stream) == 0 && strcmp(events[i].event, event) == 0;
+    return n;
+}
+
+static json_t *find(const char *stream, const char *event)
+{
+    for (size_t i = 0; i < nevents; i++)
+        if (strcmp(events[i].stream, stream) == 0 && strcmp(events[i].event, event) == 0)
+            return events[i].data;
+    return NULL;
+}
+
+struct fx {
+    store_t *store;
+    pubsub_t *ps;
+    domain_chat_t chat;
+};
+
+static int setup(struct fx *f)
+{
+    char err[128];
+    f->store = store_sqlite_open(":memory:", err, sizeof err);
+    if (!f->store) return -1;
+    store_community_t c = {.id = 1, .name = "t", .secret_len = 1};
+    if (f->store->ops->community_put(f->store, &c)) return -1;
+    static const char *names[] = {"Ada One", "Bob Two", "Cy Three"};
+    for (int i = 0; i < 3; i++) {
+        char email[32];
+        snprintf(email, sizeof email, "m%d@x.io", i + 1);
+        store_member_t m = {.community_id = 1, .email = email, .name = (char *)names[i]};
+        if (f->store->ops->member_create(f->store, &m)) return -1;
+    }
+    f->ps = pubsub_local_new(record, NULL);
+    f->chat = (domain_chat_t){f->store, f->ps, 1};
+    reset_events();
+    return 0;
+}
+
+static void teardown(struct fx *f)
+{
+    reset_events();
+    store_destroy(f->store);
+    pubsub_destroy(f->ps);
+}
+
+static char *create_group(struct fx *f, long long *room_id)
+{
+    long long others[] = {2};
+    json_t *out = NULL;
+    int created = 0;
+    const char *why = NULL;
+    if (domain_chat_room_create(&f->chat, 1, "group_chat", "Team", others, 1, 0, &out, &created,
+                                &why) != 0)
+        return NULL;
+    char *uuid = strdup(json_string_value(json_object_get(out, "uuid")));
+    *room_id = json_integer_value(json_object_get(out, "id"));
+    json_decref(out);
+    return uuid;
+}
+
+TEST(domain_chat_room_created_each_own_view)
+{
+    struct fx f;
+    ASSERT_EQ(setup(&f), 0);
+    long long room;
+    char *uuid = create_group(&f, &room);
+    ASSERT_NOT_NULL(uuid);
+    ASSERT_EQ(count("chat-room-channel-1", "chatRoomCreated"), 1);
+    ASSERT_EQ(count("chat-room-channel-2", "chatRoomCreated"), 1);
+    ASSERT_EQ(count("chat-room-channel-3", "chatRoomCreated"), 0);
+    json_t *v2 = find("chat-room-channel-2", "chatRoomCreated");
+    ASSERT_EQ(json_integer_value(json_object_get(json_object_get(v2, "current_participant"),
+                                                 "community_member_id")),
+              2);
+    json_t *others = json_object_get(v2, "other_participants_preview");
+    ASSERT_EQ(json_array_size(others), 1);
+    ASSERT_EQ(json_integer_value(json_object_get(json_array_get(others, 0), "community_member_id")),
+              1);
+    ASSERT_STR_EQ(json_string_value(json_object_get(v2, "chat_room_name")), "Team");
+    free(uuid);
+
+    /* One direct room per pair, whoever asks. */
+    reset_events();
+    long long two = 2, one = 1;
+    json_t *a = NULL, *b = NULL;
+    int created = 0;
+    const char *why = NULL;
+    ASSERT_EQ(domain_chat_room_create(&f.chat, 1, "direct", NULL, &two, 1, 0, &a, &created, &why),
+              0);
+    ASSERT_EQ(created, 1);
+    ASSERT_STR_EQ(json_string_value(json_object_get(a, "identifier")), "direct-1-2");
+    ASSERT_STR_EQ(json_string_value(json_object_get(a, "chat_room_name")), "Bob Two");
+    ASSERT_EQ(domain_chat_room_create(&f.chat, 2, "direct", NULL, &one, 1, 0, &b, &created, &why),
+              0);
+    ASSERT_EQ(created, 0);
+    ASSERT_EQ(json_integer_value(json_object_get(a, "id")),
+              json_integer_value(json_object_get(b, "id")));
+    json_decref(a);
+    json_decref(b);
+    ASSERT_EQ(count("chat-room-channel-1", "chatRoomCreated"), 1);
+    /* Members cannot make embedded rooms; a direct room needs exactly one other. */
+    long long pair[] = {2, 3};
+    ASSERT_EQ(domain_chat_room_create(&f.chat, 1, "space", NULL, &two, 1, 0, &a, &created, &why),
+              ERR_INVAL);
+    ASSERT_EQ(domain_chat_room_create(&f.chat, 1, "direct", NULL, pair, 2, 0, &a, &created, &why),
+              ERR_INVAL);
+    long long ghost = 99;
+    ASSERT_EQ(domain_chat_room_create(&f.chat, 1, "group_chat", NULL, &ghost, 1, 0, &a, &created,
+                                      &why),
+              ERR_INVAL);
+    teardown(&f);
+}
+
+TEST(domain_chat_message_streams)
+{
+    struct fx f;
+    ASSERT_EQ(setup(&f), 0);
+    long long room;
+    char *uuid = create_group(&f, &room);
+    ASSERT_NOT_NULL(uuid);
+    char room_stream[64];
+    snprintf(room_stream, sizeof room_stream, "chat-room-%lld-channel", room);
+    reset_events();
+
+    json_t *in = json_pack("{s:s, s:s}", "body", "hello", "creation_uuid", "c-1");
+    json_t *out = NULL;
+    const char *why = NULL;
+    ASSERT_EQ(domain_chat_message_send(&f.chat, 1, uuid, in, &out, &why), 0);
+    json_decref(in);
+    ASSERT_STR_EQ(json_string_value(json_object_get(out, "creation_uuid")), "c-1");
+    long long parent = json_integer_value(json_object_get(out, "id"));
+    json_decref(out);
+    ASSERT_EQ(count(room_stream, "newMessage"), 1);
+    ASSERT_EQ(count("chat-room-channel-1", "newMessage"), 1);
+    ASSERT_EQ(count("chat-room-channel-2", "newMessage"), 1);
+    ASSERT_EQ(count("chat-community-member-1-threads-channel", "newMessage"), 0);
+    json_t *msg = find(room_stream, "newMessage");
+    ASSERT_STR_EQ(json_string_value(json_object_get(msg, "body")), "hello");
+    ASSERT_STR_EQ(json_string_value(json_object_get(
+                      json_array_get(json_object_get(json_array_get(json_object_get(
+                                                         json_object_get(msg, "rich_text_body"),
+                                                         "content"),
+                                                     0),
+                                                     "content"),
+                                     0),
+                      "text")),
+                  "hello");
+    ASSERT(json_is_null(json_object_get(msg, "parent_message_id")));
+
+    /* A reply: the room stream and the thread's participants, not the
+     * members' chat-room streams. */
+    reset_events();
+    in = json_pack("{s:s, s:I}", "body", "re", "parent_message_id", (json_int_t)parent);
+    ASSERT_EQ(domain_chat_message_send(&f.chat, 2, uuid, in, &out, &why), 0);
+    json_decref(in);
+    long long reply = json_integer_value(json_object_get(out, "id"));
+    json_decref(out);
+    ASSERT_EQ(count(room_stream, "newMessage"), 1);
+    ASSERT_EQ(count("chat-room-channel-1", "newMessage"), 0);
+    ASSERT_EQ(count("chat-room-channel-2", "newMessage"), 0);
+    ASSERT_EQ(count("chat-community-member-1-threads-channel", "newMessage"), 1);
+    ASSERT_EQ(count("chat-community-member-2-threads-channel", "newMessage"), 1);
+    msg = find(room_stream, "newMessage");
+    ASSERT_EQ(json_integer_value(json_object_get(msg, "chat_thread_id")), parent);
+    ASSERT_EQ(json_integer_value(json_object_get(msg, "chat_thread_replies_count")), 1);
+    ASSERT_EQ(json_integer_value(json_object_get(msg, "total_thread_participants_count")), 2);
+
+    /* Only the sender edits; the edit goes to the room and the thread. */
+    reset_events();
+    in = json_pack("{s:s}", "body", "edited");
+    ASSERT_EQ(domain_chat_message_edit(&f.chat, 1, uuid, reply, in, &out, &why), ERR_FORBIDDEN);
+    ASSERT_EQ(domain_chat_message_edit(&f.chat, 2, uuid, reply, in, &out, &why), 0);
+    json_decref(in);
+    ASSERT(!json_is_null(json_object_get(out, "edited_at")));
+    json_decref(out);
+    ASSERT_EQ(count(room_stream, "updatedMessage"), 1);
+    ASSERT_EQ(count("chat-community-member-1-threads-channel", "updatedMessage"), 1);
+
+    /* Deleting the reply: deletedMessage with the parent's new counts. */
+    reset_events();
+    ASSERT_EQ(domain_chat_message_delete(&f.chat, 1, uuid, reply), ERR_FORBIDDEN);
+    ASSERT_EQ(domain_chat_message_delete(&f.chat, 2, uuid, reply), 0);
+    json_t *del = find(room_stream, "deletedMessage");
+    ASSERT_NOT_NULL(del);
+    ASSERT_EQ(json_integer_value(json_object_get(del, "id")), reply);
+    ASSERT_EQ(json_integer_value(json_object_get(json_object_get(del, "parent_message"),
+                                                 "replies_count")),
+              0);
+    ASSERT_EQ(count("chat-community-member-2-threads-channel", "deletedMessage"), 1);
+
+    /* A member who is not in the room sees nothing of it. */
+    ASSERT_EQ(domain_chat_room_show(&f.chat, 3, uuid, &out), ERR_NOT_FOUND);
+    long long resolved = 0;
+    ASSERT_EQ(domain_chat_room_access(&f.chat, 3, room, NULL, &resolved), 0);
+    ASSERT_EQ(domain_chat_room_access(&f.chat, 2, 0, uuid, &resolved), 1);
+    ASSERT_EQ(resolved, room);
+    free(uuid);
+    teardown(&f);
+}
+
+TEST(domain_chat_reads_pins_updates_delete)
+{
+    struct fx f;
+    ASSERT_EQ(setup(&f), 0);
+    long long room;
+    char *uuid = create_group(&f, &room);
+    json_t *in = json_pack("{s:s}", "body", "one");
+    json_t *out = NULL;
+    const char *why = NULL;
+    ASSERT_EQ(domain_chat_message_send(&f.chat, 1, uuid, in, &out, &why), 0);
+    json_decref(in);
+    json_decref(out);
+    ASSERT_EQ(domain_chat_room_show(&f.chat, 2, uuid, &out), 0);
+    ASSERT_EQ(json_integer_value(json_object_get(out, "unread_messages_count")), 1);
+    json_decref(out);
+
+    reset_events();
+    ASSERT_EQ(domain_chat_room_read(&f.chat, 2, uuid), 0);
+    ASSERT_EQ(count("chat-room-channel-2", "chatRoomRead"), 1);
+    ASSERT_EQ(count("chat-room-channel-1", "chatRoomRead"), 0);
+    ASSERT_EQ(domain_chat_room_show(&f.chat, 2, uuid, &out), 0);
+    ASSERT_EQ(json_integer_value(json_object_get(out, "unread_messages_count")), 0);
+    json_decref(out);
+
+    reset_events();
+    ASSERT_EQ(domain_chat_room_pin(&f.chat, 2, uuid, 1, &out), 0);
+    json_decref(out);
+    json_t *pinned = find("chat-room-channel-2", "chatRoomPinned");
+    ASSERT_NOT_NULL(pinned);
+    ASSERT_EQ(json_integer_value(json_object_get(pinned, "chat_room_id")), room);
+    ASSERT_EQ(count("chat-room-channel-2", "chatRoomUpdated"), 1);
+    ASSERT_EQ(domain_chat_room_pin(&f.chat, 2, uuid, 0, &out), 0);
+    json_decref(out);
+    ASSERT_EQ(count("chat-room-channel-2", "chatRoomUnPinned"), 1);
+
+    /* Renaming: only the creator; the room and every member hear of it. */
+    reset_events();
+    json_t *fields = json_pack("{s:s}", "name", "Renamed");
+    ASSERT_EQ(domain_chat_room_update(&f.chat, 2, uuid, fields, &out, &why), ERR_FORBIDDEN);
+    ASSERT_EQ(domain_chat_room_update(&f.chat, 1, uuid, fields, &out, &why), 0);
+    json_decref(out);
+    json_decref(fields);
+    char room_stream[64];
+    snprintf(room_stream, sizeof room_stream, "chat-room-%lld-channel", room);
+    json_t *upd = find(room_stream, "chatRoomUpdated");
+    ASSERT_NOT_NULL(upd);
+    ASSERT_STR_EQ(json_string_value(json_object_get(upd, "chat_room_name")), "Renamed");
+    ASSERT_EQ(count("chat-room-channel-1", "chatRoomUpdated"), 1);
+    ASSERT_EQ(count("chat-room-channel-2", "chatRoomUpdated"), 1);
+
+    reset_events();
+    ASSERT_EQ(domain_chat_room_delete(&f.chat, 2, uuid, &why), ERR_FORBIDDEN);
+    ASSERT_EQ(domain_chat_room_delete(&f.chat, 1, uuid, &why), 0);
+    ASSERT_EQ(count("chat-room-channel-1", "chatRoomDeleted"), 1);
+    ASSERT_EQ(count("chat-room-channel-2", "chatRoomDeleted"), 1);
+    /* Subscriptions to the room are cut on every node. */
+    ASSERT_EQ(count("_cabled:control", ""), 1);
+    ASSERT_EQ(domain_chat_room_show(&f.chat, 1, uuid, &out), ERR_NOT_FOUND);
+    free(uuid);
+    teardown(&f);
+}
