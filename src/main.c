@@ -21,6 +21,7 @@
 #include "core/rand.h"
 #include "domain/auth.h"
 #include "domain/community.h"
+#include "domain/demo.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "net/conn.h"
@@ -398,6 +399,22 @@ static void print_demo(const char *url_host, int port, const domain_auth_t *auth
     fflush(stdout);
 }
 
+static void print_demo_room(const char *url_host, int port, const domain_auth_t *auth,
+                            long long member, long long room_id, const char *uuid)
+{
+    domain_grant_t g;
+    if (domain_auth_issue(auth, member, 0, clock_unix_s(), &g) != 0) return;
+    printf("The demo room \"Welcome\" (id %lld, uuid %s) has all three members.\n"
+           "Subscribe to it with the identifier "
+           "{\"channel\":\"Chats::RoomChannel\",\"chat_room_id\":%lld}, then post as "
+           "member %lld:\n"
+           "  curl -X POST http://%s:%d/api/headless/v1/messages/%s/chat_room_messages "
+           "-H 'Authorization: Bearer %s' -d '{\"body\":\"Hello from curl\"}'\n\n",
+           room_id, uuid, room_id, member, url_host, port, uuid, g.access_token);
+    domain_grant_clear(&g);
+    fflush(stdout);
+}
+
 /* Messages from pub/sub: control messages for the cable layer, everything
  * else is a broadcast for the stream index. */
 static void on_pubsub_message(void *ud, const char *stream, size_t len, payload_t *msg)
@@ -494,6 +511,13 @@ static int run_server(void)
     };
     domain_chat_t chat = {.store = store, .pubsub = ps, .community_id = community.id};
     channels_register(&chat);
+    char demo_room_uuid[40] = "";
+    long long demo_room_id = 0;
+    if (cfg.demo && demo_count == 3 &&
+        domain_demo_chat(&chat, demo_ids, demo_room_uuid, &demo_room_id) != 0) {
+        fprintf(stderr, "cabled: cannot create the demo room in %s\n", cfg.db);
+        return 1;
+    }
     cable_config_t cable_cfg = {
         .community = &community,
         .ping_interval_ms = (unsigned)cfg.ping_interval * 1000u,
@@ -547,7 +571,11 @@ static int run_server(void)
     printf("cabled listening on http://%s:%d\n", host, port);
     fflush(stdout);
     log_info("main listening addr=%s:%d threads=%u pubsub=%s", host, port, threads, ps->name);
-    if (cfg.demo) print_demo(host, port, &auth, demo_ids, demo_count, cfg.app_token);
+    if (cfg.demo) {
+        print_demo(host, port, &auth, demo_ids, demo_count, cfg.app_token);
+        if (demo_room_id) print_demo_room(host, port, &auth, demo_ids[0], demo_room_id,
+                                          demo_room_uuid);
+    }
 
     uv_loop_t *main_loop = uv_default_loop();
     uv_signal_init(main_loop, &sig_term);

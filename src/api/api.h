@@ -44,5 +44,6 @@ void api__health_register(http_router_t *r, const api_context_t *ctx);
 void api__headless_auth_register(http_router_t *r, const api_context_t *ctx);
 void api__members_register(http_router_t *r, const api_context_t *ctx);
 void api__chat_register(http_router_t *r, const api_context_t *ctx);
+void api__notifications_register(http_router_t *r, const api_context_t *ctx);
 
 #endif
