@@ -264,7 +264,8 @@ static int list_page(store_t *s, const struct member_req *r, store_notification_
         rc = s->ops->notifications_list(s, r->member, r->status, before - end, end - offset,
                                         rows, count, total);
         if (rc) return rc;
-        if (*total == before) break;
+        /* Under a steady stream of new ones, the last window read is kept. */
+        if (*total == before || attempt == 2) break;
         store_notifications_free(*rows, *count);
         *rows = NULL;
         *count = 0;
