@@ -7,6 +7,7 @@
  *   POST/DELETE       /api/headless/v1/messages/:uuid/pin
  *   GET               /api/headless/v1/messages/unread_chat_rooms
  *   GET               /api/headless/v1/messages/:uuid/chat_room_participants
+ *   DELETE            /api/headless/v1/messages/:uuid/chat_room_participants/:id  (member id)
  *   GET/POST          /api/headless/v1/messages/:uuid/chat_room_messages
  *   GET/PUT/DELETE    /api/headless/v1/messages/:uuid/chat_room_messages/:id
  *   GET               /api/headless/v1/chat_threads, /chat_threads/unread_chat_threads,
@@ -357,6 +358,21 @@ static void on_participants(http_exchange_t *x, void *ctx)
     if (r) api_job_start(x, ctx, NULL, work_participants, r, free);
 }
 
+static void work_participant_remove(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    const char *why = NULL;
+    int rc = domain_chat_participant_remove(&d, r->actor, r->uuid, r->id, &why);
+    finish(job, rc, NULL, 204, why, rc == ERR_NOT_FOUND ? "Chat room participant not found" : NULL);
+}
+
+static void on_participant_remove(http_exchange_t *x, void *ctx)
+{
+    struct chat_req *r = begin(x, ctx);
+    if (r) api_job_start(x, ctx, NULL, work_participant_remove, r, free);
+}
+
 /* ---- messages ---------------------------------------------------------------------------------
  */
 
@@ -528,6 +544,8 @@ void api__chat_register(http_router_t *r, const api_context_t *ctx)
     http_router_add(r, HTTP_POST, V1 "/messages/:uuid/pin", on_room_pin, c);
     http_router_add(r, HTTP_DELETE, V1 "/messages/:uuid/pin", on_room_pin, c);
     http_router_add(r, HTTP_GET, V1 "/messages/:uuid/chat_room_participants", on_participants, c);
+    http_router_add(r, HTTP_DELETE, V1 "/messages/:uuid/chat_room_participants/:id",
+                    on_participant_remove, c);
     http_router_add(r, HTTP_GET, V1 "/messages/:uuid/chat_room_messages", on_messages, c);
     http_router_add(r, HTTP_POST, V1 "/messages/:uuid/chat_room_messages", on_message_send, c);
     http_router_add(r, HTTP_GET, V1 "/messages/:uuid/chat_room_messages/:id", on_message_show, c);

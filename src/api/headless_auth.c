@@ -90,8 +90,15 @@ static void on_auth_token(http_exchange_t *x, void *data)
     if (id && !json_is_null(id)) {
         /* A number, or a numeric string as form posts send it. */
         long long v = 0;
-        if (json_is_integer(id)) v = json_integer_value(id);
-        else if (json_is_string(id)) v = strtoll(json_string_value(id), NULL, 10);
+        if (json_is_integer(id)) {
+            v = json_integer_value(id);
+        } else if (json_is_string(id)) {
+            /* The whole string must be the number: "1abc" is not member 1. */
+            const char *str = json_string_value(id);
+            char *end;
+            v = strtoll(str, &end, 10);
+            if (end == str || *end) v = 0;
+        }
         if (v <= 0) bad = "community_member_id";
         l->member_id = v;
     } else if (email && !json_is_null(email)) {

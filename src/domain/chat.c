@@ -451,6 +451,27 @@ int domain_chat_participants(const domain_chat_t *d, long long actor, const char
     return rc;
 }
 
+int domain_chat_participant_remove(const domain_chat_t *d, long long actor, const char *uuid,
+                                   long long member, const char **why)
+{
+    store_room_t room;
+    int rc = room_for(d, actor, uuid, &room, NULL);
+    if (rc) return rc;
+    if (strcmp(room.kind, "group_chat") != 0) {
+        *why = "only group rooms change their members";
+        rc = ERR_INVAL;
+    } else if (actor != member && actor != room.creator_id) {
+        *why = "only the creator of a group room can remove others";
+        rc = ERR_FORBIDDEN;
+    } else {
+        rc = d->store->ops->participant_remove(d->store, room.id, member);
+    }
+    /* Committed: the member's subscriptions to the room go quiet now. */
+    if (rc == 0) pubsub_control_room_access(d->pubsub, room.id, member);
+    store_room_clear(&room);
+    return rc;
+}
+
 /* ---- messages ------------------------------------------------------------------------------- */
 
 int domain_chat_messages(const domain_chat_t *d, long long actor, const char *uuid, long long id,

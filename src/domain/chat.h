@@ -63,6 +63,12 @@ int domain_chat_room_pin(const domain_chat_t *d, long long actor, const char *uu
 int domain_chat_unread_rooms(const domain_chat_t *d, long long actor, json_t **out);
 int domain_chat_participants(const domain_chat_t *d, long long actor, const char *uuid,
                              domain_page_t pg, json_t **out);
+/* Remove 'member' from a group room: its creator removes anyone, any
+ * participant may leave. Direct and embedded rooms keep their members
+ * (ERR_INVAL with *why). The member's room subscriptions stop receiving at
+ * once, on every node. */
+int domain_chat_participant_remove(const domain_chat_t *d, long long actor, const char *uuid,
+                                   long long member, const char **why);
 
 /* Messages. list: around 'id' (0: the newest), 'before' older and 'after'
  * newer ones, in ascending order. send: body or rich_text_body,

@@ -6,8 +6,9 @@
  *   updateNewNotificationCount  {new_notifications_count}   the count changed
  *   resetNewNotificationCount   {new_notifications_count: 0} reset or all marked read
  *
- * Blocking (store I/O): worker threads only. Events are published after
- * the change is committed. */
+ * Every function acts for one member and reaches only that member's
+ * notifications. Blocking (store I/O): worker threads only. Events are
+ * published after the change is committed. */
 #ifndef DOMAIN_NOTIFICATIONS_H
 #define DOMAIN_NOTIFICATIONS_H
 
@@ -20,6 +21,52 @@
  * id and created_at are filled), then publish newNotification and
  * updateNewNotificationCount to its member. Returns 0 or a store error. */
 int domain_notify(store_t *s, pubsub_t *ps, store_notification_t *n);
+/* Create a notification from the host application: check that
+ * n->member_id is a member of 'community_id', set n->community_id, then
+ * store and announce it as domain_notify does ('n' is borrowed, its strings
+ * stay the caller's; id, created_at and read_at are filled). Returns 0;
+ * ERR_NOT_FOUND when the member does not exist in the community (nothing
+ * stored, nothing published); or another store error (never
+ * ERR_NOT_FOUND). Publishes newNotification and updateNewNotificationCount
+ * to the member on success. */
+int domain_notifications_create(store_t *s, pubsub_t *ps, long long community_id,
+                                store_notification_t *n);
+/* One page of a member's notifications ('status' "all", "read" or
+ * "unread"; NULL is "all"), newest first, or oldest first when
+ * 'oldest_first'. 'page' counts from 1 and 'per_page' is at least 1. On
+ * success sets *out to the page envelope {page, per_page, has_next_page,
+ * count, page_count, records: [Notification]} (returns owned: the caller
+ * drops it with json_decref) and returns 0; otherwise *out is untouched and
+ * the return is ERR_INVAL (page or per_page below 1, unknown status) or a
+ * store error. Publishes nothing. */
+int domain_notifications_list(store_t *s, long long member_id, const char *status,
+                              int oldest_first, long long page, long long per_page,
+                              json_t **out);
+/* The member's new-notifications count: unread notifications newer than
+ * their last reset. Returns it (>= 0) or a negative store error. Publishes
+ * nothing. */
+long long domain_notifications_new_count(store_t *s, long long member_id);
+/* Reset the member's new-notifications count to 0 (the notifications stay
+ * unread). Returns 0 or a store error. Publishes resetNewNotificationCount
+ * {new_notifications_count: 0} to the member on success, nothing on
+ * failure. */
+int domain_notifications_reset(store_t *s, pubsub_t *ps, long long member_id);
+/* Mark every notification of the member read now. Returns 0 or a store
+ * error. Publishes resetNewNotificationCount {new_notifications_count: 0}
+ * to the member on success (nothing is unread, whatever the reset mark),
+ * nothing on failure. */
+int domain_notifications_mark_all_read(store_t *s, pubsub_t *ps, long long member_id);
+/* Mark the member's notification 'id' read now (a notification already
+ * read keeps its first read_at). On success sets *out to the Notification
+ * as it now is (returns owned: json_decref) and returns 0. Returns
+ * ERR_NOT_FOUND when the member has no notification 'id' (another member's
+ * is not found either), or another store error (never ERR_NOT_FOUND);
+ * *out is then untouched. Publishes updateNewNotificationCount with the
+ * new count to the member only when marking it changed the count (not for
+ * one already read or one older than the last reset), and nothing on
+ * failure. */
+int domain_notification_mark_read(store_t *s, pubsub_t *ps, long long member_id, long long id,
+                                  json_t **out);
 /* The notification as the API and the events show it (Circle's
  * notification object). Returns a new reference. */
 json_t *domain_notification_json(const store_notification_t *n);

@@ -3,6 +3,9 @@
 
 #include "core/alloc.h"
 
+#include <http_parser.h>
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +89,25 @@ int http_router_match(const http_router_t *r, int method, const char *path, size
         return 200;
     }
     return status;
+}
+
+void http_router_allow(const http_router_t *r, const char *path, size_t path_len, char *out,
+                       size_t cap)
+{
+    size_t o = 0;
+    int seen[64] = {0};
+    http_route_params_t tmp;
+    out[0] = '\0';
+    for (size_t i = 0; i < r->count; i++) {
+        int m = r->routes[i].method;
+        if (m < 0 || m >= 64 || seen[m] || !match(r->routes[i].pattern, path, path_len, &tmp))
+            continue;
+        seen[m] = 1;
+        int n = snprintf(out + o, cap - o, "%s%s", o ? ", " : "",
+                         http_method_str((enum http_method)m));
+        if (n < 0 || (size_t)n >= cap - o) break;
+        o += (size_t)n;
+    }
 }
 
 const char *http_route_param(const http_route_params_t *ps, const char *name, size_t *len)

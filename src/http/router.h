@@ -38,6 +38,10 @@ void http_router_add(http_router_t *r, int method, const char *pattern, http_han
  * 404 / 405. */
 int http_router_match(const http_router_t *r, int method, const char *path, size_t path_len,
                       http_handler_cb *cb, void **data, http_route_params_t *params);
+/* Write the methods that 'path' accepts as an Allow header value
+ * ("GET, POST") into 'out' (size 'cap'). */
+void http_router_allow(const http_router_t *r, const char *path, size_t path_len, char *out,
+                       size_t cap);
 /* Find a captured parameter by name; NULL when absent. */
 const char *http_route_param(const http_route_params_t *ps, const char *name, size_t *len);
 

@@ -16,6 +16,7 @@
 #include "core/metrics.h"
 #include "http/response.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,7 +167,13 @@ static int dispatch(struct http_conn *hc, const http_request_t *req)
     if (status == 404) {
         http_respond_error(&x, 404, "Not found");
     } else if (status == 405) {
-        http_respond_error(&x, 405, "Method not allowed");
+        /* RFC 9110 §15.5.6: a 405 names the methods that would work. */
+        char allow[128], header[160];
+        http_router_allow(hc->cfg->router, req->path, req->path_len, allow, sizeof allow);
+        snprintf(header, sizeof header, "Allow: %s\r\n", allow);
+        static const char body[] =
+            "{\"success\":false,\"message\":\"Method not allowed\",\"error_details\":{}}";
+        http_respond(&x, 405, "application/json; charset=utf-8", header, body, sizeof body - 1);
     } else {
         cb(&x, data);
         if (x._detached) {
