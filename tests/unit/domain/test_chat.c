@@ -305,3 +305,36 @@ TEST(domain_chat_reads_pins_updates_delete)
     free(uuid);
     teardown(&f);
 }
+
+TEST(domain_chat_participant_remove_rules)
+{
+    struct fx f;
+    ASSERT_EQ(setup(&f), 0);
+    long long room;
+    char *uuid = create_group(&f, &room);
+    ASSERT_NOT_NULL(uuid);
+    const char *why = NULL;
+    reset_events();
+    /* Only the creator removes others; anyone may leave. */
+    ASSERT_EQ(domain_chat_participant_remove(&f.chat, 2, uuid, 1, &why), ERR_FORBIDDEN);
+    ASSERT_EQ(domain_chat_participant_remove(&f.chat, 1, uuid, 2, &why), 0);
+    ASSERT_EQ(count("_cabled:control", ""), 1);
+    long long resolved = 0;
+    ASSERT_EQ(domain_chat_room_access(&f.chat, 2, room, NULL, &resolved), 0);
+    json_t *out = NULL;
+    ASSERT_EQ(domain_chat_room_show(&f.chat, 2, uuid, &out), ERR_NOT_FOUND);
+    ASSERT_EQ(domain_chat_participant_remove(&f.chat, 1, uuid, 2, &why), ERR_NOT_FOUND);
+    ASSERT_EQ(domain_chat_participant_remove(&f.chat, 1, uuid, 1, &why), 0);
+    free(uuid);
+
+    /* Direct rooms keep their two members. */
+    long long two = 2;
+    int created;
+    ASSERT_EQ(domain_chat_room_create(&f.chat, 1, "direct", NULL, &two, 1, 0, &out, &created, &why),
+              0);
+    char *d = strdup(json_string_value(json_object_get(out, "uuid")));
+    json_decref(out);
+    ASSERT_EQ(domain_chat_participant_remove(&f.chat, 1, d, 2, &why), ERR_INVAL);
+    free(d);
+    teardown(&f);
+}
