@@ -6,6 +6,7 @@
  *   headless_auth.c   /api/v1/headless/… (tokens)
  *   members.c         /api/admin/v2/community_members
  *   chat.c            /api/headless/v1/messages…, /chat_threads…, /api/admin/v2/chat_rooms
+ *   notifications.c   /api/admin/v2/notifications, /api/headless/v1/notifications…
  *   job.c             running a handler's storage work on the worker pool */
 #ifndef API_API_H
 #define API_API_H

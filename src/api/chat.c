@@ -41,7 +41,11 @@ static domain_chat_t chat_of(const api_context_t *ctx)
     return (domain_chat_t){ctx->store, ctx->pubsub, ctx->community->id};
 }
 
-/* Map a domain error to the response. */
+#define ROOM_NOT_FOUND    "Chat room not found"
+#define MESSAGE_NOT_FOUND "Chat room message not found"
+
+/* Map a domain error to the response: a missing message is
+ * ERR_NO_MESSAGE, anything else not found (the room) is 'not_found'. */
 static void finish(api_job_t *job, int rc, json_t *out, int status, const char *why,
                    const char *not_found)
 {
@@ -50,7 +54,9 @@ static void finish(api_job_t *job, int rc, json_t *out, int status, const char *
         return;
     }
     json_decref(out);
-    if (rc == ERR_NOT_FOUND)
+    if (rc == ERR_NO_MESSAGE)
+        api_job_fail(job, 404, NULL, "%s", MESSAGE_NOT_FOUND);
+    else if (rc == ERR_NOT_FOUND)
         api_job_fail(job, 404, NULL, "%s", not_found);
     else if (rc == ERR_FORBIDDEN)
         api_job_fail(job, 403, NULL, "%s", why ? why : "You are not allowed to do this");
@@ -63,8 +69,6 @@ static void finish(api_job_t *job, int rc, json_t *out, int status, const char *
         api_job_fail(job, 500, NULL, "Internal server error");
 }
 
-#define ROOM_NOT_FOUND    "Chat room not found"
-#define MESSAGE_NOT_FOUND "Chat room message not found"
 
 /* ---- request parsing (loop thread) ----------------------------------------------------------- */
 
@@ -382,7 +386,7 @@ static void work_messages(api_job_t *job)
     struct chat_req *r = job->data;
     json_t *out = NULL;
     int rc = domain_chat_messages(&d, r->actor, r->uuid, r->id, r->before, r->after, &out);
-    finish(job, rc, out, 200, NULL, r->id ? MESSAGE_NOT_FOUND : ROOM_NOT_FOUND);
+    finish(job, rc, out, 200, NULL, ROOM_NOT_FOUND);
 }
 
 static void on_messages(http_exchange_t *x, void *ctx)
@@ -419,7 +423,7 @@ static void work_message_show(api_job_t *job)
     struct chat_req *r = job->data;
     json_t *out = NULL;
     int rc = domain_chat_message_show(&d, r->actor, r->uuid, r->id, &out);
-    finish(job, rc, out, 200, NULL, MESSAGE_NOT_FOUND);
+    finish(job, rc, out, 200, NULL, ROOM_NOT_FOUND);
 }
 
 static void on_message_show(http_exchange_t *x, void *ctx)
@@ -436,7 +440,7 @@ static void work_message_edit(api_job_t *job)
     const char *why = NULL;
     int rc = domain_chat_message_edit(&d, r->actor, r->uuid, r->id, job->body, &out, &why);
     finish(job, rc, out, 200, rc == ERR_FORBIDDEN ? "Only the sender can edit a message" : why,
-           MESSAGE_NOT_FOUND);
+           ROOM_NOT_FOUND);
 }
 
 static void on_message_edit(http_exchange_t *x, void *ctx)
@@ -456,7 +460,7 @@ static void work_message_delete(api_job_t *job)
     domain_chat_t d = chat_of(job->ctx);
     struct chat_req *r = job->data;
     int rc = domain_chat_message_delete(&d, r->actor, r->uuid, r->id);
-    finish(job, rc, NULL, 204, "Only the sender can delete a message", MESSAGE_NOT_FOUND);
+    finish(job, rc, NULL, 204, "Only the sender can delete a message", ROOM_NOT_FOUND);
 }
 
 static void on_message_delete(http_exchange_t *x, void *ctx)

@@ -10,18 +10,17 @@
  *   POST /api/headless/v1/notifications/:id/mark_as_read
  *
  * Each handler checks the token and the request on the loop thread, then
- * runs the store work on a worker (api/job.h). A member only ever reaches
- * their own notifications: every store call is scoped by the token's
- * member, so another member's id is simply not found. The events that keep
- * the member's NotificationChannel current are published from the worker
- * once the change is committed, on that member's stream only. */
+ * runs the domain call on a worker (api/job.h) and maps its result to the
+ * response. The rules, the store work and the events that keep the
+ * member's NotificationChannel current live in domain/notifications. A
+ * member only ever reaches their own notifications: every domain call is
+ * made for the token's member, so another member's id is simply not
+ * found. */
 #include "api/job.h"
 
 #include "core/alloc.h"
 #include "core/err.h"
-#include "domain/events.h"
 #include "domain/notifications.h"
-#include "domain/time.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -89,15 +88,6 @@ static long long query_int(const http_request_t *req, const char *name, long lon
     if (rc < 0 || s[0] == '\0' || strspn(s, "0123456789") != strlen(s)) return -1;
     long long n = strtoll(s, NULL, 10);
     return n >= 1 && n <= max ? n : -1;
-}
-
-static void publish_count(pubsub_t *ps, long long member_id, const char *event, long long count)
-{
-    char stream[DOMAIN_STREAM_MAX];
-    domain_stream_notifications(stream, member_id);
-    json_t *data = json_pack("{s:I}", "new_notifications_count", (json_int_t)count);
-    domain_event_publish(ps, stream, event, data);
-    json_decref(data);
 }
 
 static void fail_internal(api_job_t *job)
@@ -189,19 +179,12 @@ static void work_create(api_job_t *job)
 {
     const api_context_t *ctx = job->ctx;
     store_notification_t *n = job->data;
-    n->community_id = ctx->community->id;
-    store_member_t m;
-    int rc = ctx->store->ops->member_get(ctx->store, ctx->community->id, n->member_id, &m);
+    int rc = domain_notifications_create(ctx->store, ctx->pubsub, ctx->community->id, n);
     if (rc == ERR_NOT_FOUND) {
         api_job_fail(job, 404, NULL, "%s", MEMBER_NOT_FOUND);
         return;
     }
     if (rc) {
-        fail_internal(job);
-        return;
-    }
-    store_member_clear(&m);
-    if (domain_notify(ctx->store, ctx->pubsub, n) != 0) {
         fail_internal(job);
         return;
     }
@@ -240,64 +223,16 @@ static struct member_req *begin(http_exchange_t *x, const api_context_t *ctx)
     return r;
 }
 
-/* The page of records: the store lists newest first, so an oldest-first
- * page is the mirrored window of that order, reversed. If a notification
- * arrives between counting and reading, the window is taken again. */
-static int list_page(store_t *s, const struct member_req *r, store_notification_t **rows,
-                     size_t *count, long long *total)
-{
-    long long offset = (r->page - 1) * r->per_page;
-    if (!r->oldest)
-        return s->ops->notifications_list(s, r->member, r->status, offset, r->per_page, rows,
-                                          count, total);
-    int rc = 0;
-    for (int attempt = 0; attempt < 3; attempt++) {
-        long long before;
-        rc = s->ops->notifications_list(s, r->member, r->status, 0, 0, rows, count, &before);
-        if (rc) return rc;
-        store_notifications_free(*rows, *count);
-        *rows = NULL;
-        *count = 0;
-        *total = before;
-        if (offset >= before) return 0;
-        long long end = offset + r->per_page < before ? offset + r->per_page : before;
-        rc = s->ops->notifications_list(s, r->member, r->status, before - end, end - offset,
-                                        rows, count, total);
-        if (rc) return rc;
-        /* Under a steady stream of new ones, the last window read is kept. */
-        if (*total == before || attempt == 2) break;
-        store_notifications_free(*rows, *count);
-        *rows = NULL;
-        *count = 0;
-    }
-    for (size_t i = 0; i < *count / 2; i++) {
-        store_notification_t t = (*rows)[i];
-        (*rows)[i] = (*rows)[*count - 1 - i];
-        (*rows)[*count - 1 - i] = t;
-    }
-    return 0;
-}
-
 static void work_list(api_job_t *job)
 {
     const struct member_req *r = job->data;
-    store_notification_t *rows = NULL;
-    size_t count = 0;
-    long long total = 0;
-    if (list_page(job->ctx->store, r, &rows, &count, &total) != 0) {
+    json_t *out = NULL;
+    if (domain_notifications_list(job->ctx->store, r->member, r->status, r->oldest, r->page,
+                                  r->per_page, &out) != 0) {
         fail_internal(job);
         return;
     }
-    json_t *records = json_array();
-    for (size_t i = 0; i < count; i++)
-        json_array_append_new(records, domain_notification_json(&rows[i]));
-    store_notifications_free(rows, count);
-    long long page_count = (total + r->per_page - 1) / r->per_page;
-    api_job_ok(job, 200,
-               json_pack("{s:I, s:I, s:b, s:I, s:I, s:o}", "page", (json_int_t)r->page,
-                         "per_page", (json_int_t)r->per_page, "has_next_page",
-                         r->page < page_count, "count", (json_int_t)total, "page_count",
-                         (json_int_t)page_count, "records", records));
+    api_job_ok(job, 200, out);
 }
 
 static void on_list(http_exchange_t *x, void *ctx)
@@ -334,8 +269,7 @@ static void on_list(http_exchange_t *x, void *ctx)
 static void work_count(api_job_t *job)
 {
     const struct member_req *r = job->data;
-    store_t *s = job->ctx->store;
-    long long n = s->ops->notifications_new_count(s, r->member);
+    long long n = domain_notifications_new_count(job->ctx->store, r->member);
     if (n < 0) {
         fail_internal(job);
         return;
@@ -352,12 +286,10 @@ static void on_count(http_exchange_t *x, void *ctx)
 static void work_reset(api_job_t *job)
 {
     const struct member_req *r = job->data;
-    store_t *s = job->ctx->store;
-    if (s->ops->notifications_reset(s, r->member) != 0) {
+    if (domain_notifications_reset(job->ctx->store, job->ctx->pubsub, r->member) != 0) {
         fail_internal(job);
         return;
     }
-    publish_count(job->ctx->pubsub, r->member, "resetNewNotificationCount", 0);
     api_job_ok(job, 200, json_pack("{s:i}", "new_notifications_count", 0));
 }
 
@@ -370,13 +302,10 @@ static void on_reset(http_exchange_t *x, void *ctx)
 static void work_mark_all(api_job_t *job)
 {
     const struct member_req *r = job->data;
-    store_t *s = job->ctx->store;
-    if (s->ops->notifications_mark_all_read(s, r->member, domain_now_ms()) != 0) {
+    if (domain_notifications_mark_all_read(job->ctx->store, job->ctx->pubsub, r->member) != 0) {
         fail_internal(job);
         return;
     }
-    /* Nothing is unread now, so the count is 0 whatever the reset mark. */
-    publish_count(job->ctx->pubsub, r->member, "resetNewNotificationCount", 0);
     api_job_ok(job, 200, json_pack("{s:b}", "success", 1));
 }
 
@@ -389,26 +318,18 @@ static void on_mark_all(http_exchange_t *x, void *ctx)
 static void work_mark_one(api_job_t *job)
 {
     const struct member_req *r = job->data;
-    store_t *s = job->ctx->store;
-    long long before = s->ops->notifications_new_count(s, r->member);
-    int rc = before < 0 ? (int)before
-                        : s->ops->notification_mark_read(s, r->member, r->id, domain_now_ms());
+    json_t *out = NULL;
+    int rc = domain_notification_mark_read(job->ctx->store, job->ctx->pubsub, r->member, r->id,
+                                           &out);
     if (rc == ERR_NOT_FOUND) {
         api_job_fail(job, 404, NULL, "%s", NOT_FOUND);
         return;
     }
-    long long after = rc ? rc : s->ops->notifications_new_count(s, r->member);
-    store_notification_t n;
-    if (after < 0 || s->ops->notification_get(s, r->member, r->id, &n) != 0) {
+    if (rc) {
         fail_internal(job);
         return;
     }
-    /* Marking an old notification, one from before the last reset, or one
-     * already read leaves the count as it was: no event then. */
-    if (after != before)
-        publish_count(job->ctx->pubsub, r->member, "updateNewNotificationCount", after);
-    api_job_ok(job, 200, domain_notification_json(&n));
-    store_notification_clear(&n);
+    api_job_ok(job, 200, out);
 }
 
 static void on_mark_one(http_exchange_t *x, void *ctx)

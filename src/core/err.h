@@ -19,6 +19,7 @@
     X(FORBIDDEN, -1202, "not allowed")                                    \
     X(NOT_FOUND, -1203, "not found")                                      \
     X(CONFLICT, -1204, "already exists")                                  \
+    X(NO_MESSAGE, -1205, "message not found")                             \
     X(STORE, -1400, "storage failure")                                    \
     X(CLOSED, -1300, "connection closed")
 

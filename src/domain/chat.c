@@ -483,29 +483,37 @@ int domain_chat_messages(const domain_chat_t *d, long long actor, const char *uu
     store_message_t *older = NULL, *newer = NULL, center;
     size_t n_old = 0, n_new = 0;
     int have_center = 0;
+    /* One more than asked on each side tells whether more lie beyond. */
     if (id > 0) {
-        if ((rc = d->store->ops->message_get(d->store, room.id, id, &center)) != 0) goto done;
+        if ((rc = d->store->ops->message_get(d->store, room.id, id, &center)) != 0) {
+            if (rc == ERR_NOT_FOUND) rc = ERR_NO_MESSAGE;
+            goto done;
+        }
         have_center = 1;
-        rc = d->store->ops->messages_page(d->store, room.id, center.parent_id, id, 0, before,
+        rc = d->store->ops->messages_page(d->store, room.id, center.parent_id, id, 0, before + 1,
                                           &older, &n_old);
         if (rc == 0)
-            rc = d->store->ops->messages_page(d->store, room.id, center.parent_id, id, 1, after,
-                                              &newer, &n_new);
+            rc = d->store->ops->messages_page(d->store, room.id, center.parent_id, id, 1,
+                                              after + 1, &newer, &n_new);
     } else {
         /* No anchor: the newest messages. */
-        rc = d->store->ops->messages_page(d->store, room.id, 0, (long long)1 << 62, 0, before,
-                                          &older, &n_old);
+        rc = d->store->ops->messages_page(d->store, room.id, 0, (long long)1 << 62, 0,
+                                          before + 1, &older, &n_old);
     }
     if (rc) goto done;
+    int more_before = (long long)n_old > before, more_after = (long long)n_new > after;
+    /* Older rows come ascending: the extra one is the first. */
+    size_t skip_old = more_before ? 1 : 0;
+    if (more_after) n_new--;
     json_t *records = json_array();
-    for (size_t i = 0; i < n_old; i++)
+    for (size_t i = skip_old; i < n_old; i++)
         json_array_append_new(records, chat_message_json(d->store, &room, &older[i]));
     if (have_center) json_array_append_new(records, chat_message_json(d->store, &room, &center));
     for (size_t i = 0; i < n_new; i++)
         json_array_append_new(records, chat_message_json(d->store, &room, &newer[i]));
-    *out = json_pack("{s:o, s:b, s:b}", "records", records, "has_previous_page",
-                     (long long)n_old == before && before > 0, "has_next_page",
-                     (long long)n_new == after && after > 0);
+    *out = json_pack("{s:o, s:b, s:b}", "records", records, "has_previous_page", more_before,
+                     "has_next_page", more_after);
+    if (more_after) n_new++;
 done:
     if (have_center) store_message_clear(&center);
     store_messages_free(older, n_old);
@@ -673,6 +681,8 @@ int domain_chat_message_show(const domain_chat_t *d, long long actor, const char
     if ((rc = d->store->ops->message_get(d->store, room.id, id, &m)) == 0) {
         *out = chat_message_json(d->store, &room, &m);
         store_message_clear(&m);
+    } else if (rc == ERR_NOT_FOUND) {
+        rc = ERR_NO_MESSAGE;
     }
     store_room_clear(&room);
     return rc;
@@ -700,7 +710,10 @@ int domain_chat_message_edit(const domain_chat_t *d, long long actor, const char
     int rc = room_for(d, actor, uuid, &room, NULL);
     if (rc) return rc;
     store_message_t m;
-    if ((rc = d->store->ops->message_get(d->store, room.id, id, &m)) != 0) goto done_room;
+    if ((rc = d->store->ops->message_get(d->store, room.id, id, &m)) != 0) {
+        if (rc == ERR_NOT_FOUND) rc = ERR_NO_MESSAGE;
+        goto done_room;
+    }
     if (m.sender_id != actor) {
         rc = ERR_FORBIDDEN;
         goto done;
@@ -753,7 +766,10 @@ int domain_chat_message_delete(const domain_chat_t *d, long long actor, const ch
     int rc = room_for(d, actor, uuid, &room, NULL);
     if (rc) return rc;
     store_message_t m;
-    if ((rc = d->store->ops->message_get(d->store, room.id, id, &m)) != 0) goto done_room;
+    if ((rc = d->store->ops->message_get(d->store, room.id, id, &m)) != 0) {
+        if (rc == ERR_NOT_FOUND) rc = ERR_NO_MESSAGE;
+        goto done_room;
+    }
     if (m.sender_id != actor) {
         rc = ERR_FORBIDDEN;
         goto done;

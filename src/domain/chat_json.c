@@ -147,8 +147,12 @@ json_t *chat_message_json(store_t *s, const store_room_t *room, const store_mess
         }
         long long *ids;
         if (s->ops->thread_senders(s, thread_id, &ids, &writers) == 0) {
-            for (size_t i = 0; i < writers && i < PREVIEW_MAX; i++)
-                json_array_append_new(preview, person_json(s, room->community_id, ids[i], 0));
+            for (size_t i = 0; i < writers && i < PREVIEW_MAX; i++) {
+                /* Writers are shown as participants, like the sender. */
+                store_participant_t p;
+                long long pid = s->ops->participant_get(s, m->room_id, ids[i], &p) == 0 ? p.id : 0;
+                json_array_append_new(preview, person_json(s, room->community_id, ids[i], pid));
+            }
             free(ids);
         }
     }

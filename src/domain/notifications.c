@@ -1,17 +1,24 @@
-/* domain/notifications: creating a member's in-app notification and the
- * Notification object clients see. See notifications.h.
+/* domain/notifications: a member's in-app notifications: creating them,
+ * listing and counting them, marking them read, resetting the count, and
+ * the Notification object clients see. See notifications.h.
  *
- * domain_notify stores the row first and publishes only once it is
- * committed, newNotification then updateNewNotificationCount, both on the
- * recipient's own notification-channel-{member} stream. The Notification
- * object has a fixed set of fields, every one present (null when it does
- * not apply), followed by whatever else the host application sent, kept as
- * the row's 'extra' object; those never replace a fixed field. */
+ * Every change is made in the store first and published only once it is
+ * committed, on the member's own notification-channel-{member} stream:
+ * domain_notify sends newNotification then updateNewNotificationCount;
+ * reset and mark-all send resetNewNotificationCount; marking one read sends
+ * updateNewNotificationCount only when the count moved. Every store call is
+ * scoped by the member, so another member's notification is simply not
+ * found. The Notification object has a fixed set of fields, every one
+ * present (null when it does not apply), followed by whatever else the host
+ * application sent, kept as the row's 'extra' object; those never replace a
+ * fixed field. */
 #include "domain/notifications.h"
 
+#include "core/err.h"
 #include "domain/events.h"
 #include "domain/time.h"
 
+#include <limits.h>
 #include <stddef.h>
 
 /* A string member, null when absent (or, defensively, not valid UTF-8). */
@@ -94,5 +101,131 @@ int domain_notify(store_t *s, pubsub_t *ps, store_notification_t *n)
      * change; the notification itself is stored and announced. */
     long long count = s->ops->notifications_new_count(s, n->member_id);
     if (count >= 0) publish_count(ps, n->member_id, "updateNewNotificationCount", count);
+    return 0;
+}
+
+/* ---- create ---------------------------------------------------------------------------------- */
+
+int domain_notifications_create(store_t *s, pubsub_t *ps, long long community_id,
+                                store_notification_t *n)
+{
+    n->community_id = community_id;
+    store_member_t m;
+    int rc = s->ops->member_get(s, community_id, n->member_id, &m);
+    if (rc == ERR_NOT_FOUND) return ERR_NOT_FOUND;
+    if (rc) return rc;
+    store_member_clear(&m);
+    rc = domain_notify(s, ps, n);
+    /* Only a missing member is "not found"; past that check, any failure
+     * is the store's. */
+    return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
+}
+
+/* ---- list and count -------------------------------------------------------------------------- */
+
+/* The rows of one page: the store lists newest first, so an oldest-first
+ * page is the mirrored window of that order, reversed. If a notification
+ * arrives between counting and reading, the window is taken again. */
+static int list_page(store_t *s, long long member_id, const char *status, int oldest_first,
+                     long long offset, long long per_page, store_notification_t **rows,
+                     size_t *count, long long *total)
+{
+    if (!oldest_first)
+        return s->ops->notifications_list(s, member_id, status, offset, per_page, rows, count,
+                                          total);
+    int rc = 0;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        long long before;
+        rc = s->ops->notifications_list(s, member_id, status, 0, 0, rows, count, &before);
+        if (rc) return rc;
+        store_notifications_free(*rows, *count);
+        *rows = NULL;
+        *count = 0;
+        *total = before;
+        if (offset >= before) return 0;
+        long long end = offset + per_page < before ? offset + per_page : before;
+        rc = s->ops->notifications_list(s, member_id, status, before - end, end - offset, rows,
+                                        count, total);
+        if (rc) return rc;
+        /* Under a steady stream of new ones, the last window read is kept. */
+        if (*total == before || attempt == 2) break;
+        store_notifications_free(*rows, *count);
+        *rows = NULL;
+        *count = 0;
+    }
+    for (size_t i = 0; i < *count / 2; i++) {
+        store_notification_t t = (*rows)[i];
+        (*rows)[i] = (*rows)[*count - 1 - i];
+        (*rows)[*count - 1 - i] = t;
+    }
+    return 0;
+}
+
+int domain_notifications_list(store_t *s, long long member_id, const char *status,
+                              int oldest_first, long long page, long long per_page,
+                              json_t **out)
+{
+    if (page < 1 || per_page < 1 || page - 1 > LLONG_MAX / per_page) return ERR_INVAL;
+    if (!status) status = "all";
+    store_notification_t *rows = NULL;
+    size_t count = 0;
+    long long total = 0;
+    int rc = list_page(s, member_id, status, oldest_first, (page - 1) * per_page, per_page, &rows,
+                       &count, &total);
+    if (rc) return rc;
+    json_t *records = json_array();
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new(records, domain_notification_json(&rows[i]));
+    store_notifications_free(rows, count);
+    long long page_count = (total + per_page - 1) / per_page;
+    *out = json_pack("{s:I, s:I, s:b, s:I, s:I, s:o}", "page", (json_int_t)page, "per_page",
+                     (json_int_t)per_page, "has_next_page", page < page_count, "count",
+                     (json_int_t)total, "page_count", (json_int_t)page_count, "records",
+                     records);
+    return 0;
+}
+
+long long domain_notifications_new_count(store_t *s, long long member_id)
+{
+    return s->ops->notifications_new_count(s, member_id);
+}
+
+/* ---- reset and mark read --------------------------------------------------------------------- */
+
+int domain_notifications_reset(store_t *s, pubsub_t *ps, long long member_id)
+{
+    int rc = s->ops->notifications_reset(s, member_id);
+    if (rc) return rc;
+    publish_count(ps, member_id, "resetNewNotificationCount", 0);
+    return 0;
+}
+
+int domain_notifications_mark_all_read(store_t *s, pubsub_t *ps, long long member_id)
+{
+    int rc = s->ops->notifications_mark_all_read(s, member_id, domain_now_ms());
+    if (rc) return rc;
+    /* Nothing is unread now, so the count is 0 whatever the reset mark. */
+    publish_count(ps, member_id, "resetNewNotificationCount", 0);
+    return 0;
+}
+
+int domain_notification_mark_read(store_t *s, pubsub_t *ps, long long member_id, long long id,
+                                  json_t **out)
+{
+    long long before = s->ops->notifications_new_count(s, member_id);
+    if (before < 0) return (int)before;
+    int rc = s->ops->notification_mark_read(s, member_id, id, domain_now_ms());
+    if (rc) return rc;
+    long long after = s->ops->notifications_new_count(s, member_id);
+    if (after < 0) return after == ERR_NOT_FOUND ? ERR_STORE : (int)after;
+    store_notification_t n;
+    rc = s->ops->notification_get(s, member_id, id, &n);
+    /* The row was just marked: failing to read it back is the store's. */
+    if (rc) return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
+    /* Marking an old notification, one from before the last reset, or one
+     * already read leaves the count as it was: no event then. */
+    if (after != before) publish_count(ps, member_id, "updateNewNotificationCount", after);
+    *out = domain_notification_json(&n);
+    store_notification_clear(&n);
     return 0;
 }

@@ -60,11 +60,10 @@ int domain_notifications_mark_all_read(store_t *s, pubsub_t *ps, long long membe
  * read keeps its first read_at). On success sets *out to the Notification
  * as it now is (returns owned: json_decref) and returns 0. Returns
  * ERR_NOT_FOUND when the member has no notification 'id' (another member's
- * is not found either), or another store error (never ERR_NOT_FOUND);
- * *out is then untouched. Publishes updateNewNotificationCount with the
- * new count to the member only when marking it changed the count (not for
- * one already read or one older than the last reset), and nothing on
- * failure. */
+ * is not found either), or another store error; *out is then untouched.
+ * Publishes updateNewNotificationCount with the new count to the member
+ * only when marking it changed the count (not for one already read or one
+ * older than the last reset), and nothing on failure. */
 int domain_notification_mark_read(store_t *s, pubsub_t *ps, long long member_id, long long id,
                                   json_t **out);
 /* The notification as the API and the events show it (Circle's
