@@ -11,8 +11,9 @@
  *    handshakes at a time, so the listen backlog never overflows), each with
  *    a hand-rolled RFC 6455 client: a fixed upgrade request, the 101 found by
  *    its "\r\n\r\n", then server frames parsed with ws/frame. After the
- *    welcome each subscribes to one Chats::RoomChannel and waits for the
- *    confirmation. The server's VmRSS is read before the first connect and
+ *    welcome each subscribes to one Chats::RoomChannel (--room; the token's
+ *    member must participate in that room, or the server rejects it and the
+ *    run fails) and waits for the confirmation. The server's VmRSS is read before the first connect and
  *    after the last confirmation.
  * 2. Publish phase. M broadcasts go out over one keep-alive HTTP connection,
  *    at --rate per second (a pipeline of up to --pipeline requests keeps the
@@ -774,7 +775,8 @@ static void usage(FILE *f)
         "  --token TOKEN            member access token the subscribers connect with\n"
         "  --origin ORIGIN          Origin header (http://localhost)\n"
         "  --app-token TOKEN        app token for POST /api/v1/broadcast\n"
-        "  --room ID                Chats::RoomChannel chat_room_id to subscribe to (1)\n"
+        "  --room ID                Chats::RoomChannel chat_room_id to subscribe to; the token's\n"
+        "                           member must participate in it (1)\n"
         "  --subscribers N          WebSocket connections (1000)\n"
         "  --broadcasts M           broadcasts to publish (200)\n"
         "  --rate R                 broadcasts per second; 0 = as fast as 202s return (100)\n"

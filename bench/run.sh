@@ -2,7 +2,9 @@
 # The fan-out benchmark suite (`make bench`): builds cabled and
 # build/bench_fanout, then for each run starts a fresh server (empty database
 # in a temporary directory, free loopback port, so every RSS figure starts
-# from an idle process), mints a member token, runs bench_fanout against it
+# from an idle process), creates a member and a group room holding it through
+# the admin API (Chats::RoomChannel is allowed only to a room's
+# participants), mints that member's token, runs bench_fanout on that room
 # and stops the server. Prints one summary line per run and exits non-zero if
 # any run lost or duplicated a delivery, or failed outright. See
 # bench/README.md for what the figures mean.
@@ -69,7 +71,42 @@ start_server() {
     return 1
 }
 
-token=$("$BUILD/cabled" token --secret "$SECRET" --member 1) || exit 2
+# Create member 1 and a group room holding it (POST /api/admin/v2/... with
+# the app token) on the server at $port; sets $member and $room from the ids
+# the API returns. node is there: `make bench` installs it with the test
+# clients.
+create_room() {
+    local ids
+    ids=$(node - "$port" "$APP_TOKEN" <<'EOF'
+const http = require('node:http');
+const [port, appToken] = process.argv.slice(2);
+function post(path, body) {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path, agent: false, headers: {
+      Authorization: `Bearer ${appToken}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } },
+    (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        if (res.statusCode !== 201) reject(new Error(`POST ${path}: ${res.statusCode} ${text}`));
+        else resolve(JSON.parse(text));
+      });
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+(async () => {
+  const member = await post('/api/admin/v2/community_members', { email: 'bench@example.com', name: 'Bench' });
+  const room = await post('/api/admin/v2/chat_rooms', { kind: 'group_chat', name: 'Bench', community_member_ids: [member.id] });
+  console.log(`${member.id} ${room.id}`);
+})().catch((e) => { console.error(`bench: ${e.message}`); process.exit(1); });
+EOF
+    ) || return 1
+    read -r member room <<<"$ids"
+}
 
 echo "bench: fan-out, $(nproc) cores, server --threads $THREADS, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 failures=0
@@ -78,8 +115,15 @@ run() {
         failures=$((failures + 1))
         return
     fi
+    local token
+    if ! create_room || ! token=$("$BUILD/cabled" token --secret "$SECRET" --member "$member"); then
+        echo "bench: could not create the room's member, room or token" >&2
+        stop_server
+        failures=$((failures + 1))
+        return
+    fi
     "$BUILD/bench_fanout" --url "127.0.0.1:$port" --token "$token" --origin "$ORIGIN" \
-        --app-token "$APP_TOKEN" --server-pid "$server_pid" --timeout "$TIMEOUT" "$@"
+        --app-token "$APP_TOKEN" --room "$room" --server-pid "$server_pid" --timeout "$TIMEOUT" "$@"
     local rc=$?
     if ! kill -0 "$server_pid" 2>/dev/null; then
         wait "$server_pid"

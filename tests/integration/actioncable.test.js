@@ -1,7 +1,8 @@
 // The official @rails/actioncable client (8.1.400) against cabled, in node: it connects with the
 // token in ?token= and the actioncable-v1-json subprotocol, subscribes, receives broadcasts
 // through `received`, gets `rejected` for another member's channel, stops receiving after
-// unsubscribe, stops for good on an unauthorized disconnect, and after SIGTERM (server_restart,
+// unsubscribe (of a room's Chats::RoomChannel: member 1 and a group room holding it are created
+// through the admin API first), stops for good on an unauthorized disconnect, and after SIGTERM (server_restart,
 // reconnect:true) reconnects by itself to a new server on the same port, re-subscribes, reports
 // connected({reconnected: true}) and receives new broadcasts.
 //
@@ -78,9 +79,15 @@ const is = (name, arg) => (e) => e[0] === name && (arg === undefined || JSON.str
 
 describe('@rails/actioncable client', () => {
   let server;
+  let room;
   const consumers = [];
 
-  before(async () => { server = await startServer({ pingInterval: 1 }); });
+  before(async () => {
+    server = await startServer({ pingInterval: 1 });
+    const [member] = await server.createMembers(1);
+    assert.equal(member, 1, 'the consumers below connect as member 1');
+    room = await server.createRoom([member]);
+  });
   after(async () => {
     for (const c of consumers) c.disconnect();
     for (const s of sockets) s.terminate();
@@ -128,11 +135,12 @@ describe('@rails/actioncable client', () => {
 
   it('stops delivery after unsubscribe', async () => {
     const { consumer, socketsOf } = consumerFor(1);
-    const gone = watch(consumer, { channel: 'Chats::RoomChannel', chat_room_id: 42 });
-    const keep = watch(consumer, { chat_room_id: 42, channel: 'Chats::RoomChannel' });
+    const stream = `chat-room-${room.id}-channel`;
+    const gone = watch(consumer, { channel: 'Chats::RoomChannel', chat_room_id: room.id });
+    const keep = watch(consumer, { chat_room_id: room.id, channel: 'Chats::RoomChannel' });
     await gone.next(is('connected'), { what: 'connected' });
     await keep.next(is('connected'), { what: 'connected' });
-    await publish(server, { stream: 'chat-room-42-channel', data: { n: 1 } });
+    await publish(server, { stream, data: { n: 1 } });
     await gone.next(is('received', { n: 1 }));
     await keep.next(is('received', { n: 1 }));
 
@@ -141,11 +149,11 @@ describe('@rails/actioncable client', () => {
     const barrier = watch(consumer, { channel: 'NotificationChannel', community_member_id: 99 });
     await barrier.next(is('rejected'), { what: 'the barrier rejection' });
     const before = gone.events.length;
-    await publish(server, { stream: 'chat-room-42-channel', data: { n: 2 } });
-    await publish(server, { stream: 'chat-room-42-channel', data: { n: 3 } });
+    await publish(server, { stream, data: { n: 2 } });
+    await publish(server, { stream, data: { n: 3 } });
     await keep.next(is('received', { n: 3 }), { what: 'the last broadcast on the kept subscription' });
     assert.deepEqual(gone.events.slice(before), []);
-    const goneId = ident({ channel: 'Chats::RoomChannel', chat_room_id: 42 });
+    const goneId = ident({ channel: 'Chats::RoomChannel', chat_room_id: room.id });
     const late = socketsOf()[0].received.filter((s) => s === frames.data(goneId, '{"n":2}') || s === frames.data(goneId, '{"n":3}'));
     assert.deepEqual(late, [], 'frames for the unsubscribed identifier');
     consumer.disconnect();

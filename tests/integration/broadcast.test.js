@@ -3,7 +3,9 @@
 // escaped, other non-ASCII raw, key order kept), fan-out to 1,000 separate WebSocket connections
 // on one stream with each broadcast arriving exactly once and in order, the error statuses
 // (401 app token, 400 bad JSON or stream, 413 body too large, 404, 405) with their JSON error
-// bodies, and GET /health.
+// bodies, and GET /health. Chats::RoomChannel is allowed only to a room's participants, so the
+// file first creates members 1-10 and two group rooms through the admin API: one holding member 1
+// for the frame tests, one holding all ten for the fan-out.
 
 'use strict';
 
@@ -32,9 +34,20 @@ function assertError(r, status, { mentions } = {}) {
 describe('broadcast', () => {
   let server;
   let clients = [];
+  let members; // ids of members 1..10
+  let roomId; // a group room of member 1, and its stream
+  let roomStream;
+  let fanoutRoom; // a group room of all ten members
 
   // Four event-loop threads whatever the machine, so the fan-out crosses threads.
-  before(async () => { server = await startServer({ args: ['--max-body-size', String(MAX_BODY), '--threads', '4'] }); });
+  before(async () => {
+    server = await startServer({ args: ['--max-body-size', String(MAX_BODY), '--threads', '4'] });
+    members = await server.createMembers(10);
+    assert.deepEqual(members, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'member ids in a fresh database');
+    roomId = (await server.createRoom([members[0]])).id;
+    roomStream = `chat-room-${roomId}-channel`;
+    fanoutRoom = await server.createRoom(members);
+  });
   afterEach(() => { closeAll(clients); clients = []; });
   after(stopAll);
 
@@ -56,26 +69,26 @@ describe('broadcast', () => {
     });
 
     it('re-encodes the reference newMessage frame: HTML and U+2028 escaped, é and 😀 raw, numbers kept', async () => {
-      const { c } = await subscribed(1, { channel: 'Chats::RoomChannel', chat_room_id: 42 });
+      const { c } = await subscribed(1, { channel: 'Chats::RoomChannel', chat_room_id: roomId });
       const data = { event: 'newMessage', data: { body: '<b>x</b> & "q" é 😀 \u2028', n: 1.5, big: 12345678901234567000, nil: null, arr: [1, 'a'] } };
-      await publish(server, { stream: 'chat-room-42-channel', data });
+      await publish(server, { stream: roomStream, data });
       const got = await c.expect((s) => !isPing(s));
-      const want = String.raw`{"identifier":"{\"channel\":\"Chats::RoomChannel\",\"chat_room_id\":42}","message":{"event":"newMessage","data":{"body":"\u003cb\u003ex\u003c/b\u003e \u0026 \"q\" é 😀 \u2028","n":1.5,"big":12345678901234567000,"nil":null,"arr":[1,"a"]}}}`;
+      const want = String.raw`{"identifier":"{\"channel\":\"Chats::RoomChannel\",\"chat_room_id\":${roomId}}","message":{"event":"newMessage","data":{"body":"\u003cb\u003ex\u003c/b\u003e \u0026 \"q\" é 😀 \u2028","n":1.5,"big":12345678901234567000,"nil":null,"arr":[1,"a"]}}}`;
       assert.equal(got, want);
       assert.equal(Buffer.from(got).toString('hex'), Buffer.from(want).toString('hex'));
     });
 
     it('delivers scalar and array messages: "plain string", 42, null, [1,2], true, {}', async () => {
-      const { c, id } = await subscribed(1, { channel: 'Chats::RoomChannel', chat_room_id: 42 });
+      const { c, id } = await subscribed(1, { channel: 'Chats::RoomChannel', chat_room_id: roomId });
       for (const [data, json] of [['plain string', '"plain string"'], [42, '42'], [null, 'null'], [[1, 2], '[1,2]'], [true, 'true'], [{}, '{}']]) {
-        await publish(server, { stream: 'chat-room-42-channel', data });
+        await publish(server, { stream: roomStream, data });
         assert.equal(await c.expect((s) => !isPing(s)), frames.data(id, json));
       }
     });
 
     it('re-encodes compactly from the raw body: whitespace dropped, escapes normalised, key order kept', async () => {
-      const { c, id } = await subscribed(1, { channel: 'Chats::RoomChannel', chat_room_id: 42 });
-      const body = '{ "stream" : "chat-room-42-channel" ,\n  "data" : { "z" : 1 , "a" : [ 1 , 2 ] ,' +
+      const { c, id } = await subscribed(1, { channel: 'Chats::RoomChannel', chat_room_id: roomId });
+      const body = `{ "stream" : "${roomStream}" ,\n  "data" : { "z" : 1 , "a" : [ 1 , 2 ] ,` +
         ' "s" : "caf\\u00e9 \\u003c \\/ \\u2029 \\n\\t \\\\ \\u0001 \\ud83d\\ude00" , "m" : { } } }';
       const r = await broadcast(server, body);
       assert.equal(r.status, 202, r.body);
@@ -84,8 +97,8 @@ describe('broadcast', () => {
     });
 
     it('keeps numbers in their shortest form (0.1, -2, 0, 1.5)', async () => {
-      const { c, id } = await subscribed(1, { channel: 'Chats::RoomChannel', chat_room_id: 42 });
-      await publish(server, { stream: 'chat-room-42-channel', data: [0.1, -2, 0, 1.5] });
+      const { c, id } = await subscribed(1, { channel: 'Chats::RoomChannel', chat_room_id: roomId });
+      await publish(server, { stream: roomStream, data: [0.1, -2, 0, 1.5] });
       assert.equal(await c.expect((s) => !isPing(s)), frames.data(id, '[0.1,-2,0,1.5]'));
     });
 
@@ -96,10 +109,10 @@ describe('broadcast', () => {
 
     it('a batch delivers each item, in order per stream', async () => {
       const n = await subscribed(1, { channel: 'NotificationChannel', community_member_id: 1 });
-      const r = await subscribed(1, { channel: 'Chats::RoomChannel', chat_room_id: 42 });
+      const r = await subscribed(1, { channel: 'Chats::RoomChannel', chat_room_id: roomId });
       const res = await broadcast(server, [
         { stream: 'notification-channel-1', data: { event: 'newNotification', data: { k: 1 } } },
-        { stream: 'chat-room-42-channel', data: { event: 'newMessage', data: { k: 2 } } },
+        { stream: roomStream, data: { event: 'newMessage', data: { k: 2 } } },
         { stream: 'notification-channel-1', data: { event: 'updateNewNotificationCount', data: { new_notifications_count: 3 } } },
         { stream: 'nobody-listens-here', data: 0 },
       ]);
@@ -119,9 +132,9 @@ describe('broadcast', () => {
     it('1,000 connections on one stream each get every broadcast exactly once, in order', { timeout: 60000 }, async () => {
       const N = 1000;
       const ROUNDS = 5;
-      const params = { channel: 'Chats::RoomChannel', chat_room_id: 1000 };
+      const params = { channel: 'Chats::RoomChannel', chat_room_id: fanoutRoom.id };
       const id = ident(params);
-      const tokens = Array.from({ length: 10 }, (_, i) => server.token(i + 1));
+      const tokens = members.map((m) => server.token(m));
       const all = [];
       const t0 = Date.now();
       // Open in waves of 100 so the listen backlog never overflows.
@@ -137,7 +150,7 @@ describe('broadcast', () => {
       await Promise.all(all.map((c) => c.expect(frames.confirm(id), { timeoutMs: 15000 })));
       const tConnected = Date.now();
 
-      const stream = 'chat-room-1000-channel';
+      const stream = `chat-room-${fanoutRoom.id}-channel`;
       const sent = [];
       for (let i = 0; i < ROUNDS; i++) {
         const data = { event: 'newMessage', data: { seq: i, body: `message ${i} <${'x'.repeat(i * 100)}>` } };

@@ -5,6 +5,12 @@
 // duplicate subscribes (one delivery per broadcast), two identifier strings for one stream (one
 // delivery per identifier), unsubscribe and re-subscribe, and malformed or unknown commands
 // (reference §(f)-(h)), which are ignored while the connection keeps its pings and subscriptions.
+// Chats::RoomChannel is allowed only to the participants of a stored room: members 1-5 and three
+// group rooms are created through the admin API before the tests (room ids are the ones the API
+// returns, and every expected identifier is built from them). A non-participant, a room that does
+// not exist, and an unknown chat_room_uuid are rejected; chat_room_uuid streams what chat_room_id
+// does; and although the room's answer waits for a store lookup, the commands after it in the
+// same packet are answered after it, in order.
 //
 // "Nothing arrived" is checked after a barrier (lib/clients.js) or a fence broadcast on the same
 // stream, never after a sleep.
@@ -15,18 +21,41 @@ const { describe, it, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 const { startServer, stopAll } = require('./lib/server');
 const { publish } = require('./lib/http');
-const { CableClient, closeAll, ident, railsJSON, frames, isPing, PROTOCOLS } = require('./lib/clients');
+const { CableClient, closeAll, ident, railsJSON, frames, isPing, PROTOCOLS, WELCOME_RE } = require('./lib/clients');
+const { RawClient, OP, encodeFrame } = require('./lib/wire');
 
 const ME = 1;
 
 describe('channels', () => {
   let server;
   let clients = [];
+  let raws = [];
   let fenceSeq = 0;
+  // Group rooms: `room` holds ME and member 5, `room2` holds ME only, `othersRoom` holds 2 and 3.
+  let room;
+  let room2;
+  let othersRoom;
 
-  before(async () => { server = await startServer({ pingInterval: 1 }); });
-  afterEach(() => { closeAll(clients); clients = []; });
+  before(async () => {
+    server = await startServer({ pingInterval: 1 });
+    assert.deepEqual(await server.createMembers(5), [1, 2, 3, 4, 5], 'member ids in a fresh database');
+    room = await server.createRoom([ME, 5]);
+    room2 = await server.createRoom([ME]);
+    othersRoom = await server.createRoom([2, 3]);
+  });
+  afterEach(() => {
+    closeAll(clients);
+    clients = [];
+    for (const r of raws) r.destroy();
+    raws = [];
+  });
   after(stopAll);
+
+  /** The Chats::RoomChannel identifier of a room (by id unless by is 'uuid'), and its stream. */
+  const roomId = (r, by = 'id') => ident(by === 'uuid'
+    ? { channel: 'Chats::RoomChannel', chat_room_uuid: r.uuid }
+    : { channel: 'Chats::RoomChannel', chat_room_id: r.id });
+  const roomStream = (r) => `chat-room-${r.id}-channel`;
 
   async function connect(member = ME) {
     const c = await CableClient.connectWelcomed(server.wsUrl, { token: server.token(member), protocols: PROTOCOLS });
@@ -49,7 +78,8 @@ describe('channels', () => {
       const cases = [
         [ident({ channel: 'NotificationChannel', community_member_id: 1 }), 110],
         [ident({ channel: 'ChatRoomChannel', community_member_id: 1 }), 106],
-        [ident({ channel: 'Chats::RoomChannel', chat_room_id: 42 }), 103],
+        // 103 bytes in the reference, whose room id 42 has two digits.
+        [roomId(room), 103 - 2 + String(room.id).length],
         [ident({ channel: 'Chats::CommunityMemberThreadsChannel', community_member_id: 1 }), 127],
       ];
       for (const [id, bytes] of cases) {
@@ -66,7 +96,7 @@ describe('channels', () => {
       const c = await connect();
       for (const id of [
         '{ "community_member_id" : 1 , "channel":"NotificationChannel" }',
-        '{"chat_room_id":42,"channel":"Chats::RoomChannel"}',
+        `{"chat_room_id":${room.id},"channel":"Chats::RoomChannel"}`,
         '{\n  "channel": "ChatRoomChannel"\n}',
       ]) {
         c.send(frames.subscribe(id));
@@ -122,9 +152,174 @@ describe('channels', () => {
       }
     });
 
-    it('confirms Chats::RoomChannel for a member of the community', async () => {
+    it('confirms Chats::RoomChannel for a participant of the room', async () => {
       const c = await connect(5);
-      assert.equal(await c.subscribe(ident({ channel: 'Chats::RoomChannel', chat_room_id: 42 })), 'confirm');
+      assert.equal(await c.subscribe(roomId(room)), 'confirm');
+    });
+  });
+
+  describe('Chats::RoomChannel: participants only (SPEC 2.4)', () => {
+    it("rejects a non-participant's subscribe to an existing room with the exact reject frame", async () => {
+      const c = await connect(ME);
+      const id = roomId(othersRoom);
+      c.send(frames.subscribe(id));
+      const got = await c.expect((s) => !isPing(s), { what: `the answer to subscribe ${id}` });
+      assert.equal(got, frames.reject(id));
+      assert.equal(got, String.raw`{"identifier":"{\"channel\":\"Chats::RoomChannel\",\"chat_room_id\":` +
+        `${othersRoom.id}}","type":"reject_subscription"}`);
+      // Also by uuid, and with the client's own spacing echoed.
+      const spaced = `{ "channel" : "Chats::RoomChannel", "chat_room_id" : ${othersRoom.id} }`;
+      for (const other of [roomId(othersRoom, 'uuid'), spaced]) {
+        c.send(frames.subscribe(other));
+        assert.equal(await c.expect((s) => !isPing(s)), frames.reject(other));
+      }
+      // Nothing of that room reaches the non-participant; a participant on the same stream is
+      // the fence.
+      const member = await connect(2);
+      assert.equal(await member.subscribe(id), 'confirm', 'a participant of the same room');
+      await publish(server, { stream: roomStream(othersRoom), data: { n: 1 } });
+      assert.equal(await member.expect((s) => !isPing(s)), frames.data(id, '{"n":1}'));
+      await c.barrier();
+      assert.deepEqual(c.nonPings(), []);
+    });
+
+    it('rejects a subscribe to a room that does not exist (by id or by uuid)', async () => {
+      const c = await connect(ME);
+      for (const id of [
+        ident({ channel: 'Chats::RoomChannel', chat_room_id: 999999 }),
+        ident({ channel: 'Chats::RoomChannel', chat_room_id: othersRoom.id + 1000 }),
+        ident({ channel: 'Chats::RoomChannel', chat_room_uuid: '00000000-0000-4000-8000-000000000000' }),
+        ident({ channel: 'Chats::RoomChannel', chat_room_uuid: 'not-a-uuid' }),
+        ident({ channel: 'Chats::RoomChannel', chat_room_uuid: '' }),
+        ident({ channel: 'Chats::RoomChannel', chat_room_id: 0 }),
+        ident({ channel: 'Chats::RoomChannel', chat_room_id: -1 }),
+      ]) {
+        c.send(frames.subscribe(id));
+        assert.equal(await c.expect((s) => !isPing(s), { what: `the answer to ${id}` }), frames.reject(id));
+      }
+      assert.deepEqual(c.nonPings(), []);
+    });
+
+    it('chat_room_uuid confirms for a participant and streams the same broadcasts as chat_room_id', async () => {
+      const c = await connect(ME);
+      const byUuid = roomId(room, 'uuid');
+      const byId = roomId(room);
+      assert.equal(frames.confirm(byUuid), String.raw`{"identifier":"{\"channel\":\"Chats::RoomChannel\",\"chat_room_uuid\":\"` +
+        String.raw`${room.uuid}\"}","type":"confirm_subscription"}`);
+      assert.equal(await c.subscribe(byUuid), 'confirm');
+      const other = await connect(5);
+      assert.equal(await other.subscribe(byId), 'confirm');
+      const data = { event: 'newMessage', data: { body: 'by uuid <b>' } };
+      await publish(server, { stream: roomStream(room), data });
+      assert.equal(await c.expect((s) => !isPing(s)), frames.data(byUuid, railsJSON(data)));
+      assert.equal(await other.expect((s) => !isPing(s)), frames.data(byId, railsJSON(data)));
+
+      // On one connection, by uuid and by id are two identifiers: one delivery each.
+      assert.equal(await c.subscribe(byId), 'confirm');
+      await broadcastFenced(c, roomStream(room), { n: 2 }, [byUuid, byId]);
+      assert.deepEqual(c.take((s) => !isPing(s)).sort(), [frames.data(byUuid, '{"n":2}'), frames.data(byId, '{"n":2}')].sort());
+      // Another room's stream is not this one's.
+      await publish(server, { stream: roomStream(room2), data: { not: 'here' } });
+      await broadcastFenced(c, roomStream(room), { n: 3 }, [byUuid, byId]);
+      assert.deepEqual(c.take((s) => !isPing(s)).sort(), [frames.data(byUuid, '{"n":3}'), frames.data(byId, '{"n":3}')].sort());
+    });
+
+    /** A raw client past the welcome. */
+    async function rawWelcomed(member = ME) {
+      const r = await RawClient.connect(server.port);
+      raws.push(r);
+      await r.upgrade({ origin: server.origin, token: server.token(member) });
+      assert.equal(r.head.status, 101, r.head.raw);
+      await r.next((f) => f.opcode === OP.TEXT && WELCOME_RE.test(f.text), 5000, 'welcome');
+      return r;
+    }
+    const textFrame = (s) => encodeFrame({ opcode: OP.TEXT, payload: s });
+    /** The next n text frames that are not pings, as strings. */
+    async function nextAnswers(r, n) {
+      const out = [];
+      for (let i = 0; i < n; i++) {
+        const f = await r.next((x) => x.opcode === OP.TEXT && !isPing(x.text), 5000, `answer ${i + 1} of ${n}`);
+        out.push(f.text);
+      }
+      return out;
+    }
+
+    it('answers a room subscribe before the commands that follow it in the same packet', async () => {
+      const r = await rawWelcomed();
+      const notif = ident({ channel: 'NotificationChannel', community_member_id: ME });
+      const unknown = ident({ channel: 'NoSuchChannel' });
+      const sequence = [roomId(room), notif, roomId(othersRoom), unknown, roomId(room2, 'uuid'),
+        ident({ channel: 'ChatRoomChannel', community_member_id: 2 })];
+      r.write(Buffer.concat(sequence.map((id) => textFrame(frames.subscribe(id)))));
+      assert.deepEqual(await nextAnswers(r, sequence.length), [
+        frames.confirm(sequence[0]),
+        frames.confirm(notif),
+        frames.reject(sequence[2]),
+        frames.reject(unknown),
+        frames.confirm(sequence[4]),
+        frames.reject(sequence[5]),
+      ]);
+    });
+
+    it('keeps the order of a subscribe, unsubscribe and subscribe of one room in one packet', async () => {
+      const r = await rawWelcomed();
+      const id = roomId(room);
+      const notif = ident({ channel: 'NotificationChannel' });
+      r.write(Buffer.concat([frames.subscribe(id), frames.unsubscribe(id), frames.subscribe(notif)].map(textFrame)));
+      assert.deepEqual(await nextAnswers(r, 2), [frames.confirm(id), frames.confirm(notif)]);
+      // The unsubscribe ran after the confirm: the room's broadcast does not arrive, the fence
+      // after it on the member's notification stream does.
+      await publish(server, { stream: roomStream(room), data: { gone: true } });
+      await publish(server, { stream: `notification-channel-${ME}`, data: { fence: true } });
+      await r.nextText(frames.data(notif, '{"fence":true}'));
+      r.write(textFrame(frames.subscribe(id)));
+      assert.equal((await nextAnswers(r, 1))[0], frames.confirm(id));
+      await publish(server, { stream: roomStream(room), data: { back: true } });
+      assert.equal((await nextAnswers(r, 1))[0], frames.data(id, '{"back":true}'));
+      assert.deepEqual(r.nonPings().map((f) => f.text), []);
+    });
+
+    it('answers room subscribes sent in the same packet as the upgrade request, after the welcome', async () => {
+      const r = await RawClient.connect(server.port);
+      raws.push(r);
+      const sequence = [roomId(room), ident({ channel: 'NotificationChannel' }), roomId(othersRoom)];
+      await r.upgrade({ origin: server.origin, token: server.token(ME) },
+        Buffer.concat(sequence.map((id) => textFrame(frames.subscribe(id)))));
+      assert.equal(r.head.status, 101, r.head.raw);
+      const texts = await nextAnswers(r, 4);
+      assert.match(texts[0], WELCOME_RE);
+      assert.deepEqual(texts.slice(1), [frames.confirm(sequence[0]), frames.confirm(sequence[1]), frames.reject(sequence[2])]);
+    });
+
+    it('connections that close while a room subscribe is pending leave the server serving', async () => {
+      const id = roomId(room);
+      const notif = ident({ channel: 'NotificationChannel' });
+      const gone = await Promise.all(Array.from({ length: 20 }, () => rawWelcomed()));
+      for (const [i, r] of gone.entries()) {
+        r.write(Buffer.concat([frames.subscribe(id), frames.subscribe(notif)].map(textFrame)));
+        if (i % 2) r.destroy(); else r.sendClose(1000);
+      }
+      await Promise.all(gone.map((r) => r.closed));
+      const c = await connect(ME);
+      assert.equal(await c.subscribe(id), 'confirm');
+      await publish(server, { stream: roomStream(room), data: { after: 'closes' } });
+      assert.equal(await c.expect((s) => !isPing(s)), frames.data(id, '{"after":"closes"}'));
+    });
+
+    it('a duplicate room subscribe in the same packet subscribes once', async () => {
+      const r = await rawWelcomed();
+      const id = roomId(room);
+      const notif = ident({ channel: 'NotificationChannel' });
+      r.write(Buffer.concat([frames.subscribe(id), frames.subscribe(id), frames.subscribe(notif)].map(textFrame)));
+      assert.equal((await nextAnswers(r, 1))[0], frames.confirm(id));
+      // A repeated confirm for the duplicate is tolerated (see 'subscription bookkeeping').
+      let next = (await nextAnswers(r, 1))[0];
+      if (next === frames.confirm(id)) next = (await nextAnswers(r, 1))[0];
+      assert.equal(next, frames.confirm(notif));
+      await publish(server, { stream: roomStream(room), data: { once: 1 } });
+      await publish(server, { stream: roomStream(room), data: { once: 2 } });
+      assert.deepEqual(await nextAnswers(r, 2), [frames.data(id, '{"once":1}'), frames.data(id, '{"once":2}')]);
+      assert.deepEqual(r.nonPings().map((f) => f.text), []);
     });
   });
 
@@ -134,7 +329,6 @@ describe('channels', () => {
       [{ channel: 'NotificationChannel' }, `notification-channel-${ME}`],
       [{ channel: 'ChatRoomChannel', community_member_id: ME }, `chat-room-channel-${ME}`],
       [{ channel: 'ChatRoomChannel', community_member_id: String(ME) }, `chat-room-channel-${ME}`],
-      [{ channel: 'Chats::RoomChannel', chat_room_id: 42 }, 'chat-room-42-channel'],
       [{ channel: 'Chats::CommunityMemberThreadsChannel', community_member_id: ME }, `chat-community-member-${ME}-threads-channel`],
       [{ channel: 'Chats::CommunityMemberThreadsChannel' }, `chat-community-member-${ME}-threads-channel`],
     ];
@@ -149,6 +343,16 @@ describe('channels', () => {
           String.raw`{"identifier":` + JSON.stringify(id) + String.raw`,"message":{"event":"newNotification","data":{"id":7,"title":"Hi"}}}`);
       });
     }
+
+    it('{"channel":"Chats::RoomChannel","chat_room_id":<a room of the member>} streams from chat-room-<id>-channel', async () => {
+      const c = await connect();
+      const id = roomId(room);
+      assert.equal(await c.subscribe(id), 'confirm');
+      const data = { event: 'newNotification', data: { id: 7, title: 'Hi' } };
+      await publish(server, { stream: `chat-room-${room.id}-channel`, data });
+      assert.equal(await c.expect((s) => !isPing(s)),
+        String.raw`{"identifier":` + JSON.stringify(id) + String.raw`,"message":{"event":"newNotification","data":{"id":7,"title":"Hi"}}}`);
+    });
 
     it("does not deliver another member's streams", async () => {
       const c = await connect();
@@ -215,13 +419,13 @@ describe('channels', () => {
       const ids = [
         ident({ channel: 'NotificationChannel', community_member_id: ME }),
         ident({ channel: 'ChatRoomChannel', community_member_id: ME }),
-        ident({ channel: 'Chats::RoomChannel', chat_room_id: 42 }),
-        ident({ channel: 'Chats::RoomChannel', chat_room_id: 43 }),
+        roomId(room),
+        roomId(room2),
         ident({ channel: 'Chats::CommunityMemberThreadsChannel', community_member_id: ME }),
       ];
       for (const id of ids) assert.equal(await c.subscribe(id), 'confirm');
-      const streams = [`notification-channel-${ME}`, `chat-room-channel-${ME}`, 'chat-room-42-channel',
-        'chat-room-43-channel', `chat-community-member-${ME}-threads-channel`];
+      const streams = [`notification-channel-${ME}`, `chat-room-channel-${ME}`, roomStream(room),
+        roomStream(room2), `chat-community-member-${ME}-threads-channel`];
       for (let i = 0; i < ids.length; i++) await broadcastFenced(c, streams[i], { i }, [ids[i]]);
       const got = c.take((s) => !isPing(s));
       assert.deepEqual(got, ids.map((id, i) => frames.data(id, `{"i":${i}}`)));

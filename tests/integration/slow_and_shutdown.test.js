@@ -1,5 +1,6 @@
 // Behaviour under load and at shutdown (SPEC 2.6). A client that stops reading while broadcasts
-// flow (a raw socket that is paused, with --max-outbuf 65536) gets a too_slow disconnect and a
+// flow on a room's stream (a raw socket that is paused, with --max-outbuf 65536; members 1-3 and
+// the group room they share are created through the admin API first) gets a too_slow disconnect and a
 // close frame once it reads again, having missed part of the stream, while a client that reads
 // keeps receiving every broadcast in order and new clients are served. SIGTERM and SIGINT send
 // every client {"type":"disconnect","reason":"server_restart","reconnect":true} and close 1000,
@@ -60,12 +61,15 @@ describe('slow readers', () => {
 
   it('disconnects a client that stops reading with too_slow; a reading client gets everything', { timeout: 60000 }, async () => {
     const server = await startServer({ args: ['--max-outbuf', String(MAX_OUTBUF)] });
-    const id = ident({ channel: 'Chats::RoomChannel', chat_room_id: 500 });
-    const stream = 'chat-room-500-channel';
+    // Chats::RoomChannel is allowed only to the room's participants.
+    const [slowMember, fastMember, freshMember] = await server.createMembers(3);
+    const room = await server.createRoom([slowMember, fastMember, freshMember]);
+    const id = ident({ channel: 'Chats::RoomChannel', chat_room_id: room.id });
+    const stream = `chat-room-${room.id}-channel`;
 
-    const slow = await rawSubscribed(server, id);
+    const slow = await rawSubscribed(server, id, slowMember);
     raws.push(slow);
-    const fast = await CableClient.connectWelcomed(server.wsUrl, { token: server.token(2) });
+    const fast = await CableClient.connectWelcomed(server.wsUrl, { token: server.token(fastMember) });
     clients.push(fast);
     assert.equal(await fast.subscribe(id), 'confirm');
 
@@ -121,7 +125,7 @@ describe('slow readers', () => {
     // The reading client is still live, and new clients are served.
     await publish(server, { stream, data: { after: 'slow' } });
     assert.equal(await fast.expect((s) => !isPing(s)), frames.data(id, '{"after":"slow"}'));
-    const fresh = await CableClient.connectWelcomed(server.wsUrl, { token: server.token(3) });
+    const fresh = await CableClient.connectWelcomed(server.wsUrl, { token: server.token(freshMember) });
     clients.push(fresh);
     assert.equal(await fresh.subscribe(id), 'confirm');
   });

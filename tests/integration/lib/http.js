@@ -1,7 +1,10 @@
-// tests/integration/lib/http.js — plain HTTP calls to cabled: request() and broadcast().
+// tests/integration/lib/http.js — plain HTTP calls to cabled: request(), broadcast() and api(),
+// and the admin fixtures createMember(), createMembers() and createRoom().
 //
 // Each call uses a fresh connection (no agent pooling), so one test's keep-alive socket never
 // carries another's request, and resolves with {status, headers, body (string), json()}.
+// The fixtures go through the admin API with the app token and throw unless it answers 201, so a
+// test's setup fails loudly, with the server's answer, instead of a later assert.
 
 'use strict';
 
@@ -68,4 +71,55 @@ async function publish(server, body, opts) {
   return r;
 }
 
-module.exports = { request, broadcast, publish };
+/**
+ * A JSON API call on server: method and path as given; body an object/array (JSON-encoded here),
+ * a raw string or Buffer sent as is, or undefined for none. token defaults to server.appToken
+ * (sent as `Authorization: Bearer`); pass null to send no Authorization. Resolves as request().
+ */
+function api(server, method, path, body, { token = server.appToken, headers = {} } = {}) {
+  const h = { ...headers };
+  if (body !== undefined && h['Content-Type'] === undefined) h['Content-Type'] = 'application/json';
+  if (token !== null) h.Authorization = `Bearer ${token}`;
+  const raw = body === undefined || typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  return request(server.port, { method, path, headers: h, body: raw });
+}
+
+let memberSeq = 0;
+
+/**
+ * Creates one community member through POST /api/admin/v2/community_members and resolves with
+ * the 201 body ({id, …}). fields are sent as given; without an email one unique to this process
+ * is made up (so two files, or two servers, never collide on a 409), without a name one too.
+ */
+async function createMember(server, fields = {}) {
+  const n = ++memberSeq;
+  const body = { email: `it-member-${process.pid}-${n}@example.com`, name: `Member ${n}`, ...fields };
+  const r = await api(server, 'POST', '/api/admin/v2/community_members', body);
+  if (r.status !== 201) throw new Error(`creating member ${JSON.stringify(body)} answered ${r.status} ${r.body}, expected 201`);
+  return r.json();
+}
+
+/**
+ * Creates `count` members one after another (ids increase in creation order: 1..count in a fresh
+ * database) and resolves with their ids.
+ */
+async function createMembers(server, count) {
+  const ids = [];
+  for (let i = 0; i < count; i++) ids.push((await createMember(server)).id);
+  return ids;
+}
+
+/**
+ * Creates a room through POST /api/admin/v2/chat_rooms and resolves with the 201 body (the
+ * ChatRoom: {id, uuid, identifier, …}). memberIds: its participants (each must exist; `direct`
+ * takes exactly two). kind: 'group_chat' (default), 'direct', 'space', 'lesson' or 'event'.
+ * name defaults to "Room".
+ */
+async function createRoom(server, memberIds, kind = 'group_chat', name = 'Room') {
+  const body = { kind, name, community_member_ids: memberIds };
+  const r = await api(server, 'POST', '/api/admin/v2/chat_rooms', body);
+  if (r.status !== 201) throw new Error(`creating room ${JSON.stringify(body)} answered ${r.status} ${r.body}, expected 201`);
+  return r.json();
+}
+
+module.exports = { request, broadcast, publish, api, createMember, createMembers, createRoom };

@@ -5,7 +5,8 @@
 // and returns a CabledServer with the port. Each server runs in its own temporary directory, so a
 // database file it may create never lands in the tree. Every server started here is remembered:
 // a test file's after() hook calls stopAll(), and a process 'exit' hook SIGKILLs any survivor, so
-// no process outlives the suite.
+// no process outlives the suite. server.createMembers(n) and server.createRoom(ids, kind) are
+// shortcuts to the admin-API fixtures of lib/http.js (Chats::RoomChannel needs a stored room).
 
 'use strict';
 
@@ -43,10 +44,17 @@ function requireBinary() {
 }
 
 /** Returns an access token from `cabled token`: HS256 JWT for member (community 1, ttl 3600 unless
- *  given). secret defaults to the suite's secret; pass another to get a wrongly signed token. */
-function mintToken(member, { secret = SECRET, community, ttl } = {}) {
+ *  given). secret defaults to the suite's secret; pass another to get a wrongly signed token.
+ *  db ('sqlite:PATH'): sign with the key stored in that database instead (no --secret is passed
+ *  unless secret is given too). */
+function mintToken(member, opts = {}) {
+  const { community, ttl, db } = opts;
+  const secret = 'secret' in opts ? opts.secret : (db === undefined ? SECRET : undefined);
   requireBinary();
-  const args = ['token', '--secret', secret, '--member', String(member)];
+  const args = ['token'];
+  if (secret !== undefined) args.push('--secret', secret);
+  if (db !== undefined) args.push('--db', db);
+  args.push('--member', String(member));
   if (community !== undefined) args.push('--community', String(community));
   if (ttl !== undefined) args.push('--ttl', String(ttl));
   const r = spawnSync(BIN, args, { encoding: 'utf8', timeout: 5000, env: cleanEnv() });
@@ -101,6 +109,13 @@ class CabledServer {
   /** An access token for member signed with this server's secret (see mintToken). */
   token(member, opts = {}) { return mintToken(member, { secret: this.secret, ...opts }); }
 
+  /** createMembers(this, count) of lib/http.js: resolves with the new members' ids. */
+  createMembers(count) { return require('./http').createMembers(this, count); }
+
+  /** createRoom(this, memberIds, kind, name) of lib/http.js: resolves with the ChatRoom JSON
+   *  ({id, uuid, …}) of a new room (kind 'group_chat' unless given). */
+  createRoom(memberIds, kind, name) { return require('./http').createRoom(this, memberIds, kind, name); }
+
   /** The last lines the server wrote, for failure messages. */
   logTail(n = 30) {
     return (this.stdout + this.stderr).trim().split('\n').slice(-n).join('\n');
@@ -121,6 +136,19 @@ class CabledServer {
       await this.exited;
       throw new Error(`cabled did not exit within ${timeoutMs} ms of ${signal}; log:\n${this.logTail()}`);
     }
+    this.cleanup();
+    return r;
+  }
+
+  /** SIGKILLs the process (a crash on purpose: kill -9) and resolves with {code, signal} once it
+   *  is gone. stopAll() does not count it as a crash or a bad exit, but still checks its stderr
+   *  for sanitizer reports. */
+  async kill() {
+    if (this.exitInfo) return this.exitInfo;
+    this.stopping = true;
+    this.killed = true;
+    this.proc.kill('SIGKILL');
+    const r = await this.exited;
     this.cleanup();
     return r;
   }
@@ -201,7 +229,7 @@ async function stopAll() {
   for (const s of unchecked) {
     unchecked.delete(s);
     if (SANITIZER_RE.test(s.stderr)) errors.push(describe(s, 'printed a sanitizer report'));
-    else if (s.stopping && s.exitInfo && s.exitInfo.code !== 0) errors.push(describe(s, `exited with ${JSON.stringify(s.exitInfo)} when stopped`));
+    else if (s.stopping && !s.killed && s.exitInfo && s.exitInfo.code !== 0) errors.push(describe(s, `exited with ${JSON.stringify(s.exitInfo)} when stopped`));
     s.cleanup();
   }
   if (errors.length) throw errors[0];
