@@ -54,22 +54,27 @@ int api__require_app_token(http_exchange_t *x, const api_context_t *ctx)
 
 int api__require_member(http_exchange_t *x, const api_context_t *ctx, long long *member_id)
 {
+    /* The messages are those of Circle's Member API. */
     const http_header_t *h = http_request_header(x->req, "Authorization");
     const char *tok;
     size_t len;
     if (!h || !auth_bearer_parse(h->value, h->value_len, &tok, &len)) {
-        http_respond_error(x, 401, "Your account could not be authenticated.");
+        http_respond_error(x, 401, "The access token is invalid.");
         return 0;
     }
     auth_claims_t claims;
     const auth_community_t *c = ctx->community;
     int rc = auth_token_verify(c->secret, c->secret_len, tok, len, clock_unix_s(), &claims);
     if (rc == ERR_EXPIRED) {
-        http_respond_error(x, 401, "Access token has expired");
+        http_respond_error(x, 401, "The access token is expired.");
         return 0;
     }
-    if (rc || claims.community_id != c->id || auth_revoked_contains(claims.jti)) {
-        http_respond_error(x, 401, "Your account could not be authenticated.");
+    if (rc || claims.community_id != c->id) {
+        http_respond_error(x, 401, "The access token is invalid.");
+        return 0;
+    }
+    if (auth_revoked_contains(claims.jti)) {
+        http_respond_error(x, 401, "The access token not found.");
         return 0;
     }
     *member_id = claims.community_member_id;

@@ -511,8 +511,18 @@ int domain_chat_messages(const domain_chat_t *d, long long actor, const char *uu
     if (have_center) json_array_append_new(records, chat_message_json(d->store, &room, &center));
     for (size_t i = 0; i < n_new; i++)
         json_array_append_new(records, chat_message_json(d->store, &room, &newer[i]));
-    *out = json_pack("{s:o, s:b, s:b}", "records", records, "has_previous_page", more_before,
-                     "has_next_page", more_after);
+    /* Circle's window: the reference id, the ids of the first and last
+     * records, and how many top-level messages (or replies) there are. */
+    size_t nrec = json_array_size(records);
+    json_t *first = json_object_get(json_array_get(records, 0), "id");
+    json_t *last = json_object_get(json_array_get(records, nrec ? nrec - 1 : 0), "id");
+    long long total = d->store->ops->messages_count(d->store, room.id,
+                                                    have_center ? center.parent_id : 0);
+    *out = json_pack("{s:o, s:b, s:b, s:O, s:O, s:I, s:o}", "id",
+                     have_center ? json_integer(center.id) : (last ? json_incref(last) : json_null()),
+                     "has_previous_page", more_before, "has_next_page", more_after, "first_id",
+                     first ? first : json_null(), "last_id", last ? last : json_null(),
+                     "total_count", (json_int_t)(total > 0 ? total : 0), "records", records);
     if (more_after) n_new++;
 done:
     if (have_center) store_message_clear(&center);
@@ -900,7 +910,7 @@ int domain_chat_unread_threads(const domain_chat_t *d, long long actor, json_t *
             json_array_append_new(ids, json_integer(rows[i].id));
     }
     store_messages_free(rows, n);
-    *out = json_pack("{s:o}", "chat_threads", ids);
+    *out = json_pack("{s:o}", "chat_thread_ids", ids);
     return 0;
 }
 

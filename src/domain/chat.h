@@ -71,7 +71,8 @@ int domain_chat_participant_remove(const domain_chat_t *d, long long actor, cons
                                    long long member, const char **why);
 
 /* Messages. list: around 'id' (0: the newest), 'before' older and 'after'
- * newer ones, in ascending order. send: body or rich_text_body,
+ * newer ones, in ascending order, as {id, has_previous_page, has_next_page,
+ * first_id, last_id, total_count, records}. send: body or rich_text_body,
  * parent_message_id, creation_uuid; *out is {creation_uuid,
  * parent_message_id, sent_at, id}. */
 int domain_chat_messages(const domain_chat_t *d, long long actor, const char *uuid, long long id,

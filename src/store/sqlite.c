@@ -567,6 +567,7 @@ static const struct store_ops sqlite_ops = {
     .message_find = sqlite__message_find,
     .message_last = sqlite__message_last,
     .messages_page = sqlite__messages_page,
+    .messages_count = sqlite__messages_count,
     .message_update = sqlite__message_update,
     .message_delete = sqlite__message_delete,
     .thread_senders = sqlite__thread_senders,

@@ -540,6 +540,11 @@ long long sqlite__thread_unread_count(store_t *base, long long parent_id, long l
     return single_int(S(base), STMT_THREAD_UNREAD, parent_id, last_read, member_id, 3);
 }
 
+long long sqlite__messages_count(store_t *base, long long room_id, long long parent_id)
+{
+    return single_int(S(base), STMT_MESSAGES_COUNT, room_id, parent_id, 0, 2);
+}
+
 long long sqlite__thread_last_reply(store_t *base, long long parent_id)
 {
     return single_int(S(base), STMT_THREAD_LAST_REPLY, parent_id, 0, 0, 1);

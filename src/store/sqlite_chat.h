@@ -43,6 +43,7 @@ int sqlite__threads_of_member(store_t *s, long long community_id, long long memb
                               size_t *count);
 long long sqlite__thread_unread_count(store_t *s, long long parent_id, long long member_id,
                                       long long last_read);
+long long sqlite__messages_count(store_t *s, long long room_id, long long parent_id);
 long long sqlite__thread_last_reply(store_t *s, long long parent_id);
 
 #endif

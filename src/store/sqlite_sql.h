@@ -99,6 +99,8 @@
                        "AND parent_message_id = ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4")         \
     X(MESSAGES_AFTER, "SELECT " MESSAGE_COLUMNS " FROM chat_messages WHERE chat_room_id = ?1 "    \
                       "AND parent_message_id = ?2 AND id > ?3 ORDER BY id ASC LIMIT ?4")           \
+    X(MESSAGES_COUNT, "SELECT count(*) FROM chat_messages WHERE chat_room_id = ?1 AND "          \
+                      "parent_message_id = ?2")                                                    \
     X(MESSAGE_UPDATE, "UPDATE chat_messages SET body = ?2, rich_text_body = ?3, edited_at = ?4 "  \
                       "WHERE id = ?1")                                                             \
     X(MESSAGE_DELETE, "DELETE FROM chat_messages WHERE id = ?1 OR parent_message_id = ?1")         \

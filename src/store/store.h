@@ -181,6 +181,8 @@ struct store_ops {
     int (*message_last)(store_t *s, long long room_id, store_message_t *out);
     int (*messages_page)(store_t *s, long long room_id, long long parent_id, long long from_id,
                          int after, long long limit, store_message_t **rows, size_t *count);
+    /* Top-level messages of a room (parent_id 0), or a thread's replies. */
+    long long (*messages_count)(store_t *s, long long room_id, long long parent_id);
     int (*message_update)(store_t *s, const store_message_t *m);
     int (*message_delete)(store_t *s, const store_message_t *m);
     /* The members who wrote a thread: its parent's author and every replier. */

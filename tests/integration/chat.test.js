@@ -34,6 +34,9 @@ const {
 const ROOM_NOT_FOUND = errorBody('Chat room not found');
 const MESSAGE_NOT_FOUND = errorBody('Chat room message not found');
 const UNAUTHORIZED = errorBody('Your account could not be authenticated.');
+// The Member API's own 401 messages (Circle's): a bad token, an expired one.
+const TOKEN_INVALID = errorBody('The access token is invalid.');
+const TOKEN_EXPIRED = errorBody('The access token is expired.');
 const PAGING = errorBody('page, per_page, id, previous_per_page and next_per_page must be non-negative ' +
   'integers (per_page 1 to 100)');
 
@@ -656,10 +659,10 @@ describe('chat rooms and messages', () => {
         ['GET', `/messages/${room.uuid}`], ['POST', `/messages/${room.uuid}/chat_room_messages`, { body: 'x' }],
         ['GET', '/messages/unread_chat_rooms'], ['GET', '/chat_threads'], ['GET', '/chat_threads/unread_chat_threads']];
       const tokens = [
-        [null, UNAUTHORIZED], ['garbage', UNAUTHORIZED], [server.appToken, UNAUTHORIZED],
-        [server.token(ann.id, { secret: 'another-secret-0123456789abcdef' }), UNAUTHORIZED],
-        [server.token(ann.id, { community: 2 }), UNAUTHORIZED],
-        [server.token(ann.id, { ttl: -30 }), errorBody('Access token has expired')],
+        [null, TOKEN_INVALID], ['garbage', TOKEN_INVALID], [server.appToken, TOKEN_INVALID],
+        [server.token(ann.id, { secret: 'another-secret-0123456789abcdef' }), TOKEN_INVALID],
+        [server.token(ann.id, { community: 2 }), TOKEN_INVALID],
+        [server.token(ann.id, { ttl: -30 }), TOKEN_EXPIRED],
       ];
       for (const [method, p, body] of paths) {
         for (const [token, expected] of tokens) {
@@ -667,7 +670,7 @@ describe('chat rooms and messages', () => {
           assertError(r, 401, expected, `${method} ${p} with ${token === null ? 'no token' : token.slice(0, 12)}`);
         }
         const basic = await api(server, method, `/api/headless/v1${p}`, body, { token: null, headers: { Authorization: `Basic ${ann.token}` } });
-        assertError(basic, 401, UNAUTHORIZED, `${method} ${p} Basic`);
+        assertError(basic, 401, TOKEN_INVALID, `${method} ${p} Basic`);
       }
       // A token minted with the server's secret works like one from auth_token.
       const minted = { ...ann, token: server.token(ann.id) };

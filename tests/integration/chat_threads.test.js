@@ -245,7 +245,7 @@ describe('chat threads', () => {
     async function threadsOf(m) {
       const list = await ok(server, m, 'GET', '/chat_threads');
       assert.deepEqual(Object.keys(list), ['page', 'per_page', 'has_next_page', 'records']);
-      const unread = (await ok(server, m, 'GET', '/chat_threads/unread_chat_threads')).chat_threads;
+      const unread = (await ok(server, m, 'GET', '/chat_threads/unread_chat_threads')).chat_thread_ids;
       return { list: Object.fromEntries(list.records.map((t) => [t.id, t.unread_messages_count])), unread };
     }
     async function parentNow() {
@@ -429,7 +429,7 @@ describe('chat threads', () => {
       assertError(await call(server, outsider, 'GET', `/chat_threads/${top.id}`), 404, THREAD_NOT_FOUND, 'foreign thread');
       for (const [method, path] of [['GET', '/chat_threads'], ['GET', `/chat_threads/${top.id}`], ['POST', `/chat_threads/${top.id}/mark_as_read`]]) {
         assertError(await api(server, method, `/api/headless/v1${path}`, undefined, { token: null }), 401,
-          errorBody('Your account could not be authenticated.'), `${method} ${path} without a token`);
+          errorBody('The access token is invalid.'), `${method} ${path} without a token`);
       }
     });
   });

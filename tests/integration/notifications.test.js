@@ -187,7 +187,8 @@ describe('notifications', () => {
         ['POST', `${BASE}/1/mark_as_read`]];
       for (const [method, path] of routes) {
         for (const tok of [null, 'not-a-jwt', server.appToken, server.token(A, { secret: 'other-secret' })]) {
-          assertJSON(await api(server, method, path, undefined, { token: tok }), 401, UNAUTHORIZED, `${method} ${path}`);
+          assertJSON(await api(server, method, path, undefined, { token: tok }), 401,
+            errorBody('The access token is invalid.'), `${method} ${path}`);
         }
       }
       const wrong = await api(server, 'DELETE', BASE, undefined, { token: token(A) });
