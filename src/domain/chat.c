@@ -493,12 +493,12 @@ int domain_chat_messages(const domain_chat_t *d, long long actor, const char *uu
         rc = d->store->ops->messages_page(d->store, room.id, center.parent_id, id, 0, before + 1,
                                           &older, &n_old);
         if (rc == 0)
-            rc = d->store->ops->messages_page(d->store, room.id, center.parent_id, id, 1,
-                                              after + 1, &newer, &n_new);
+            rc = d->store->ops->messages_page(d->store, room.id, center.parent_id, id, 1, after + 1,
+                                              &newer, &n_new);
     } else {
         /* No anchor: the newest messages. */
-        rc = d->store->ops->messages_page(d->store, room.id, 0, (long long)1 << 62, 0,
-                                          before + 1, &older, &n_old);
+        rc = d->store->ops->messages_page(d->store, room.id, 0, (long long)1 << 62, 0, before + 1,
+                                          &older, &n_old);
     }
     if (rc) goto done;
     int more_before = (long long)n_old > before, more_after = (long long)n_new > after;
@@ -516,13 +516,14 @@ int domain_chat_messages(const domain_chat_t *d, long long actor, const char *uu
     size_t nrec = json_array_size(records);
     json_t *first = json_object_get(json_array_get(records, 0), "id");
     json_t *last = json_object_get(json_array_get(records, nrec ? nrec - 1 : 0), "id");
-    long long total = d->store->ops->messages_count(d->store, room.id,
-                                                    have_center ? center.parent_id : 0);
-    *out = json_pack("{s:o, s:b, s:b, s:O, s:O, s:I, s:o}", "id",
-                     have_center ? json_integer(center.id) : (last ? json_incref(last) : json_null()),
-                     "has_previous_page", more_before, "has_next_page", more_after, "first_id",
-                     first ? first : json_null(), "last_id", last ? last : json_null(),
-                     "total_count", (json_int_t)(total > 0 ? total : 0), "records", records);
+    long long total =
+        d->store->ops->messages_count(d->store, room.id, have_center ? center.parent_id : 0);
+    *out =
+        json_pack("{s:o, s:b, s:b, s:O, s:O, s:I, s:o}", "id",
+                  have_center ? json_integer(center.id) : (last ? json_incref(last) : json_null()),
+                  "has_previous_page", more_before, "has_next_page", more_after, "first_id",
+                  first ? first : json_null(), "last_id", last ? last : json_null(), "total_count",
+                  (json_int_t)(total > 0 ? total : 0), "records", records);
     if (more_after) n_new++;
 done:
     if (have_center) store_message_clear(&center);

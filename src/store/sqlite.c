@@ -168,8 +168,7 @@ static struct conn *conn_open(struct store_sqlite *s, char *err, size_t cap)
 {
     struct conn *c = xcalloc(1, sizeof *c);
     list_init(&c->node);
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
-                SQLITE_OPEN_NOMUTEX;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(s->uri, &c->db, flags, NULL) != SQLITE_OK) {
         snprintf(err, cap, "cannot open %s: %s", s->uri, c->db ? sqlite3_errmsg(c->db) : "?");
         conn_close(c);
@@ -179,8 +178,8 @@ static struct conn *conn_open(struct store_sqlite *s, char *err, size_t cap)
     /* Writers from several worker threads take turns on the file lock. */
     sqlite3_busy_timeout(c->db, 10000);
     if (exec(c->db,
-             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-             err, cap) != 0) {
+             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", err,
+             cap) != 0) {
         conn_close(c);
         return NULL;
     }
@@ -210,9 +209,8 @@ sqlite3_stmt *sqlite__stmt(struct store_sqlite *s, enum stmt_id id, sqlite3 **db
 {
     struct conn *c = conn_get(s);
     if (!c) return NULL;
-    if (!c->stmts[id] &&
-        sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[id],
-                           NULL) != SQLITE_OK) {
+    if (!c->stmts[id] && sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                            &c->stmts[id], NULL) != SQLITE_OK) {
         log_error("store sqlite prepare failed stmt=%d err=%s", (int)id, sqlite3_errmsg(c->db));
         return NULL;
     }
@@ -255,6 +253,34 @@ char *sqlite__col_text(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     return t ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
+}
+
+void *sqlite__collect(sqlite3_stmt *st, size_t size, void (*read)(sqlite3_stmt *st, void *row),
+                      void (*clear)(void *row), size_t *count, int *rc_out, const char *what)
+{
+    char *arr = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            arr = xrealloc(arr, cap * size);
+        }
+        memset(arr + n * size, 0, size);
+        read(st, arr + n * size);
+        n++;
+    }
+    if (rc != SQLITE_DONE) {
+        for (size_t i = 0; clear && i < n; i++) clear(arr + i * size);
+        free(arr);
+        *count = 0;
+        *rc_out = sqlite__fail(st, what);
+        return NULL;
+    }
+    sqlite3_reset(st);
+    *count = n;
+    *rc_out = 0;
+    return arr;
 }
 
 void sqlite__bind_text(sqlite3_stmt *st, int i, const char *v)
@@ -334,8 +360,9 @@ fail:
 
 /* ---- members -------------------------------------------------------------------------------- */
 
-static void read_member(sqlite3_stmt *st, store_member_t *m)
+static void read_member(sqlite3_stmt *st, void *row)
 {
+    store_member_t *m = row;
     m->id = sqlite3_column_int64(st, 0);
     m->community_id = sqlite3_column_int64(st, 1);
     m->email = sqlite__col_text(st, 2);
@@ -389,8 +416,8 @@ static int member_get(store_t *base, long long community_id, long long id, store
     return one_member(st, out, "member_get");
 }
 
-static int member_find(store_t *base, long long community_id, const char *field,
-                       const char *value, store_member_t *out)
+static int member_find(store_t *base, long long community_id, const char *field, const char *value,
+                       store_member_t *out)
 {
     enum stmt_id id = strcmp(field, "email") == 0 ? STMT_MEMBER_BY_EMAIL : STMT_MEMBER_BY_SSO;
     sqlite3_stmt *st = sqlite__stmt((struct store_sqlite *)base, id, NULL);
@@ -411,6 +438,11 @@ static long long member_count(store_t *base, long long community_id)
     return n;
 }
 
+static void clear_member(void *row)
+{
+    store_member_clear(row);
+}
+
 static int member_list(store_t *base, long long community_id, long long offset, long long limit,
                        store_member_t **rows, size_t *count, long long *total)
 {
@@ -424,23 +456,10 @@ static int member_list(store_t *base, long long community_id, long long offset, 
     sqlite3_bind_int64(st, 1, community_id);
     sqlite3_bind_int64(st, 2, limit);
     sqlite3_bind_int64(st, 3, offset);
-    size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*count == cap) {
-            cap = cap ? cap * 2 : 16;
-            *rows = xrealloc(*rows, cap * sizeof **rows);
-        }
-        read_member(st, &(*rows)[(*count)++]);
-    }
-    if (rc != SQLITE_DONE) {
-        store_members_free(*rows, *count);
-        *rows = NULL;
-        *count = 0;
-        return sqlite__fail(st, "member_list");
-    }
-    sqlite3_reset(st);
-    return 0;
+    *rows =
+        sqlite__collect(st, sizeof **rows, read_member, clear_member, count, &rc, "member_list");
+    return rc;
 }
 
 /* ---- tokens --------------------------------------------------------------------------------- */
@@ -488,8 +507,7 @@ static int refresh_revoke(store_t *base, const uint8_t hash[32], int64_t now)
     return sqlite3_changes(db) == 1 ? 0 : ERR_NOT_FOUND;
 }
 
-static int access_revoke(store_t *base, const char *jti, long long community_id,
-                         int64_t expires_at)
+static int access_revoke(store_t *base, const char *jti, long long community_id, int64_t expires_at)
 {
     sqlite3_stmt *st = sqlite__stmt((struct store_sqlite *)base, STMT_ACCESS_REVOKE, NULL);
     if (!st) return ERR_STORE;
@@ -500,8 +518,7 @@ static int access_revoke(store_t *base, const char *jti, long long community_id,
 }
 
 static int access_revoked_each(store_t *base, int64_t now,
-                               void (*cb)(void *ud, const char *jti, int64_t expires_at),
-                               void *ud)
+                               void (*cb)(void *ud, const char *jti, int64_t expires_at), void *ud)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
     /* Expired entries can never matter again: drop them first. */

@@ -12,11 +12,27 @@
 
 #define S(base) ((struct store_sqlite *)(base))
 
+static void clear_room(void *row)
+{
+    store_room_clear(row);
+}
+
+static void clear_message(void *row)
+{
+    store_message_clear(row);
+}
+
+static void read_id(sqlite3_stmt *st, void *row)
+{
+    *(long long *)row = sqlite3_column_int64(st, 0);
+}
+
 /* ---- rooms ------------------------------------------------------------------------------------
  */
 
-static void read_room(sqlite3_stmt *st, store_room_t *r)
+static void read_room(sqlite3_stmt *st, void *row)
 {
+    store_room_t *r = row;
     memset(r, 0, sizeof *r);
     r->id = sqlite3_column_int64(st, 0);
     snprintf(r->uuid, sizeof r->uuid, "%s", (const char *)sqlite3_column_text(st, 1));
@@ -145,30 +161,18 @@ int sqlite__rooms_of_member(store_t *base, long long community_id, long long mem
     sqlite3_bind_int64(st, 2, member_id);
     sqlite3_bind_int64(st, 3, limit);
     sqlite3_bind_int64(st, 4, offset);
-    size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*count == cap) {
-            cap = cap ? cap * 2 : 16;
-            *rows = xrealloc(*rows, cap * sizeof **rows);
-        }
-        read_room(st, &(*rows)[(*count)++]);
-    }
-    if (rc != SQLITE_DONE) {
-        store_rooms_free(*rows, *count);
-        *rows = NULL;
-        *count = 0;
-        return sqlite__fail(st, "rooms_of_member");
-    }
-    sqlite3_reset(st);
-    return 0;
+    *rows =
+        sqlite__collect(st, sizeof **rows, read_room, clear_room, count, &rc, "rooms_of_member");
+    return rc;
 }
 
 /* ---- participants -----------------------------------------------------------------------------
  */
 
-static void read_participant(sqlite3_stmt *st, store_participant_t *p)
+static void read_participant(sqlite3_stmt *st, void *row)
 {
+    store_participant_t *p = row;
     p->id = sqlite3_column_int64(st, 0);
     p->room_id = sqlite3_column_int64(st, 1);
     p->member_id = sqlite3_column_int64(st, 2);
@@ -185,23 +189,9 @@ int sqlite__participants(store_t *base, long long room_id, store_participant_t *
     sqlite3_stmt *st = sqlite__stmt(S(base), STMT_PARTICIPANTS, NULL);
     if (!st) return ERR_STORE;
     sqlite3_bind_int64(st, 1, room_id);
-    size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*count == cap) {
-            cap = cap ? cap * 2 : 8;
-            *rows = xrealloc(*rows, cap * sizeof **rows);
-        }
-        read_participant(st, &(*rows)[(*count)++]);
-    }
-    if (rc != SQLITE_DONE) {
-        free(*rows);
-        *rows = NULL;
-        *count = 0;
-        return sqlite__fail(st, "participants");
-    }
-    sqlite3_reset(st);
-    return 0;
+    *rows = sqlite__collect(st, sizeof **rows, read_participant, NULL, count, &rc, "participants");
+    return rc;
 }
 
 int sqlite__participant_get(store_t *base, long long room_id, long long member_id,
@@ -271,8 +261,9 @@ long long sqlite__unread_count(store_t *base, long long room_id, long long membe
 /* ---- messages ---------------------------------------------------------------------------------
  */
 
-static void read_message(sqlite3_stmt *st, store_message_t *m)
+static void read_message(sqlite3_stmt *st, void *row)
 {
+    store_message_t *m = row;
     memset(m, 0, sizeof *m);
     m->id = sqlite3_column_int64(st, 0);
     m->room_id = sqlite3_column_int64(st, 1);
@@ -378,22 +369,10 @@ int sqlite__messages_page(store_t *base, long long room_id, long long parent_id,
     sqlite3_bind_int64(st, 2, parent_id);
     sqlite3_bind_int64(st, 3, from_id);
     sqlite3_bind_int64(st, 4, limit);
-    size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*count == cap) {
-            cap = cap ? cap * 2 : 16;
-            *rows = xrealloc(*rows, cap * sizeof **rows);
-        }
-        read_message(st, &(*rows)[(*count)++]);
-    }
-    if (rc != SQLITE_DONE) {
-        store_messages_free(*rows, *count);
-        *rows = NULL;
-        *count = 0;
-        return sqlite__fail(st, "messages_page");
-    }
-    sqlite3_reset(st);
+    *rows = sqlite__collect(st, sizeof **rows, read_message, clear_message, count, &rc,
+                            "messages_page");
+    if (rc) return rc;
     if (!after) {
         /* Fetched newest first to take the nearest ones; callers get
          * ascending order. */
@@ -440,23 +419,9 @@ int sqlite__thread_senders(store_t *base, long long parent_id, long long **ids, 
     sqlite3_stmt *st = sqlite__stmt(S(base), STMT_THREAD_SENDERS, NULL);
     if (!st) return ERR_STORE;
     sqlite3_bind_int64(st, 1, parent_id);
-    size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*count == cap) {
-            cap = cap ? cap * 2 : 8;
-            *ids = xrealloc(*ids, cap * sizeof **ids);
-        }
-        (*ids)[(*count)++] = sqlite3_column_int64(st, 0);
-    }
-    if (rc != SQLITE_DONE) {
-        free(*ids);
-        *ids = NULL;
-        *count = 0;
-        return sqlite__fail(st, "thread_senders");
-    }
-    sqlite3_reset(st);
-    return 0;
+    *ids = sqlite__collect(st, sizeof **ids, read_id, NULL, count, &rc, "thread_senders");
+    return rc;
 }
 
 /* ---- thread reads -----------------------------------------------------------------------------
@@ -501,23 +466,10 @@ int sqlite__threads_of_member(store_t *base, long long community_id, long long m
     sqlite3_bind_int64(st, 2, member_id);
     sqlite3_bind_int64(st, 3, limit);
     sqlite3_bind_int64(st, 4, offset);
-    size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*count == cap) {
-            cap = cap ? cap * 2 : 16;
-            *rows = xrealloc(*rows, cap * sizeof **rows);
-        }
-        read_message(st, &(*rows)[(*count)++]);
-    }
-    if (rc != SQLITE_DONE) {
-        store_messages_free(*rows, *count);
-        *rows = NULL;
-        *count = 0;
-        return sqlite__fail(st, "threads_of_member");
-    }
-    sqlite3_reset(st);
-    return 0;
+    *rows = sqlite__collect(st, sizeof **rows, read_message, clear_message, count, &rc,
+                            "threads_of_member");
+    return rc;
 }
 
 static long long single_int(struct store_sqlite *s, enum stmt_id id, long long a, long long b,

@@ -39,6 +39,13 @@ int sqlite__run(sqlite3_stmt *st, const char *what);
 int sqlite__simple(struct store_sqlite *s, enum stmt_id id);
 /* Column text as an owned string, NULL for SQL NULL. */
 char *sqlite__col_text(sqlite3_stmt *st, int i);
+/* Step 'st' to its end, reading each row with 'read' into a growing array
+ * of 'size'-byte elements. Returns the array owned (NULL when empty) with
+ * its length in *count, and *rc = 0. On failure the elements read so far
+ * are released with 'clear' (NULL: nothing to release), the array is
+ * freed, NULL is returned and *rc holds the error. */
+void *sqlite__collect(sqlite3_stmt *st, size_t size, void (*read)(sqlite3_stmt *st, void *row),
+                      void (*clear)(void *row), size_t *count, int *rc, const char *what);
 /* Bind text, or NULL when 'v' is NULL. */
 void sqlite__bind_text(sqlite3_stmt *st, int i, const char *v);
 

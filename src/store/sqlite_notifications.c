@@ -27,8 +27,9 @@ static int status_code(const char *status)
 }
 
 /* Columns in the order of NOTIFICATION_GET and NOTIFICATIONS_LIST. */
-static void read_notification(sqlite3_stmt *st, store_notification_t *n)
+static void read_notification(sqlite3_stmt *st, void *row)
 {
+    store_notification_t *n = row;
     n->id = sqlite3_column_int64(st, 0);
     n->community_id = sqlite3_column_int64(st, 1);
     n->member_id = sqlite3_column_int64(st, 2);
@@ -90,6 +91,11 @@ int sqlite__notification_get(store_t *base, long long member_id, long long id,
     return 0;
 }
 
+static void clear_notification(void *row)
+{
+    store_notification_clear(row);
+}
+
 int sqlite__notifications_list(store_t *base, long long member_id, const char *status,
                                long long offset, long long limit, store_notification_t **rows,
                                size_t *count, long long *total)
@@ -114,25 +120,10 @@ int sqlite__notifications_list(store_t *base, long long member_id, const char *s
     sqlite3_bind_int(st, 2, code);
     sqlite3_bind_int64(st, 3, limit);
     sqlite3_bind_int64(st, 4, offset);
-    size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*count == cap) {
-            cap = cap ? cap * 2 : 16;
-            *rows = xrealloc(*rows, cap * sizeof **rows);
-        }
-        store_notification_t *n = &(*rows)[(*count)++];
-        memset(n, 0, sizeof *n);
-        read_notification(st, n);
-    }
-    if (rc != SQLITE_DONE) {
-        store_notifications_free(*rows, *count);
-        *rows = NULL;
-        *count = 0;
-        return sqlite__fail(st, "notifications_list");
-    }
-    sqlite3_reset(st);
-    return 0;
+    *rows = sqlite__collect(st, sizeof **rows, read_notification, clear_notification, count, &rc,
+                            "notifications_list");
+    return rc;
 }
 
 int sqlite__notification_mark_read(store_t *base, long long member_id, long long id, int64_t now)
