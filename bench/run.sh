@@ -100,8 +100,9 @@ function post(path, body) {
 }
 (async () => {
   const member = await post('/api/admin/v2/community_members', { email: 'bench@example.com', name: 'Bench' });
+  // A single room comes wrapped as {"chat_room": {...}}, as in Circle's API.
   const room = await post('/api/admin/v2/chat_rooms', { kind: 'group_chat', name: 'Bench', community_member_ids: [member.id] });
-  console.log(`${member.id} ${room.id}`);
+  console.log(`${member.id} ${room.chat_room.id}`);
 })().catch((e) => { console.error(`bench: ${e.message}`); process.exit(1); });
 EOF
     ) || return 1

@@ -41,6 +41,12 @@ static domain_chat_t chat_of(const api_context_t *ctx)
     return (domain_chat_t){ctx->store, ctx->pubsub, ctx->community->id};
 }
 
+/* Circle's Member API answers a single room as {"chat_room": {...}}. */
+static json_t *wrap_room(json_t *room)
+{
+    return room ? json_pack("{s:o}", "chat_room", room) : NULL;
+}
+
 #define ROOM_NOT_FOUND    "Chat room not found"
 #define MESSAGE_NOT_FOUND "Chat room message not found"
 
@@ -217,7 +223,7 @@ static void create_room(api_job_t *job, long long actor, int admin)
     int rc = domain_chat_room_create(&d, actor, kind, json_string_value(name), ids, n, admin, &out,
                                      &created, &why);
     free(ids);
-    finish(job, rc, out, created ? 201 : 200, why, ROOM_NOT_FOUND);
+    finish(job, rc, wrap_room(out), created ? 201 : 200, why, ROOM_NOT_FOUND);
 }
 
 static void work_room_create(api_job_t *job)
@@ -255,7 +261,7 @@ static void work_room_show(api_job_t *job)
     struct chat_req *r = job->data;
     json_t *out = NULL;
     int rc = domain_chat_room_show(&d, r->actor, r->uuid, &out);
-    finish(job, rc, out, 200, NULL, ROOM_NOT_FOUND);
+    finish(job, rc, wrap_room(out), 200, NULL, ROOM_NOT_FOUND);
 }
 
 static void on_room_show(http_exchange_t *x, void *ctx)
@@ -271,7 +277,7 @@ static void work_room_update(api_job_t *job)
     json_t *out = NULL;
     const char *why = NULL;
     int rc = domain_chat_room_update(&d, r->actor, r->uuid, job->body, &out, &why);
-    finish(job, rc, out, 200, why, ROOM_NOT_FOUND);
+    finish(job, rc, wrap_room(out), 200, why, ROOM_NOT_FOUND);
 }
 
 static void on_room_update(http_exchange_t *x, void *ctx)
@@ -306,7 +312,7 @@ static void work_room_read(api_job_t *job)
     domain_chat_t d = chat_of(job->ctx);
     struct chat_req *r = job->data;
     int rc = domain_chat_room_read(&d, r->actor, r->uuid);
-    finish(job, rc, rc ? NULL : json_pack("{s:b}", "success", 1), 200, NULL, ROOM_NOT_FOUND);
+    finish(job, rc, rc ? NULL : json_object(), 200, NULL, ROOM_NOT_FOUND);
 }
 
 static void on_room_read(http_exchange_t *x, void *ctx)
@@ -321,7 +327,7 @@ static void work_room_pin(api_job_t *job)
     struct chat_req *r = job->data;
     json_t *out = NULL;
     int rc = domain_chat_room_pin(&d, r->actor, r->uuid, r->flag, &out);
-    finish(job, rc, out, 200, NULL, ROOM_NOT_FOUND);
+    finish(job, rc, wrap_room(out), 200, NULL, ROOM_NOT_FOUND);
 }
 
 static void on_room_pin(http_exchange_t *x, void *ctx)
@@ -522,8 +528,7 @@ static void work_thread_read(api_job_t *job)
     domain_chat_t d = chat_of(job->ctx);
     struct chat_req *r = job->data;
     int rc = domain_chat_thread_read(&d, r->actor, r->id);
-    finish(job, rc, rc ? NULL : json_pack("{s:b}", "success", 1), 200, NULL,
-           "Chat thread not found");
+    finish(job, rc, rc ? NULL : json_object(), 200, NULL, "Chat thread not found");
 }
 
 static void on_thread_read(http_exchange_t *x, void *ctx)

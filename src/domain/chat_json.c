@@ -175,13 +175,15 @@ json_t *chat_message_json(store_t *s, const store_room_t *room, const store_mess
 /* The room's name as 'viewer' sees it: its own name, or the other
  * participants' names for a room without one (a direct room). */
 static json_t *room_name(store_t *s, const store_room_t *room, long long viewer,
-                         json_t **others_preview)
+                         json_t **others_preview, size_t *participants)
 {
     store_participant_t *ps;
     size_t n;
     json_t *preview = json_array();
     buf_t names = BUF_INIT;
+    *participants = 0;
     if (s->ops->participants(s, room->id, &ps, &n) == 0) {
+        *participants = n;
         for (size_t i = 0; i < n; i++) {
             if (ps[i].member_id == viewer) continue;
             json_t *p = person_json(s, room->community_id, ps[i].member_id, ps[i].id);
@@ -208,7 +210,8 @@ static json_t *room_name(store_t *s, const store_room_t *room, long long viewer,
 json_t *chat_room_json(store_t *s, const store_room_t *room, long long viewer)
 {
     json_t *others;
-    json_t *name = room_name(s, room, viewer, &others);
+    size_t participants;
+    json_t *name = room_name(s, room, viewer, &others, &participants);
     store_participant_t me;
     json_t *current = json_null();
     long long unread = 0;
@@ -227,18 +230,20 @@ json_t *chat_room_json(store_t *s, const store_room_t *room, long long viewer)
         last_json = chat_message_json(s, room, &last);
         store_message_clear(&last);
     }
-    return json_pack("{s:I, s:s, s:s?, s:I, s:s, s:o, s:s?, s:b, s:o, s:o, s:o}", "id",
+    return json_pack("{s:I, s:s, s:s?, s:I, s:s, s:o, s:s?, s:b, s:I, s:o, s:o, s:o}", "id",
                      (json_int_t)room->id, "uuid", room->uuid, "identifier", room->identifier,
                      "unread_messages_count", (json_int_t)unread, "chat_room_kind", room->kind,
                      "chat_room_name", name, "chat_room_description", room->description,
-                     "chat_room_show_history", room->show_history, "other_participants_preview",
-                     others, "current_participant", current, "last_message", last_json);
+                     "chat_room_show_history", room->show_history, "chat_room_participants_count",
+                     (json_int_t)participants, "other_participants_preview", others,
+                     "current_participant", current, "last_message", last_json);
 }
 
 json_t *chat_room_simple_json(store_t *s, const store_room_t *room, long long viewer)
 {
     json_t *others;
-    json_t *name = room_name(s, room, viewer, &others);
+    size_t participants;
+    json_t *name = room_name(s, room, viewer, &others, &participants);
     json_decref(others);
     json_t *pinned = json_null();
     store_message_t m;

@@ -27,7 +27,7 @@ const path = require('node:path');
 const { startServer, stopAll, ORIGIN, SECRET } = require('./lib/server');
 const { api, createMember } = require('./lib/http');
 const {
-  ISO_MS_RE, UUID_RE, errorBody, fieldError, streams, chatMember, call, ok, assertError, ChatSocket, settle,
+  ISO_MS_RE, UUID_RE, errorBody, fieldError, streams, chatMember, call, ok, okRoom, unwrapRoom, assertError, ChatSocket, settle,
   assertStreams, expectMessage, expectRoom, expectSimpleRoom, participantIds, send,
 } = require('./lib/chat');
 
@@ -83,7 +83,7 @@ describe('chat rooms and messages', () => {
     const R = (m) => streams.rooms(m.id);
 
     it('chatRoomCreated (group): each participant gets its own view on its chat-room stream, nobody else anything', async () => {
-      const created = await ok(server, ann, 'POST', '/messages',
+      const created = await okRoom(server, ann, 'POST', '/messages',
         { chat_room: { kind: 'group_chat', community_member_ids: [bob.id, cat.id], name: 'Planning' } }, 201);
       assert.match(created.uuid, UUID_RE);
       group = { id: created.id, uuid: created.uuid, kind: 'group_chat' };
@@ -108,12 +108,12 @@ describe('chat rooms and messages', () => {
         assert.ok(!e.data.other_participants_preview.some((p) => p.community_member_id === m.id),
           'other_participants_preview excludes the member itself');
         // The same view as the member's own GET.
-        assert.deepEqual(await ok(server, m, 'GET', `/messages/${group.uuid}`), e.data);
+        assert.deepEqual(await okRoom(server, m, 'GET', `/messages/${group.uuid}`), e.data);
       }
     });
 
     it('chatRoomCreated (direct): to both members, named after the other; an existing pair answers 200 and sends nothing', async () => {
-      const created = await ok(server, bob, 'POST', '/messages',
+      const created = await okRoom(server, bob, 'POST', '/messages',
         { chat_room: { kind: 'direct', community_member_ids: [String(cat.id)] } }, 201);
       const direct = { id: created.id, uuid: created.uuid, kind: 'direct' };
       const pids = await participantIds(server, bob, direct);
@@ -129,10 +129,10 @@ describe('chat rooms and messages', () => {
       // Either member asking again gets the same room, 200, as they see it; no event.
       const again = await call(server, cat, 'POST', '/messages', { chat_room: { kind: 'direct', community_member_ids: [bob.id] } });
       assert.equal(again.status, 200, again.body);
-      assert.deepEqual(again.json(), ev.cat[0].data);
+      assert.deepEqual(again.json(), { chat_room: ev.cat[0].data });
       const flat = await call(server, bob, 'POST', '/messages', { kind: 'direct', community_member_ids: [cat.id, bob.id] });
       assert.equal(flat.status, 200, flat.body);
-      assert.equal(flat.json().uuid, direct.uuid);
+      assert.equal(unwrapRoom(flat.json(), 'flat').uuid, direct.uuid);
       const ev2 = await got();
       for (const k of Object.keys(ev2)) assertStreams(ev2[k], [], `${k} after the repeated creations`);
     });
@@ -143,7 +143,7 @@ describe('chat rooms and messages', () => {
         call(server, dan, 'POST', '/messages', { chat_room: { kind: 'direct', community_member_ids: [ann.id] } }),
       ]);
       assert.deepEqual([x.status, y.status].sort(), [200, 201], `${x.body} ${y.body}`);
-      assert.equal(x.json().uuid, y.json().uuid);
+      assert.equal(unwrapRoom(x.json(), 'ann').uuid, unwrapRoom(y.json(), 'dan').uuid);
       const ev = await got();
       assertStreams(ev.annA, [[R(ann), 'chatRoomCreated']], 'ann A');
       assertStreams(ev.annB, [[R(ann), 'chatRoomCreated']], 'ann B');
@@ -155,16 +155,17 @@ describe('chat rooms and messages', () => {
     it('admin-created rooms: a group room announces itself to its members; an embedded space to nobody', async () => {
       const r1 = await api(server, 'POST', '/api/admin/v2/chat_rooms', { kind: 'group_chat', name: 'Admins', community_member_ids: [bob.id, dan.id] });
       assert.equal(r1.status, 201, r1.body);
+      const admins = unwrapRoom(r1.json(), 'admin group');
       const r2 = await api(server, 'POST', '/api/admin/v2/chat_rooms', { kind: 'space', name: 'Space', community_member_ids: [ann.id, bob.id] });
       assert.equal(r2.status, 201, r2.body);
-      assert.equal(r2.json().chat_room_kind, 'space');
+      assert.equal(unwrapRoom(r2.json(), 'admin space').chat_room_kind, 'space');
       const ev = await got();
       assertStreams(ev.bob, [[R(bob), 'chatRoomCreated']], 'bob');
       assertStreams(ev.dan, [[R(dan), 'chatRoomCreated']], 'dan');
       for (const k of ['annA', 'annB', 'cat']) assertStreams(ev[k], [], k);
-      const pids = await participantIds(server, bob, r1.json());
-      expectRoom(ev.bob[0].data, { room: { ...r1.json(), kind: 'group_chat' }, name: 'Admins', viewer: bob, pids, others: [dan] }, 'bob view');
-      expectRoom(ev.dan[0].data, { room: { ...r1.json(), kind: 'group_chat' }, name: 'Admins', viewer: dan, pids, others: [bob] }, 'dan view');
+      const pids = await participantIds(server, bob, admins);
+      expectRoom(ev.bob[0].data, { room: { ...admins, kind: 'group_chat' }, name: 'Admins', viewer: bob, pids, others: [dan] }, 'bob view');
+      expectRoom(ev.dan[0].data, { room: { ...admins, kind: 'group_chat' }, name: 'Admins', viewer: dan, pids, others: [bob] }, 'dan view');
     });
 
     it('newMessage (top-level, group room): the room stream and every participant\'s chat-room stream', async () => {
@@ -286,7 +287,7 @@ describe('chat rooms and messages', () => {
       assert.equal(r.status, 200, r.body);
       const views = { room: group, name: 'Planning 2', pids: groupPids };
       // ann has read nothing: bob's message is unread (her own are not counted).
-      expectRoom(r.json(), { ...views, viewer: ann, others: [bob, cat], unread: 1, lastMessage: () => {} }, 'PATCH answer');
+      expectRoom(unwrapRoom(r.json(), 'PATCH answer'), { ...views, viewer: ann, others: [bob, cat], unread: 1, lastMessage: () => {} }, 'PATCH answer');
       const ev = await got();
       const G = streams.room(group.id);
       assertStreams(ev.annA, [[G, 'chatRoomUpdated'], [R(ann), 'chatRoomUpdated']], 'ann A');
@@ -301,8 +302,8 @@ describe('chat rooms and messages', () => {
       const G = streams.room(group.id);
       let r = await call(server, ann, 'PATCH', `/messages/${group.uuid}`, { description: 'About <plans>', show_history: false });
       assert.equal(r.status, 200, r.body);
-      assert.equal(r.json().chat_room_description, 'About <plans>');
-      assert.equal(r.json().chat_room_show_history, false);
+      assert.equal(unwrapRoom(r.json(), 'PATCH answer').chat_room_description, 'About <plans>');
+      assert.equal(r.json().chat_room.chat_room_show_history, false);
       let ev = await got();
       for (const k of ['annA', 'bob', 'cat']) assertStreams(ev[k], [[G, 'chatRoomUpdated']], k);
       for (const k of ['annB', 'dan']) assertStreams(ev[k], [], k);
@@ -334,7 +335,7 @@ describe('chat rooms and messages', () => {
     it('chatRoomPinned + chatRoomUpdated, then chatRoomUnPinned: only to the member who pins, on every device', async () => {
       let r = await call(server, ann, 'POST', `/messages/${group.uuid}/pin`);
       assert.equal(r.status, 200, r.body);
-      const pinnedAt = r.json().current_participant.pinned_at;
+      const pinnedAt = unwrapRoom(r.json(), 'pin answer').current_participant.pinned_at;
       assert.match(String(pinnedAt), ISO_MS_RE);
       let ev = await got();
       for (const k of ['annA', 'annB']) {
@@ -350,7 +351,7 @@ describe('chat rooms and messages', () => {
 
       r = await call(server, ann, 'DELETE', `/messages/${group.uuid}/pin`);
       assert.equal(r.status, 200, r.body);
-      assert.equal(r.json().current_participant.pinned_at, null);
+      assert.equal(unwrapRoom(r.json(), 'unpin answer').current_participant.pinned_at, null);
       ev = await got();
       for (const k of ['annA', 'annB']) {
         assertStreams(ev[k], [[R(ann), 'chatRoomUnPinned']], k);
@@ -362,7 +363,7 @@ describe('chat rooms and messages', () => {
     it('chatRoomRead: every device of the reader, nobody else', async () => {
       const r = await call(server, ann, 'POST', `/messages/${group.uuid}/mark_all_as_read`);
       assert.equal(r.status, 200, r.body);
-      assert.deepEqual(r.json(), { success: true });
+      assert.deepEqual(r.json(), {});
       const ev = await got();
       for (const k of ['annA', 'annB']) {
         assertStreams(ev[k], [[R(ann), 'chatRoomRead']], k);
@@ -374,7 +375,8 @@ describe('chat rooms and messages', () => {
     it('embedded room (space): messages, edits and deletes reach only the room stream', async () => {
       const r = await api(server, 'POST', '/api/admin/v2/chat_rooms', { kind: 'space', name: 'Garden', community_member_ids: [ann.id, cat.id] });
       assert.equal(r.status, 201, r.body);
-      const space = { id: r.json().id, uuid: r.json().uuid, kind: 'space' };
+      const garden = unwrapRoom(r.json(), 'admin space');
+      const space = { id: garden.id, uuid: garden.uuid, kind: 'space' };
       const pids = await participantIds(server, cat, space);
       await catS.joinRoom(space);
       await annA.joinRoom(space, true);
@@ -451,9 +453,9 @@ describe('chat rooms and messages', () => {
       ann = await chatMember(server, 'Err Ann');
       bob = await chatMember(server, 'Err Bob');
       eve = await chatMember(server, 'Err Eve');
-      room = await ok(server, ann, 'POST', '/messages', { chat_room: { kind: 'group_chat', community_member_ids: [bob.id], name: 'E' } }, 201);
-      direct = await ok(server, ann, 'POST', '/messages', { chat_room: { kind: 'direct', community_member_ids: [bob.id] } }, 201);
-      foreign = await ok(server, eve, 'POST', '/messages', { chat_room: { kind: 'group_chat', community_member_ids: [], name: 'Eve alone' } }, 201);
+      room = await okRoom(server, ann, 'POST', '/messages', { chat_room: { kind: 'group_chat', community_member_ids: [bob.id], name: 'E' } }, 201);
+      direct = await okRoom(server, ann, 'POST', '/messages', { chat_room: { kind: 'direct', community_member_ids: [bob.id] } }, 201);
+      foreign = await okRoom(server, eve, 'POST', '/messages', { chat_room: { kind: 'group_chat', community_member_ids: [], name: 'Eve alone' } }, 201);
       annMsg = await send(server, ann, room, { body: 'mine' });
       eveMsg = await send(server, eve, foreign, { body: 'eve only' });
       reply = await send(server, bob, room, { body: 'a reply', parent_message_id: annMsg.id });
@@ -598,7 +600,7 @@ describe('chat rooms and messages', () => {
       assertError(await call(server, bob, 'DELETE', u), 403, forbidden, 'bob deletes ann\'s group');
       assertError(await call(server, ann, 'DELETE', `/messages/${direct.uuid}`), 403, forbidden, 'a direct room');
       assertError(await call(server, bob, 'DELETE', `/messages/${direct.uuid}`), 403, forbidden, 'a direct room (other member)');
-      const show = await ok(server, bob, 'GET', u);
+      const show = await okRoom(server, bob, 'GET', u);
       assert.equal(show.chat_room_name, 'E');
     });
 
@@ -639,7 +641,7 @@ describe('chat rooms and messages', () => {
       assertError(await api(server, 'POST', path, '{'), 400, errorBody('Request body is not valid JSON'), 'malformed');
       const r = await api(server, 'POST', path, { kind: 'direct', community_member_ids: [bob.id, ann.id] });
       assert.equal(r.status, 200, r.body);
-      assert.equal(r.json().uuid, direct.uuid);
+      assert.equal(unwrapRoom(r.json(), 'existing direct pair').uuid, direct.uuid);
     });
 
     it('wrong methods are 405, unknown chat paths 404', async () => {
@@ -681,7 +683,7 @@ describe('chat rooms and messages', () => {
   describe('counts after sequences of actions', () => {
     let ann, bob, cat;
     let room, pids;
-    const unreadOf = async (m, r = room) => (await ok(server, m, 'GET', `/messages/${r.uuid}`)).unread_messages_count;
+    const unreadOf = async (m, r = room) => (await okRoom(server, m, 'GET', `/messages/${r.uuid}`)).unread_messages_count;
     const unreadRooms = async (m) => (await ok(server, m, 'GET', '/messages/unread_chat_rooms')).chat_rooms;
     async function counts() {
       return {
@@ -695,7 +697,7 @@ describe('chat rooms and messages', () => {
       ann = await chatMember(server, 'Count Ann');
       bob = await chatMember(server, 'Count Bob');
       cat = await chatMember(server, 'Count Cat');
-      const r = await ok(server, ann, 'POST', '/messages', { chat_room: { kind: 'group_chat', community_member_ids: [bob.id, cat.id], name: 'Counts' } }, 201);
+      const r = await okRoom(server, ann, 'POST', '/messages', { chat_room: { kind: 'group_chat', community_member_ids: [bob.id, cat.id], name: 'Counts' } }, 201);
       room = { id: r.id, uuid: r.uuid, kind: 'group_chat' };
       pids = await participantIds(server, ann, room);
     });
@@ -715,7 +717,7 @@ describe('chat rooms and messages', () => {
       await send(server, cat, room, { body: 'r1', parent_message_id: ids[0] });
       await send(server, bob, room, { body: 'r2', parent_message_id: ids[3] });
       assert.deepEqual(await counts(), { ann: 3, bob: 1, cat: 4, annRooms: [room.uuid], bobRooms: [room.uuid], catRooms: [room.uuid] });
-      const show = await ok(server, cat, 'GET', `/messages/${room.uuid}`);
+      const show = await okRoom(server, cat, 'GET', `/messages/${room.uuid}`);
       assert.equal(show.last_message.id, ids[3]);
       assert.equal(show.last_message.body, 'a1');
     });
@@ -723,7 +725,7 @@ describe('chat rooms and messages', () => {
     it('mark_all_as_read: zero for the reader only; last_read_message_id is the last top-level message', async () => {
       await ok(server, ann, 'POST', `/messages/${room.uuid}/mark_all_as_read`);
       assert.deepEqual(await counts(), { ann: 0, bob: 1, cat: 4, annRooms: [], bobRooms: [room.uuid], catRooms: [room.uuid] });
-      const show = await ok(server, ann, 'GET', `/messages/${room.uuid}`);
+      const show = await okRoom(server, ann, 'GET', `/messages/${room.uuid}`);
       expectRoom(show, {
         room, name: 'Counts', viewer: ann, pids, others: [bob, cat], lastRead: ids[3], unread: 0,
         lastMessage: (m) => expectMessage(m, { id: ids[3], room, sender: ann, pid: pids.get(ann.id), body: 'a1', thread: ids[3], replies: 1, writers: [ann, bob] }, 'last_message'),
@@ -742,7 +744,7 @@ describe('chat rooms and messages', () => {
       await ok(server, ann, 'DELETE', `/messages/${room.uuid}/chat_room_messages/${ids[3]}`, undefined, 204);
       assert.deepEqual(await counts(), { ann: 0, bob: 0, cat: 2, annRooms: [], bobRooms: [], catRooms: [room.uuid] });
       // last_message falls back to the newest remaining top-level message.
-      const show = await ok(server, cat, 'GET', `/messages/${room.uuid}`);
+      const show = await okRoom(server, cat, 'GET', `/messages/${room.uuid}`);
       assert.equal(show.last_message.id, ids[2]);
     });
 
@@ -760,7 +762,7 @@ describe('chat rooms and messages', () => {
     });
 
     it('unread_chat_rooms lists every room with something unread, and only those', async () => {
-      const d = await ok(server, bob, 'POST', '/messages', { chat_room: { kind: 'direct', community_member_ids: [ann.id] } }, 201);
+      const d = await okRoom(server, bob, 'POST', '/messages', { chat_room: { kind: 'direct', community_member_ids: [ann.id] } }, 201);
       await send(server, bob, d, { body: 'psst' });
       const annRooms = await unreadRooms(ann);
       assert.deepEqual([...annRooms].sort(), [room.uuid, d.uuid].sort());
@@ -770,13 +772,13 @@ describe('chat rooms and messages', () => {
 
     it('a room of five: previews of three, the others named in chat_room_name when it has no name', async () => {
       const more = [await chatMember(server, 'Count Dee'), await chatMember(server, 'Count Eli')];
-      const big = await ok(server, ann, 'POST', '/messages', { chat_room: { kind: 'group_chat', community_member_ids: [bob.id, cat.id, ...more.map((m) => m.id)] } }, 201);
+      const big = await okRoom(server, ann, 'POST', '/messages', { chat_room: { kind: 'group_chat', community_member_ids: [bob.id, cat.id, ...more.map((m) => m.id)] } }, 201);
       const bigRoom = { id: big.id, uuid: big.uuid, kind: 'group_chat' };
       const bp = await participantIds(server, ann, bigRoom);
       assert.equal(bp.size, 5);
       const others = [bob, cat, ...more];
       expectRoom(big, { room: bigRoom, viewer: ann, pids: bp, others, name: others.map((m) => m.name).join(', ') }, 'five, unnamed');
-      const seen = await ok(server, more[1], 'GET', `/messages/${big.uuid}`);
+      const seen = await okRoom(server, more[1], 'GET', `/messages/${big.uuid}`);
       const theirs = [ann, bob, cat, more[0]];
       expectRoom(seen, { room: bigRoom, viewer: more[1], pids: bp, others: theirs, name: theirs.map((m) => m.name).join(', ') }, 'as Eli sees it');
       await ok(server, ann, 'DELETE', `/messages/${big.uuid}`, undefined, 204);
@@ -847,9 +849,9 @@ describe('persistence across a restart on the same --db', () => {
       members.push({ id: m.id, name, token: server.token(m.id) });
     }
     const [ann, bob, cat] = members;
-    const group = await ok(server, ann, 'POST', '/messages', { chat_room: { kind: 'group_chat', community_member_ids: [bob.id, cat.id], name: 'Kept' } }, 201);
-    const direct = await ok(server, bob, 'POST', '/messages', { chat_room: { kind: 'direct', community_member_ids: [cat.id] } }, 201);
-    const space = (await api(server, 'POST', '/api/admin/v2/chat_rooms', { kind: 'space', name: 'Kept space', community_member_ids: [ann.id, cat.id] })).json();
+    const group = await okRoom(server, ann, 'POST', '/messages', { chat_room: { kind: 'group_chat', community_member_ids: [bob.id, cat.id], name: 'Kept' } }, 201);
+    const direct = await okRoom(server, bob, 'POST', '/messages', { chat_room: { kind: 'direct', community_member_ids: [cat.id] } }, 201);
+    const space = unwrapRoom((await api(server, 'POST', '/api/admin/v2/chat_rooms', { kind: 'space', name: 'Kept space', community_member_ids: [ann.id, cat.id] })).json(), 'admin space');
     const top = [];
     for (let i = 0; i < 5; i++) top.push((await send(server, [ann, bob, cat][i % 3], group, { body: `g${i}`, creation_uuid: `cu-${i}` })).id);
     await send(server, bob, group, { body: 'reply 1', parent_message_id: top[0] });
@@ -894,14 +896,14 @@ describe('persistence across a restart on the same --db', () => {
     // Still the same rooms: the direct pair answers 200 with its room, ids go on, events flow.
     const again = await call(server, cat, 'POST', '/messages', { chat_room: { kind: 'direct', community_member_ids: [bob.id] } });
     assert.equal(again.status, 200, again.body);
-    assert.equal(again.json().uuid, direct.uuid);
+    assert.equal(unwrapRoom(again.json(), 'direct pair after restart').uuid, direct.uuid);
     const sock = await ChatSocket.open(server, bob, 'bob after restart');
     await sock.joinRoom({ id: group.id, uuid: group.uuid }, true);
     const next = await send(server, cat, group, { body: 'after restart' });
     assert.ok(next.id > Math.max(...top) + 2, `ids are not reused: ${next.id}`);
     const [ev] = await settle(server, [sock]);
     assertStreams(ev, [[streams.room(group.id), 'newMessage'], [streams.rooms(bob.id), 'newMessage']], 'bob after restart');
-    assert.equal((await ok(server, bob, 'GET', `/messages/${group.uuid}`)).unread_messages_count, 1);
+    assert.equal((await okRoom(server, bob, 'GET', `/messages/${group.uuid}`)).unread_messages_count, 1);
     sock.close();
   });
 });

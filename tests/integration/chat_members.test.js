@@ -7,7 +7,7 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startServer, stopAll } = require('./lib/server');
 const {
-  streams, chatMember, call, ok, assertError, errorBody, ChatSocket, settle, send,
+  streams, chatMember, call, ok, okRoom, assertError, errorBody, ChatSocket, settle, send,
 } = require('./lib/chat');
 
 describe('removing members from a room', () => {
@@ -26,7 +26,7 @@ describe('removing members from a room', () => {
   });
 
   it('the creator removes a member: their room subscription goes quiet at once, others keep receiving', async () => {
-    const room = await ok(server, ann, 'POST', '/messages',
+    const room = await okRoom(server, ann, 'POST', '/messages',
       { chat_room: { kind: 'group_chat', name: 'Crew', community_member_ids: [bob.id, cat.id] } }, 201);
     const sa = await ChatSocket.open(server, ann, 'ann');
     const sb = await ChatSocket.open(server, bob, 'bob');
@@ -50,6 +50,8 @@ describe('removing members from a room', () => {
     assert.deepEqual(roomEvents(eb), ['newMessage', 'ping']);
     assert.deepEqual(ec, [], 'the removed member hears nothing: neither the room nor its own chat-room stream');
 
+    // The room counts two participants now.
+    assert.equal((await okRoom(server, ann, 'GET', `/messages/${room.uuid}`)).chat_room_participants_count, 2);
     // Cat no longer sees the room, and cannot subscribe to it again.
     assertError(await call(server, cat, 'GET', `/messages/${room.uuid}`), 404, errorBody('Chat room not found'));
     assert.equal(await sc.tryRoom({ chat_room_id: room.id, again: 1 }, room.id), 'reject');
@@ -59,14 +61,14 @@ describe('removing members from a room', () => {
   });
 
   it('a member may leave; a direct room keeps its members', async () => {
-    const room = await ok(server, ann, 'POST', '/messages',
+    const room = await okRoom(server, ann, 'POST', '/messages',
       { chat_room: { kind: 'group_chat', name: 'Leavers', community_member_ids: [bob.id] } }, 201);
     const r = await call(server, bob, 'DELETE', `/messages/${room.uuid}/chat_room_participants/${bob.id}`);
     assert.equal(r.status, 204, r.body);
     const list = await ok(server, ann, 'GET', `/messages/${room.uuid}/chat_room_participants`);
     assert.deepEqual(list.records.map((p) => p.community_member_id), [ann.id]);
 
-    const direct = await ok(server, ann, 'POST', '/messages',
+    const direct = await okRoom(server, ann, 'POST', '/messages',
       { chat_room: { kind: 'direct', community_member_ids: [cat.id] } }, 201);
     assertError(await call(server, ann, 'DELETE', `/messages/${direct.uuid}/chat_room_participants/${cat.id}`), 422,
       errorBody('only group rooms change their members'));

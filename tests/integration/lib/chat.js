@@ -13,7 +13,9 @@
 // per socket, the events that came before the fences ({stream, event, data, text}) and empties
 // the inboxes, so each step of a test sees only what its own action produced.
 // The expect*() builders give the exact JSON the server must send (SPEC 2.5), with the server's
-// timestamps checked against ISO_MS_RE and copied in.
+// timestamps checked against ISO_MS_RE and copied in. A route that answers one room wraps it as
+// {"chat_room": {…}} (Circle's Member API); unwrapRoom() checks that envelope and okRoom() is ok()
+// followed by it, while lists and events carry bare rooms.
 
 'use strict';
 
@@ -59,6 +61,21 @@ async function ok(server, member, method, path, body, status = 200) {
   const r = await call(server, member, method, path, body);
   assert.equal(r.status, status, `${method} ${path} as member ${member.id}: ${r.body}`);
   return r.body === '' ? null : r.json();
+}
+
+/** Asserts body is exactly {"chat_room": room} (the answer of a route that returns one room) and
+ *  returns the room. */
+function unwrapRoom(body, what = 'room answer') {
+  assert.ok(body && typeof body === 'object' && !Array.isArray(body), `${what}: ${JSON.stringify(body)}`);
+  assert.deepEqual(Object.keys(body), ['chat_room'], `${what}: the {"chat_room": …} envelope`);
+  const room = body.chat_room;
+  assert.ok(room && typeof room === 'object' && !Array.isArray(room), `${what}: chat_room ${JSON.stringify(room)}`);
+  return room;
+}
+
+/** ok() for a route that answers one room: resolves with the room inside {"chat_room": …}. */
+async function okRoom(server, member, method, path, body, status = 200) {
+  return unwrapRoom(await ok(server, member, method, path, body, status), `${method} ${path} as member ${member.id}`);
 }
 
 /** Asserts an error answer: status and the exact body. */
@@ -253,6 +270,8 @@ function expectMessage(got, exp, what = 'message') {
  * name (chat_room_name), description (null), showHistory (true), unread (0), viewer (member),
  * pids (Map member id -> participant id), others (members, viewer excluded), lastRead (null),
  * pinnedAt (null; true for any timestamp), lastMessage (a checker function or null).
+ * chat_room_participants_count is the viewer plus others; the keys must come in the server's
+ * order (chat_room_participants_count right after chat_room_show_history).
  */
 function expectRoom(got, exp, what = 'room') {
   assert.ok(got && typeof got === 'object', `${what}: ${JSON.stringify(got)}`);
@@ -272,6 +291,7 @@ function expectRoom(got, exp, what = 'room') {
     chat_room_name: exp.name,
     chat_room_description: exp.description === undefined ? null : exp.description,
     chat_room_show_history: exp.showHistory === undefined ? true : exp.showHistory,
+    chat_room_participants_count: exp.others.length + 1,
     other_participants_preview: exp.others.slice(0, 3).map((m) => person(m, pid(m))).sort(byMember),
     current_participant: {
       ...person(exp.viewer, pid(exp.viewer)),
@@ -286,6 +306,7 @@ function expectRoom(got, exp, what = 'room') {
     expected.other_participants_preview = cmp.other_participants_preview;
   }
   assert.deepEqual(cmp, expected, what);
+  assert.deepEqual(Object.keys(got), Object.keys(expected), `${what}: keys and their order`);
   return got;
 }
 
@@ -312,7 +333,7 @@ function send(server, member, room, fields) {
 }
 
 module.exports = {
-  V1, ISO_MS_RE, UUID_RE, errorBody, fieldError, streams, chatMember, call, ok, assertError, ChatSocket,
+  V1, ISO_MS_RE, UUID_RE, errorBody, fieldError, streams, chatMember, call, ok, unwrapRoom, okRoom, assertError, ChatSocket,
   settle, summary, assertStreams, richDoc, person, expectMessage, expectRoom, expectSimpleRoom,
   participantIds, send,
 };

@@ -110,8 +110,8 @@ async function createMembers(server, count) {
 }
 
 /**
- * Creates a room through POST /api/admin/v2/chat_rooms and resolves with the 201 body (the
- * ChatRoom: {id, uuid, identifier, …}). memberIds: its participants (each must exist; `direct`
+ * Creates a room through POST /api/admin/v2/chat_rooms and resolves with the ChatRoom
+ * ({id, uuid, identifier, …}) that the 201 body {"chat_room": {…}} wraps. memberIds: its participants (each must exist; `direct`
  * takes exactly two). kind: 'group_chat' (default), 'direct', 'space', 'lesson' or 'event'.
  * name defaults to "Room".
  */
@@ -119,7 +119,12 @@ async function createRoom(server, memberIds, kind = 'group_chat', name = 'Room')
   const body = { kind, name, community_member_ids: memberIds };
   const r = await api(server, 'POST', '/api/admin/v2/chat_rooms', body);
   if (r.status !== 201) throw new Error(`creating room ${JSON.stringify(body)} answered ${r.status} ${r.body}, expected 201`);
-  return r.json();
+  const wrapped = r.json();
+  const keys = wrapped && typeof wrapped === 'object' ? Object.keys(wrapped) : [];
+  if (keys.length !== 1 || keys[0] !== 'chat_room' || !wrapped.chat_room || typeof wrapped.chat_room !== 'object') {
+    throw new Error(`creating room ${JSON.stringify(body)} answered ${r.body}, expected {"chat_room": {…}}`);
+  }
+  return wrapped.chat_room;
 }
 
 module.exports = { request, broadcast, publish, api, createMember, createMembers, createRoom };
