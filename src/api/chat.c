@@ -75,7 +75,6 @@ static void finish(api_job_t *job, int rc, json_t *out, int status, const char *
         api_job_fail(job, 500, NULL, "Internal server error");
 }
 
-
 /* ---- request parsing (loop thread) ----------------------------------------------------------- */
 
 static long long query_int(const http_request_t *req, const char *name, long long dflt,
@@ -170,12 +169,6 @@ static void work_rooms(api_job_t *job)
     finish(job, rc, out, 200, NULL, ROOM_NOT_FOUND);
 }
 
-static void on_rooms(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_rooms, r, free);
-}
-
 /* Read community_member_ids from a body; returns -1 when malformed. */
 static int member_ids(const json_t *body, long long **ids, size_t *n)
 {
@@ -231,18 +224,6 @@ static void work_room_create(api_job_t *job)
     create_room(job, ((struct chat_req *)job->data)->actor, 0);
 }
 
-static void on_room_create(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (!r) return;
-    json_t *body = body_of(x, "chat_room");
-    if (!body) {
-        free(r);
-        return;
-    }
-    api_job_start(x, ctx, body, work_room_create, r, free);
-}
-
 static void work_admin_room_create(api_job_t *job)
 {
     create_room(job, 0, 1);
@@ -264,12 +245,6 @@ static void work_room_show(api_job_t *job)
     finish(job, rc, wrap_room(out), 200, NULL, ROOM_NOT_FOUND);
 }
 
-static void on_room_show(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_room_show, r, free);
-}
-
 static void work_room_update(api_job_t *job)
 {
     domain_chat_t d = chat_of(job->ctx);
@@ -278,18 +253,6 @@ static void work_room_update(api_job_t *job)
     const char *why = NULL;
     int rc = domain_chat_room_update(&d, r->actor, r->uuid, job->body, &out, &why);
     finish(job, rc, wrap_room(out), 200, why, ROOM_NOT_FOUND);
-}
-
-static void on_room_update(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (!r) return;
-    json_t *body = body_of(x, "chat_room");
-    if (!body) {
-        free(r);
-        return;
-    }
-    api_job_start(x, ctx, body, work_room_update, r, free);
 }
 
 static void work_room_delete(api_job_t *job)
@@ -301,24 +264,12 @@ static void work_room_delete(api_job_t *job)
     finish(job, rc, NULL, 204, why, ROOM_NOT_FOUND);
 }
 
-static void on_room_delete(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_room_delete, r, free);
-}
-
 static void work_room_read(api_job_t *job)
 {
     domain_chat_t d = chat_of(job->ctx);
     struct chat_req *r = job->data;
     int rc = domain_chat_room_read(&d, r->actor, r->uuid);
     finish(job, rc, rc ? NULL : json_object(), 200, NULL, ROOM_NOT_FOUND);
-}
-
-static void on_room_read(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_room_read, r, free);
 }
 
 static void work_room_pin(api_job_t *job)
@@ -330,14 +281,6 @@ static void work_room_pin(api_job_t *job)
     finish(job, rc, wrap_room(out), 200, NULL, ROOM_NOT_FOUND);
 }
 
-static void on_room_pin(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (!r) return;
-    r->flag = x->req->method == HTTP_POST;
-    api_job_start(x, ctx, NULL, work_room_pin, r, free);
-}
-
 static void work_unread_rooms(api_job_t *job)
 {
     domain_chat_t d = chat_of(job->ctx);
@@ -345,12 +288,6 @@ static void work_unread_rooms(api_job_t *job)
     json_t *out = NULL;
     int rc = domain_chat_unread_rooms(&d, r->actor, &out);
     finish(job, rc, out, 200, NULL, ROOM_NOT_FOUND);
-}
-
-static void on_unread_rooms(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_unread_rooms, r, free);
 }
 
 static void work_participants(api_job_t *job)
@@ -362,12 +299,6 @@ static void work_participants(api_job_t *job)
     finish(job, rc, out, 200, NULL, ROOM_NOT_FOUND);
 }
 
-static void on_participants(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_participants, r, free);
-}
-
 static void work_participant_remove(api_job_t *job)
 {
     domain_chat_t d = chat_of(job->ctx);
@@ -375,12 +306,6 @@ static void work_participant_remove(api_job_t *job)
     const char *why = NULL;
     int rc = domain_chat_participant_remove(&d, r->actor, r->uuid, r->id, &why);
     finish(job, rc, NULL, 204, why, rc == ERR_NOT_FOUND ? "Chat room participant not found" : NULL);
-}
-
-static void on_participant_remove(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_participant_remove, r, free);
 }
 
 /* ---- messages ---------------------------------------------------------------------------------
@@ -395,12 +320,6 @@ static void work_messages(api_job_t *job)
     finish(job, rc, out, 200, NULL, ROOM_NOT_FOUND);
 }
 
-static void on_messages(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_messages, r, free);
-}
-
 static void work_message_send(api_job_t *job)
 {
     domain_chat_t d = chat_of(job->ctx);
@@ -411,18 +330,6 @@ static void work_message_send(api_job_t *job)
     finish(job, rc, out, 202, why, ROOM_NOT_FOUND);
 }
 
-static void on_message_send(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (!r) return;
-    json_t *body = body_of(x, "chat_room_message");
-    if (!body) {
-        free(r);
-        return;
-    }
-    api_job_start(x, ctx, body, work_message_send, r, free);
-}
-
 static void work_message_show(api_job_t *job)
 {
     domain_chat_t d = chat_of(job->ctx);
@@ -430,12 +337,6 @@ static void work_message_show(api_job_t *job)
     json_t *out = NULL;
     int rc = domain_chat_message_show(&d, r->actor, r->uuid, r->id, &out);
     finish(job, rc, out, 200, NULL, ROOM_NOT_FOUND);
-}
-
-static void on_message_show(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_message_show, r, free);
 }
 
 static void work_message_edit(api_job_t *job)
@@ -449,30 +350,12 @@ static void work_message_edit(api_job_t *job)
            ROOM_NOT_FOUND);
 }
 
-static void on_message_edit(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (!r) return;
-    json_t *body = body_of(x, "chat_room_message");
-    if (!body) {
-        free(r);
-        return;
-    }
-    api_job_start(x, ctx, body, work_message_edit, r, free);
-}
-
 static void work_message_delete(api_job_t *job)
 {
     domain_chat_t d = chat_of(job->ctx);
     struct chat_req *r = job->data;
     int rc = domain_chat_message_delete(&d, r->actor, r->uuid, r->id);
     finish(job, rc, NULL, 204, "Only the sender can delete a message", ROOM_NOT_FOUND);
-}
-
-static void on_message_delete(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_message_delete, r, free);
 }
 
 /* ---- threads ----------------------------------------------------------------------------------
@@ -487,12 +370,6 @@ static void work_threads(api_job_t *job)
     finish(job, rc, out, 200, NULL, "Chat thread not found");
 }
 
-static void on_threads(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_threads, r, free);
-}
-
 static void work_thread_show(api_job_t *job)
 {
     domain_chat_t d = chat_of(job->ctx);
@@ -500,12 +377,6 @@ static void work_thread_show(api_job_t *job)
     json_t *out = NULL;
     int rc = domain_chat_thread_show(&d, r->actor, r->id, &out);
     finish(job, rc, out, 200, NULL, "Chat thread not found");
-}
-
-static void on_thread_show(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_thread_show, r, free);
 }
 
 static void work_unread_threads(api_job_t *job)
@@ -517,12 +388,6 @@ static void work_unread_threads(api_job_t *job)
     finish(job, rc, out, 200, NULL, "Chat thread not found");
 }
 
-static void on_unread_threads(http_exchange_t *x, void *ctx)
-{
-    struct chat_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_unread_threads, r, free);
-}
-
 static void work_thread_read(api_job_t *job)
 {
     domain_chat_t d = chat_of(job->ctx);
@@ -531,41 +396,74 @@ static void work_thread_read(api_job_t *job)
     finish(job, rc, rc ? NULL : json_object(), 200, NULL, "Chat thread not found");
 }
 
-static void on_thread_read(http_exchange_t *x, void *ctx)
+/* ---- routes ---------------------------------------------------------------------------------- */
+
+/* One Member API route: the work it runs, and the wrapper its body may come
+ * in ("chat_room", "chat_room_message"; NULL: no body). */
+struct chat_route {
+    int method;
+    const char *pattern;
+    api_job_work_cb work;
+    const char *body;
+    int flag; /* for the work: pin (1) or unpin (0) */
+    const api_context_t *ctx;
+};
+
+/* Every Member API chat route: the member's token and the route
+ * parameters are read here, the body when the route takes one, then the
+ * work runs on a worker. */
+static void on_chat(http_exchange_t *x, void *data)
 {
-    struct chat_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_thread_read, r, free);
+    const struct chat_route *rt = data;
+    struct chat_req *r = begin(x, rt->ctx);
+    if (!r) return;
+    r->flag = rt->flag;
+    json_t *body = NULL;
+    if (rt->body && !(body = body_of(x, rt->body))) {
+        free(r);
+        return;
+    }
+    api_job_start(x, rt->ctx, body, rt->work, r, free);
 }
 
+#define V1 "/api/headless/v1"
+/* Literal paths before the :uuid patterns that would also match them. */
+static struct chat_route routes[] = {
+    {HTTP_GET, V1 "/messages/unread_chat_rooms", work_unread_rooms, NULL, 0, NULL},
+    {HTTP_GET, V1 "/messages", work_rooms, NULL, 0, NULL},
+    {HTTP_POST, V1 "/messages", work_room_create, "chat_room", 0, NULL},
+    {HTTP_GET, V1 "/messages/:uuid", work_room_show, NULL, 0, NULL},
+    {HTTP_PATCH, V1 "/messages/:uuid", work_room_update, "chat_room", 0, NULL},
+    {HTTP_PUT, V1 "/messages/:uuid", work_room_update, "chat_room", 0, NULL},
+    {HTTP_DELETE, V1 "/messages/:uuid", work_room_delete, NULL, 0, NULL},
+    {HTTP_POST, V1 "/messages/:uuid/mark_all_as_read", work_room_read, NULL, 0, NULL},
+    {HTTP_POST, V1 "/messages/:uuid/pin", work_room_pin, NULL, 1, NULL},
+    {HTTP_DELETE, V1 "/messages/:uuid/pin", work_room_pin, NULL, 0, NULL},
+    {HTTP_GET, V1 "/messages/:uuid/chat_room_participants", work_participants, NULL, 0, NULL},
+    {HTTP_DELETE, V1 "/messages/:uuid/chat_room_participants/:id", work_participant_remove, NULL, 0,
+     NULL},
+    {HTTP_GET, V1 "/messages/:uuid/chat_room_messages", work_messages, NULL, 0, NULL},
+    {HTTP_POST, V1 "/messages/:uuid/chat_room_messages", work_message_send, "chat_room_message", 0,
+     NULL},
+    {HTTP_GET, V1 "/messages/:uuid/chat_room_messages/:id", work_message_show, NULL, 0, NULL},
+    {HTTP_PUT, V1 "/messages/:uuid/chat_room_messages/:id", work_message_edit, "chat_room_message",
+     0, NULL},
+    {HTTP_PATCH, V1 "/messages/:uuid/chat_room_messages/:id", work_message_edit,
+     "chat_room_message", 0, NULL},
+    {HTTP_DELETE, V1 "/messages/:uuid/chat_room_messages/:id", work_message_delete, NULL, 0, NULL},
+    {HTTP_GET, V1 "/chat_threads/unread_chat_threads", work_unread_threads, NULL, 0, NULL},
+    {HTTP_GET, V1 "/chat_threads", work_threads, NULL, 0, NULL},
+    {HTTP_GET, V1 "/chat_threads/:id", work_thread_show, NULL, 0, NULL},
+    {HTTP_POST, V1 "/chat_threads/:id/mark_as_read", work_thread_read, NULL, 0, NULL},
+};
+#undef V1
+
+/* Called once per process: the table keeps the context it is given. */
 void api__chat_register(http_router_t *r, const api_context_t *ctx)
 {
-    void *c = (void *)ctx;
-#define V1 "/api/headless/v1"
-    /* Literal paths before the :uuid patterns that would also match them. */
-    http_router_add(r, HTTP_GET, V1 "/messages/unread_chat_rooms", on_unread_rooms, c);
-    http_router_add(r, HTTP_GET, V1 "/messages", on_rooms, c);
-    http_router_add(r, HTTP_POST, V1 "/messages", on_room_create, c);
-    http_router_add(r, HTTP_GET, V1 "/messages/:uuid", on_room_show, c);
-    http_router_add(r, HTTP_PATCH, V1 "/messages/:uuid", on_room_update, c);
-    http_router_add(r, HTTP_PUT, V1 "/messages/:uuid", on_room_update, c);
-    http_router_add(r, HTTP_DELETE, V1 "/messages/:uuid", on_room_delete, c);
-    http_router_add(r, HTTP_POST, V1 "/messages/:uuid/mark_all_as_read", on_room_read, c);
-    http_router_add(r, HTTP_POST, V1 "/messages/:uuid/pin", on_room_pin, c);
-    http_router_add(r, HTTP_DELETE, V1 "/messages/:uuid/pin", on_room_pin, c);
-    http_router_add(r, HTTP_GET, V1 "/messages/:uuid/chat_room_participants", on_participants, c);
-    http_router_add(r, HTTP_DELETE, V1 "/messages/:uuid/chat_room_participants/:id",
-                    on_participant_remove, c);
-    http_router_add(r, HTTP_GET, V1 "/messages/:uuid/chat_room_messages", on_messages, c);
-    http_router_add(r, HTTP_POST, V1 "/messages/:uuid/chat_room_messages", on_message_send, c);
-    http_router_add(r, HTTP_GET, V1 "/messages/:uuid/chat_room_messages/:id", on_message_show, c);
-    http_router_add(r, HTTP_PUT, V1 "/messages/:uuid/chat_room_messages/:id", on_message_edit, c);
-    http_router_add(r, HTTP_PATCH, V1 "/messages/:uuid/chat_room_messages/:id", on_message_edit, c);
-    http_router_add(r, HTTP_DELETE, V1 "/messages/:uuid/chat_room_messages/:id", on_message_delete,
-                    c);
-    http_router_add(r, HTTP_GET, V1 "/chat_threads/unread_chat_threads", on_unread_threads, c);
-    http_router_add(r, HTTP_GET, V1 "/chat_threads", on_threads, c);
-    http_router_add(r, HTTP_GET, V1 "/chat_threads/:id", on_thread_show, c);
-    http_router_add(r, HTTP_POST, V1 "/chat_threads/:id/mark_as_read", on_thread_read, c);
-    http_router_add(r, HTTP_POST, "/api/admin/v2/chat_rooms", on_admin_room_create, c);
-#undef V1
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        routes[i].ctx = ctx;
+        http_router_add(r, routes[i].method, routes[i].pattern, on_chat, &routes[i]);
+    }
+    http_router_add(r, HTTP_POST, "/api/admin/v2/chat_rooms", on_admin_room_create, (void *)ctx);
 }
