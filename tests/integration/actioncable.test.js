@@ -4,7 +4,8 @@
 // unsubscribe (of a room's Chats::RoomChannel: member 1 and a group room holding it are created
 // through the admin API first), stops for good on an unauthorized disconnect, and after SIGTERM (server_restart,
 // reconnect:true) reconnects by itself to a new server on the same port, re-subscribes, reports
-// connected({reconnected: true}) and receives new broadcasts.
+// connected({reconnected: true}) and receives new broadcasts; and it receives the chat events of a
+// message posted through the Member API on the room's and the member's channels.
 //
 // Node is not a browser, so the client needs three things a page would give it:
 // - WebSocket: a `ws` subclass that adds the Origin header a browser would send. It is set on
@@ -156,6 +157,29 @@ describe('@rails/actioncable client', () => {
     const goneId = ident({ channel: 'Chats::RoomChannel', chat_room_id: room.id });
     const late = socketsOf()[0].received.filter((s) => s === frames.data(goneId, '{"n":2}') || s === frames.data(goneId, '{"n":3}'));
     assert.deepEqual(late, [], 'frames for the unsubscribed identifier');
+    consumer.disconnect();
+  });
+
+  it('receives the chat events of a message posted through the Member API, on each of its channels', async () => {
+    const { consumer } = consumerFor(1);
+    const inRoom = watch(consumer, { channel: 'Chats::RoomChannel', chat_room_uuid: room.uuid });
+    const mine = watch(consumer, { channel: 'ChatRoomChannel' });
+    await inRoom.next(is('connected'), { what: 'room connected' });
+    await mine.next(is('connected'), { what: 'ChatRoomChannel connected' });
+    const r = await fetch(`${server.httpUrl}/api/headless/v1/messages/${room.uuid}/chat_room_messages`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.token(1)}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ body: 'hello <team>', creation_uuid: 'ac-1' }),
+    });
+    assert.equal(r.status, 202, await r.text());
+    for (const w of [inRoom, mine]) {
+      const [, msg] = await w.next(is('received'), { what: 'newMessage' });
+      assert.equal(msg.event, 'newMessage');
+      assert.equal(msg.data.body, 'hello <team>');
+      assert.equal(msg.data.creation_uuid, 'ac-1');
+      assert.equal(msg.data.chat_room_uuid, room.uuid);
+      assert.equal(msg.data.sender.community_member_id, 1);
+    }
     consumer.disconnect();
   });
 
