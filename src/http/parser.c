@@ -271,6 +271,11 @@ void http_req_parser_deinit(http_req_parser_t *p)
     buf_deinit(&p->_body);
 }
 
+const http_request_t *http_req_parser_head(const http_req_parser_t *p)
+{
+    return p->_head_done && !p->_err ? &p->_req : NULL;
+}
+
 void http_req_parser_reset(http_req_parser_t *p)
 {
     http_parser_init(&p->_hp, HTTP_REQUEST);

@@ -32,6 +32,7 @@ struct http_conn {
     const http_server_config_t *cfg;
     http_req_parser_t parser;
     int keep_alive;
+    int continued;              /* "100 Continue" sent for the request being received */
     int refs;                   /* the socket's, plus one per deferred exchange */
 };
 
@@ -69,6 +70,7 @@ static void after_response(struct http_conn *hc)
         return;
     }
     http_req_parser_reset(&hc->parser);
+    hc->continued = 0;
 }
 
 /* Queue a finished response and, for a deferred exchange, carry on with
@@ -152,6 +154,21 @@ static void reject(struct http_conn *hc, int status, const char *message)
     net_conn_close_after_flush(hc->conn, HTTP_LINGER_MS);
 }
 
+/* RFC 9110 §10.1.1: a client that sent "Expect: 100-continue" waits for
+ * an interim answer before sending the body (curl waits a second for it).
+ * Limits are checked on the head first, so a body we would refuse is
+ * refused before it is sent. */
+static void maybe_continue(struct http_conn *hc)
+{
+    const http_request_t *head = http_req_parser_head(&hc->parser);
+    if (!head || hc->continued || head->http_minor < 1) return;
+    const http_header_t *h = http_request_header(head, "Expect");
+    if (!h || !http_header_has_token(h->value, h->value_len, "100-continue")) return;
+    hc->continued = 1;
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    net_conn_send_copy(hc->conn, cont, sizeof cont - 1);
+}
+
 enum { DISPATCH_NEXT, DISPATCH_WAIT, DISPATCH_DETACHED };
 
 /* Route and answer one request. */
@@ -208,6 +225,7 @@ static void on_http_read(net_conn_t *c)
         ssize_t n = http_req_parser_feed(&hc->parser, buf_head(&c->in), c->in.len, &req);
         if (n == HTTP_PARSE_PARTIAL) {
             buf_consume(&c->in, c->in.len);
+            maybe_continue(hc);
             return;
         }
         if (n < 0) {

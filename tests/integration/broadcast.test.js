@@ -276,6 +276,38 @@ describe('broadcast', () => {
       assert.equal(await c.expect((s) => !isPing(s)), frames.data(id, '{"chunked":true}'));
     });
 
+    it('answers "Expect: 100-continue" with 100 before the body, and 413 at once for a body over the limit', async () => {
+      const { c, id } = await subscribed(4, { channel: 'ChatRoomChannel' });
+      const body = JSON.stringify({ stream: 'chat-room-channel-4', data: { expect: 'continue' } });
+      const head = (len) => `POST /api/v1/broadcast HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${server.appToken}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${len}\r\nExpect: 100-continue\r\n\r\n`;
+      const answer = await new Promise((resolve, reject) => {
+        const sock = net.connect(server.port, '127.0.0.1', () => sock.write(head(Buffer.byteLength(body))));
+        let got = '';
+        sock.on('data', (d) => {
+          got += d.toString('latin1');
+          // The body goes only once the interim answer is in, as curl does.
+          if (got === 'HTTP/1.1 100 Continue\r\n\r\n') sock.write(body);
+          if (/\r\n\r\n\{.*\}$/s.test(got)) { sock.destroy(); resolve(got); }
+        });
+        sock.on('error', reject);
+        sock.setTimeout(5000, () => sock.destroy(new Error(`no answer in 5 s; got ${JSON.stringify(got)}`)));
+      });
+      assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 202 /, answer);
+      assert.equal(await c.expect((s) => !isPing(s)), frames.data(id, '{"expect":"continue"}'));
+
+      // Too large: refused from the head, with no 100 first.
+      const refused = await new Promise((resolve, reject) => {
+        const sock = net.connect(server.port, '127.0.0.1', () => sock.write(head(MAX_BODY * 4)));
+        const chunks = [];
+        sock.on('data', (d) => chunks.push(d));
+        sock.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+        sock.on('error', reject);
+        sock.setTimeout(5000, () => sock.destroy(new Error('no close in 5 s')));
+      });
+      assert.match(refused, /^HTTP\/1\.1 413 /, refused);
+    });
+
     it('413 for a chunked body over --max-body-size', async () => {
       const r = await new Promise((resolve, reject) => {
         const req = http.request({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/api/v1/broadcast', agent: false,
