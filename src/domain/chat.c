@@ -577,6 +577,60 @@ static void on_mention(void *ud, long long member)
     notify_member(ud, member, "mention", "mentioned you");
 }
 
+/* The text of a message from a request: rich_text_body (an object, or a
+ * JSON string of one) wins over body; a plain body becomes a minimal
+ * document. Fills *body and *rich (owned JSON text) and returns 0, or
+ * ERR_INVAL with *why naming the field. */
+static int message_text(const json_t *in, char **body, char **rich, const char **why)
+{
+    json_t *r = json_object_get(in, "rich_text_body");
+    json_t *b = json_object_get(in, "body");
+    *body = *rich = NULL;
+    if (r && !json_is_null(r)) {
+        json_t *doc = json_is_string(r) ? json_loads(json_string_value(r), 0, NULL)
+                                        : json_incref((json_t *)r);
+        *body = chat_body_from_rich_text(doc);
+        if (*body) *rich = json_dumps(doc, JSON_COMPACT);
+        json_decref(doc);
+        *why = "rich_text_body";
+    } else if (json_is_string(b) && json_string_length(b) > 0) {
+        *body = xstrdup(json_string_value(b));
+        json_t *doc = chat_rich_text_from_body(*body);
+        *rich = json_dumps(doc, JSON_COMPACT);
+        json_decref(doc);
+        *why = "body";
+    } else {
+        *why = "body";
+    }
+    if (!*body || !*rich || strlen(*body) > BODY_MAX_LEN || strlen(*rich) > 4 * BODY_MAX_LEN ||
+        !utf8_valid(*body, strlen(*body))) {
+        free(*body);
+        free(*rich);
+        *body = *rich = NULL;
+        return ERR_INVAL;
+    }
+    return 0;
+}
+
+/* The message 'id' of room 'uuid' if 'actor' may change it: a participant
+ * and its sender. ERR_NOT_FOUND (room), ERR_NO_MESSAGE, ERR_FORBIDDEN. */
+static int own_message(const domain_chat_t *d, long long actor, const char *uuid, long long id,
+                       store_room_t *room, store_message_t *m)
+{
+    int rc = room_for(d, actor, uuid, room, NULL);
+    if (rc) return rc;
+    rc = d->store->ops->message_get(d->store, room->id, id, m);
+    if (rc == 0 && m->sender_id != actor) {
+        store_message_clear(m);
+        rc = ERR_FORBIDDEN;
+    }
+    if (rc) {
+        store_room_clear(room);
+        return rc == ERR_NOT_FOUND ? ERR_NO_MESSAGE : rc;
+    }
+    return 0;
+}
+
 int domain_chat_message_send(const domain_chat_t *d, long long actor, const char *uuid,
                              const json_t *in, json_t **out, const char **why)
 {
@@ -586,40 +640,9 @@ int domain_chat_message_send(const domain_chat_t *d, long long actor, const char
     if (rc) return rc;
     store_message_t m = {.room_id = room.id, .participant_id = me.id, .sender_id = actor};
     store_message_t parent = {0};
-    json_t *rich = json_object_get(in, "rich_text_body");
-    json_t *body = json_object_get(in, "body");
     json_t *parent_id = json_object_get(in, "parent_message_id");
     json_t *creation = json_object_get(in, "creation_uuid");
-    /* rich_text_body wins when both are given; a body makes a minimal
-     * document. */
-    if (rich && !json_is_null(rich)) {
-        json_t *doc =
-            json_is_string(rich) ? json_loads(json_string_value(rich), 0, NULL) : json_incref(rich);
-        m.body = chat_body_from_rich_text(doc);
-        if (!m.body) {
-            json_decref(doc);
-            *why = "rich_text_body";
-            rc = ERR_INVAL;
-            goto done;
-        }
-        m.rich_text_body = json_dumps(doc, JSON_COMPACT);
-        json_decref(doc);
-    } else if (json_is_string(body) && json_string_length(body) > 0) {
-        m.body = xstrdup(json_string_value(body));
-        json_t *doc = chat_rich_text_from_body(m.body);
-        m.rich_text_body = json_dumps(doc, JSON_COMPACT);
-        json_decref(doc);
-    } else {
-        *why = "body";
-        rc = ERR_INVAL;
-        goto done;
-    }
-    if (strlen(m.body) > BODY_MAX_LEN || strlen(m.rich_text_body) > 4 * BODY_MAX_LEN ||
-        !utf8_valid(m.body, strlen(m.body))) {
-        *why = "body";
-        rc = ERR_INVAL;
-        goto done;
-    }
+    if ((rc = message_text(in, &m.body, &m.rich_text_body, why)) != 0) goto done;
     if (creation && !json_is_null(creation)) {
         if (!json_is_string(creation) || json_string_length(creation) > 64) {
             *why = "creation_uuid";
@@ -718,46 +741,15 @@ int domain_chat_message_edit(const domain_chat_t *d, long long actor, const char
                              long long id, const json_t *in, json_t **out, const char **why)
 {
     store_room_t room;
-    int rc = room_for(d, actor, uuid, &room, NULL);
-    if (rc) return rc;
     store_message_t m;
-    if ((rc = d->store->ops->message_get(d->store, room.id, id, &m)) != 0) {
-        if (rc == ERR_NOT_FOUND) rc = ERR_NO_MESSAGE;
-        goto done_room;
-    }
-    if (m.sender_id != actor) {
-        rc = ERR_FORBIDDEN;
-        goto done;
-    }
-    json_t *rich = json_object_get(in, "rich_text_body");
-    json_t *body = json_object_get(in, "body");
-    char *new_body = NULL, *new_rich = NULL;
-    if (rich && !json_is_null(rich)) {
-        json_t *doc =
-            json_is_string(rich) ? json_loads(json_string_value(rich), 0, NULL) : json_incref(rich);
-        new_body = chat_body_from_rich_text(doc);
-        if (new_body) new_rich = json_dumps(doc, JSON_COMPACT);
-        json_decref(doc);
-        if (!new_body) *why = "rich_text_body";
-    } else if (json_is_string(body) && json_string_length(body) > 0) {
-        new_body = xstrdup(json_string_value(body));
-        json_t *doc = chat_rich_text_from_body(new_body);
-        new_rich = json_dumps(doc, JSON_COMPACT);
-        json_decref(doc);
-    } else {
-        *why = "body";
-    }
-    if (!new_body || strlen(new_body) > BODY_MAX_LEN || !utf8_valid(new_body, strlen(new_body))) {
-        free(new_body);
-        free(new_rich);
-        if (!*why) *why = "body";
-        rc = ERR_INVAL;
-        goto done;
-    }
+    int rc = own_message(d, actor, uuid, id, &room, &m);
+    if (rc) return rc;
+    char *body, *rich;
+    if ((rc = message_text(in, &body, &rich, why)) != 0) goto done;
     free(m.body);
     free(m.rich_text_body);
-    m.body = new_body;
-    m.rich_text_body = new_rich;
+    m.body = body;
+    m.rich_text_body = rich;
     m.edited_at = domain_now_ms();
     if ((rc = d->store->ops->message_update(d->store, &m)) != 0) goto done;
     json_t *msg = chat_message_json(d->store, &room, &m);
@@ -765,7 +757,6 @@ int domain_chat_message_edit(const domain_chat_t *d, long long actor, const char
     *out = msg;
 done:
     store_message_clear(&m);
-done_room:
     store_room_clear(&room);
     return rc;
 }
@@ -774,17 +765,9 @@ int domain_chat_message_delete(const domain_chat_t *d, long long actor, const ch
                                long long id)
 {
     store_room_t room;
-    int rc = room_for(d, actor, uuid, &room, NULL);
-    if (rc) return rc;
     store_message_t m;
-    if ((rc = d->store->ops->message_get(d->store, room.id, id, &m)) != 0) {
-        if (rc == ERR_NOT_FOUND) rc = ERR_NO_MESSAGE;
-        goto done_room;
-    }
-    if (m.sender_id != actor) {
-        rc = ERR_FORBIDDEN;
-        goto done;
-    }
+    int rc = own_message(d, actor, uuid, id, &room, &m);
+    if (rc) return rc;
     /* The thread's participants, read before the reply is gone. */
     long long *ids = NULL;
     size_t n = 0;
@@ -806,7 +789,6 @@ int domain_chat_message_delete(const domain_chat_t *d, long long actor, const ch
     free(ids);
 done:
     store_message_clear(&m);
-done_room:
     store_room_clear(&room);
     return rc;
 }

@@ -255,6 +255,20 @@ char *sqlite__col_text(sqlite3_stmt *st, int i)
     return t ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
 }
 
+int sqlite__one(sqlite3_stmt *st, void (*read)(sqlite3_stmt *st, void *row), void *row,
+                const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return ERR_NOT_FOUND;
+    }
+    if (rc != SQLITE_ROW) return sqlite__fail(st, what);
+    read(st, row);
+    sqlite3_reset(st);
+    return 0;
+}
+
 void *sqlite__collect(sqlite3_stmt *st, size_t size, void (*read)(sqlite3_stmt *st, void *row),
                       void (*clear)(void *row), size_t *count, int *rc_out, const char *what)
 {
@@ -396,15 +410,7 @@ static int member_create(store_t *base, store_member_t *m)
 static int one_member(sqlite3_stmt *st, store_member_t *out, const char *what)
 {
     memset(out, 0, sizeof *out);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
-        return ERR_NOT_FOUND;
-    }
-    if (rc != SQLITE_ROW) return sqlite__fail(st, what);
-    read_member(st, out);
-    sqlite3_reset(st);
-    return 0;
+    return sqlite__one(st, read_member, out, what);
 }
 
 static int member_get(store_t *base, long long community_id, long long id, store_member_t *out)
@@ -476,23 +482,21 @@ static int refresh_create(store_t *base, const uint8_t hash[32], long long commu
     return sqlite__run(st, "refresh_insert");
 }
 
+static void read_refresh(sqlite3_stmt *st, void *row)
+{
+    store_refresh_t *r = row;
+    r->community_id = sqlite3_column_int64(st, 0);
+    r->member_id = sqlite3_column_int64(st, 1);
+    r->expires_at = sqlite3_column_int64(st, 2);
+    r->revoked_at = sqlite3_column_int64(st, 3);
+}
+
 static int refresh_get(store_t *base, const uint8_t hash[32], store_refresh_t *out)
 {
     sqlite3_stmt *st = sqlite__stmt((struct store_sqlite *)base, STMT_REFRESH_GET, NULL);
     if (!st) return ERR_STORE;
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
-        return ERR_NOT_FOUND;
-    }
-    if (rc != SQLITE_ROW) return sqlite__fail(st, "refresh_get");
-    out->community_id = sqlite3_column_int64(st, 0);
-    out->member_id = sqlite3_column_int64(st, 1);
-    out->expires_at = sqlite3_column_int64(st, 2);
-    out->revoked_at = sqlite3_column_int64(st, 3);
-    sqlite3_reset(st);
-    return 0;
+    return sqlite__one(st, read_refresh, out, "refresh_get");
 }
 
 static int refresh_revoke(store_t *base, const uint8_t hash[32], int64_t now)

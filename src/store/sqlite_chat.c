@@ -50,15 +50,7 @@ static void read_room(sqlite3_stmt *st, void *row)
 
 static int one_room(sqlite3_stmt *st, store_room_t *out, const char *what)
 {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
-        return ERR_NOT_FOUND;
-    }
-    if (rc != SQLITE_ROW) return sqlite__fail(st, what);
-    read_room(st, out);
-    sqlite3_reset(st);
-    return 0;
+    return sqlite__one(st, read_room, out, what);
 }
 
 int sqlite__room_create(store_t *base, store_room_t *room, const long long *members, size_t count)
@@ -201,15 +193,7 @@ int sqlite__participant_get(store_t *base, long long room_id, long long member_i
     if (!st) return ERR_STORE;
     sqlite3_bind_int64(st, 1, room_id);
     sqlite3_bind_int64(st, 2, member_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
-        return ERR_NOT_FOUND;
-    }
-    if (rc != SQLITE_ROW) return sqlite__fail(st, "participant_get");
-    read_participant(st, out);
-    sqlite3_reset(st);
-    return 0;
+    return sqlite__one(st, read_participant, out, "participant_get");
 }
 
 int sqlite__participant_add(store_t *base, long long room_id, long long member_id)
@@ -280,15 +264,7 @@ static void read_message(sqlite3_stmt *st, void *row)
 
 static int one_message(sqlite3_stmt *st, store_message_t *out, const char *what)
 {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
-        return ERR_NOT_FOUND;
-    }
-    if (rc != SQLITE_ROW) return sqlite__fail(st, what);
-    read_message(st, out);
-    sqlite3_reset(st);
-    return 0;
+    return sqlite__one(st, read_message, out, what);
 }
 
 static int replies_add(struct store_sqlite *s, long long parent, int delta)

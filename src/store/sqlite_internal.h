@@ -39,6 +39,10 @@ int sqlite__run(sqlite3_stmt *st, const char *what);
 int sqlite__simple(struct store_sqlite *s, enum stmt_id id);
 /* Column text as an owned string, NULL for SQL NULL. */
 char *sqlite__col_text(sqlite3_stmt *st, int i);
+/* Step 'st' once: read its row into 'row' with 'read' and return 0, or
+ * return ERR_NOT_FOUND when there is none, or the error. */
+int sqlite__one(sqlite3_stmt *st, void (*read)(sqlite3_stmt *st, void *row), void *row,
+                const char *what);
 /* Step 'st' to its end, reading each row with 'read' into a growing array
  * of 'size'-byte elements. Returns the array owned (NULL when empty) with
  * its length in *count, and *rc = 0. On failure the elements read so far

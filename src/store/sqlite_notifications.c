@@ -80,15 +80,7 @@ int sqlite__notification_get(store_t *base, long long member_id, long long id,
     if (!st) return ERR_STORE;
     sqlite3_bind_int64(st, 1, member_id);
     sqlite3_bind_int64(st, 2, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
-        return ERR_NOT_FOUND;
-    }
-    if (rc != SQLITE_ROW) return sqlite__fail(st, "notification_get");
-    read_notification(st, out);
-    sqlite3_reset(st);
-    return 0;
+    return sqlite__one(st, read_notification, out, "notification_get");
 }
 
 static void clear_notification(void *row)
