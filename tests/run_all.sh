@@ -5,7 +5,9 @@
 #   2. the integration tests: build/cabled driven by node ws and @rails/actioncable
 #   3. the same two suites again on an AddressSanitizer + UndefinedBehaviorSanitizer
 #      build (a leak or any sanitizer report fails the run)
-#   4. each libFuzzer target for a short smoke run (clang)
+#   4. the integration suite on a ThreadSanitizer build: the event-loop threads and
+#      the storage workers share payloads, the revoked set and the stream counts
+#   5. each libFuzzer target for a short smoke run (clang)
 #
 # Exits non-zero when anything failed. The last line is "N passed, N failed".
 set -uo pipefail
@@ -71,6 +73,11 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 if build "asan+ubsan" SANITIZE=address,undefined build/san/cabled build/san/run_tests; then
     run_suite "unit (asan+ubsan)" c build/san/run_tests
     run_suite "integration (asan+ubsan)" node env CABLED_BIN="$PWD/build/san/cabled" \
+        CABLED_SANITIZED=1 node --test "${node_serial[@]}" tests/integration/*.test.js
+fi
+
+if build "tsan" SANITIZE=thread BUILD=build/tsan build/tsan/cabled; then
+    run_suite "integration (tsan)" node env CABLED_BIN="$PWD/build/tsan/cabled" \
         CABLED_SANITIZED=1 node --test "${node_serial[@]}" tests/integration/*.test.js
 fi
 
