@@ -157,8 +157,7 @@ static json_t *body_of(http_exchange_t *x, const char *wrapper)
     return body;
 }
 
-/* ---- rooms ------------------------------------------------------------------------------------
- */
+/* ---- rooms --------------------------------------------------------------- */
 
 static void work_rooms(api_job_t *job)
 {
@@ -308,8 +307,7 @@ static void work_participant_remove(api_job_t *job)
     finish(job, rc, NULL, 204, why, rc == ERR_NOT_FOUND ? "Chat room participant not found" : NULL);
 }
 
-/* ---- messages ---------------------------------------------------------------------------------
- */
+/* ---- messages ------------------------------------------------------------ */
 
 static void work_messages(api_job_t *job)
 {
@@ -358,8 +356,7 @@ static void work_message_delete(api_job_t *job)
     finish(job, rc, NULL, 204, "Only the sender can delete a message", ROOM_NOT_FOUND);
 }
 
-/* ---- threads ----------------------------------------------------------------------------------
- */
+/* ---- threads ------------------------------------------------------------- */
 
 static void work_threads(api_job_t *job)
 {

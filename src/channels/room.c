@@ -88,8 +88,7 @@ static const cable_channel_t channels__room = {
     .unsubscribe = streams_remove,
 };
 
-/* ---- access revoked ----------------------------------------------------------------------------
- */
+/* ---- access revoked ------------------------------------------------------ */
 
 struct revoke {
     long long room_id;

@@ -27,8 +27,7 @@ static void read_id(sqlite3_stmt *st, void *row)
     *(long long *)row = sqlite3_column_int64(st, 0);
 }
 
-/* ---- rooms ------------------------------------------------------------------------------------
- */
+/* ---- rooms --------------------------------------------------------------- */
 
 static void read_room(sqlite3_stmt *st, void *row)
 {
@@ -159,8 +158,7 @@ int sqlite__rooms_of_member(store_t *base, long long community_id, long long mem
     return rc;
 }
 
-/* ---- participants -----------------------------------------------------------------------------
- */
+/* ---- participants -------------------------------------------------------- */
 
 static void read_participant(sqlite3_stmt *st, void *row)
 {
@@ -242,8 +240,7 @@ long long sqlite__unread_count(store_t *base, long long room_id, long long membe
     return n;
 }
 
-/* ---- messages ---------------------------------------------------------------------------------
- */
+/* ---- messages ------------------------------------------------------------ */
 
 static void read_message(sqlite3_stmt *st, void *row)
 {
@@ -400,8 +397,7 @@ int sqlite__thread_senders(store_t *base, long long parent_id, long long **ids, 
     return rc;
 }
 
-/* ---- thread reads -----------------------------------------------------------------------------
- */
+/* ---- thread reads -------------------------------------------------------- */
 
 long long sqlite__thread_read_get(store_t *base, long long parent_id, long long member_id)
 {
