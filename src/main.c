@@ -13,7 +13,6 @@
 #include "auth/token.h"
 #include "cable/server.h"
 #include "channels/channels.h"
-#include "channels/streams.h"
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -24,10 +23,10 @@
 #include "domain/demo.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "hub/hub.h"
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/loop.h"
-#include "pubsub/control.h"
 #include "pubsub/local.h"
 #include "store/sqlite.h"
 
@@ -161,7 +160,7 @@ static int apply(struct config *cfg, int opt, const char *name, const char *val)
     case OPT_COMMUNITY: return parse_int(name, val, 1, INT64_MAX, &cfg->community_id);
     case OPT_TTL_ACCESS: return parse_int(name, val, 1, 365LL * 86400, &cfg->access_token_ttl);
     case OPT_PING: return parse_int(name, val, 1, 3600, &cfg->ping_interval);
-    case OPT_THREADS: return parse_int(name, val, 1, 256, &cfg->threads);
+    case OPT_THREADS: return parse_int(name, val, 1, 64, &cfg->threads);
     case OPT_MAX_MESSAGE: return parse_int(name, val, 1024, 64LL << 20, &cfg->max_message_size);
     case OPT_MAX_OUTBUF: return parse_int(name, val, 4096, 1LL << 30, &cfg->max_outbuf);
     case OPT_MAX_BODY: return parse_int(name, val, 1024, 64LL << 20, &cfg->max_body_size);
@@ -316,6 +315,7 @@ struct loop_state {
 };
 
 static struct config cfg;
+static hub_t *hub;
 static http_server_config_t http_cfg;
 static size_t max_outbuf;
 static struct loop_state *loop_states;
@@ -331,11 +331,11 @@ static void loop_hook(net_loop_t *loop, int stopping)
     struct loop_state *st = &loop_states[loop->index];
     if (stopping) {
         cable_thread_free(loop);
-        streams_thread_deinit();
+        hub_thread_deinit(hub, loop);
         return;
     }
     loop->data = st;
-    streams_thread_init();
+    hub_thread_init(hub, loop);
     cable_thread_init(loop);
     st->error = net_listener_start(&st->listener, loop, st->fd, on_accept);
 }
@@ -415,24 +415,6 @@ static void print_demo_room(const char *url_host, int port, const domain_auth_t 
     fflush(stdout);
 }
 
-/* Messages from pub/sub: control messages for the cable layer, everything
- * else is a broadcast for the stream index. */
-static void on_pubsub_message(void *ud, const char *stream, size_t len, payload_t *msg)
-{
-    if (pubsub_control_is(stream, len)) {
-        pubsub_control_t c;
-        if (pubsub_control_parse(msg->data, msg->len, &c) != 0) return;
-        if (c.type == PUBSUB_CONTROL_REVOKE_TOKEN) {
-            auth_revoked_add(c.jti, c.exp, clock_unix_s());
-            cable_kick_token(c.jti);
-        } else if (c.type == PUBSUB_CONTROL_ROOM_ACCESS) {
-            channels_room_revoke(c.room_id, c.member_id);
-        }
-        return;
-    }
-    streams_deliver(ud, stream, len, msg);
-}
-
 static int run_server(void)
 {
     if (log_set_level(cfg.log_level) != 0) {
@@ -497,19 +479,24 @@ static int run_server(void)
 
     unsigned threads = cfg.threads ? (unsigned)cfg.threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads == 0) threads = 1;
+    if (threads > 64) threads = 64; /* the hub names loops by a bit of a 64-bit mask */
     max_outbuf = (size_t)cfg.max_outbuf;
 
     signal(SIGPIPE, SIG_IGN);
-    pubsub_t *ps = pubsub_local_new(on_pubsub_message, NULL);
-    streams_init(ps);
+    hub = hub_new(&cable_hub_output, threads);
+    pubsub_t *ps = pubsub_local_new(&hub_pubsub_events, hub);
+    if (hub_start(hub, ps) != 0) {
+        fprintf(stderr, "cabled: --pubsub: cannot subscribe to the control stream\n");
+        return 1;
+    }
 
     domain_auth_t auth = {
         .store = store,
-        .pubsub = ps,
+        .hub = hub,
         .community = &community,
         .access_ttl = cfg.access_token_ttl,
     };
-    domain_chat_t chat = {.store = store, .pubsub = ps, .community_id = community.id};
+    domain_chat_t chat = {.store = store, .hub = hub, .community_id = community.id};
     channels_register(&chat);
     char demo_room_uuid[40] = "";
     long long demo_room_id = 0;
@@ -520,6 +507,7 @@ static int run_server(void)
     }
     cable_config_t cable_cfg = {
         .community = &community,
+        .hub = hub,
         .ping_interval_ms = (unsigned)cfg.ping_interval * 1000u,
         .max_message = (size_t)cfg.max_message_size,
         .linger_ms = 2000,
@@ -530,7 +518,7 @@ static int run_server(void)
     http_router_t *router = http_router_new();
     api_context_t api_ctx = {
         .community = &community,
-        .pubsub = ps,
+        .hub = hub,
         .store = store,
         .auth = &auth,
     };
@@ -589,6 +577,7 @@ static int run_server(void)
     free(loop_states);
     http_router_free(router);
     pubsub_destroy(ps);
+    hub_free(hub);
     store_destroy(store);
     auth_community_deinit(&community);
     auth_revoked_clear();

@@ -14,12 +14,12 @@
 #include "auth/community.h"
 #include "domain/auth.h"
 #include "http/router.h"
-#include "pubsub/pubsub.h"
+#include "hub/hub.h"
 #include "store/store.h"
 
 typedef struct api_context {
     const auth_community_t *community;  /* the app token and the token key */
-    pubsub_t *pubsub;
+    hub_t *hub;
     store_t *store;
     const domain_auth_t *auth;
 } api_context_t;

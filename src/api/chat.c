@@ -38,7 +38,7 @@ struct chat_req {
 
 static domain_chat_t chat_of(const api_context_t *ctx)
 {
-    return (domain_chat_t){ctx->store, ctx->pubsub, ctx->community->id};
+    return (domain_chat_t){ctx->store, ctx->hub, ctx->community->id};
 }
 
 /* Circle's Member API answers a single room as {"chat_room": {...}}. */

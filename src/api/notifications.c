@@ -179,7 +179,7 @@ static void work_create(api_job_t *job)
 {
     const api_context_t *ctx = job->ctx;
     store_notification_t *n = job->data;
-    int rc = domain_notifications_create(ctx->store, ctx->pubsub, ctx->community->id, n);
+    int rc = domain_notifications_create(ctx->store, ctx->hub, ctx->community->id, n);
     if (rc == ERR_NOT_FOUND) {
         api_job_fail(job, 404, NULL, "%s", MEMBER_NOT_FOUND);
         return;
@@ -286,7 +286,7 @@ static void on_count(http_exchange_t *x, void *ctx)
 static void work_reset(api_job_t *job)
 {
     const struct member_req *r = job->data;
-    if (domain_notifications_reset(job->ctx->store, job->ctx->pubsub, r->member) != 0) {
+    if (domain_notifications_reset(job->ctx->store, job->ctx->hub, r->member) != 0) {
         fail_internal(job);
         return;
     }
@@ -302,7 +302,7 @@ static void on_reset(http_exchange_t *x, void *ctx)
 static void work_mark_all(api_job_t *job)
 {
     const struct member_req *r = job->data;
-    if (domain_notifications_mark_all_read(job->ctx->store, job->ctx->pubsub, r->member) != 0) {
+    if (domain_notifications_mark_all_read(job->ctx->store, job->ctx->hub, r->member) != 0) {
         fail_internal(job);
         return;
     }
@@ -319,7 +319,7 @@ static void work_mark_one(api_job_t *job)
 {
     const struct member_req *r = job->data;
     json_t *out = NULL;
-    int rc = domain_notification_mark_read(job->ctx->store, job->ctx->pubsub, r->member, r->id,
+    int rc = domain_notification_mark_read(job->ctx->store, job->ctx->hub, r->member, r->id,
                                            &out);
     if (rc == ERR_NOT_FOUND) {
         api_job_fail(job, 404, NULL, "%s", NOT_FOUND);

@@ -1,14 +1,16 @@
 /* cable/channel.h: what a channel is, and the registry of channels.
  *
- * A channel decides whether a subscription is allowed and which stream it
- * listens to; the channels themselves live in src/channels/. The cable
+ * A channel decides whether a subscription is allowed and names the stream
+ * it listens to; the channels themselves live in src/channels/. The cable
  * layer owns subscriptions (one per identifier string per connection) and
- * tells the channel when one begins and ends. */
+ * subscribes them to their stream through the hub, so a channel never
+ * touches the stream index. */
 #ifndef CABLE_CHANNEL_H
 #define CABLE_CHANNEL_H
 
 #include "core/list.h"
 #include "core/payload.h"
+#include "hub/hub.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -19,26 +21,22 @@ typedef struct cable_channel cable_channel_t;
 
 struct cable_sub {
     /* read-only for channels */
-    cable_conn_t *conn;
+    cable_conn_t *conn;        /* NULL once the connection went away while pending */
     const cable_channel_t *channel;
     char *identifier;          /* the client's exact identifier string, owned */
     size_t identifier_len;
-    /* the channel's */
-    void *data;
     /* private */
+    hub_sub_t _hub;            /* its place in the stream index */
     list_t _conn_node;
 };
 
 struct cable_channel {
     const char *name;          /* the "channel" value of identifiers, e.g. "NotificationChannel" */
     /* Decide a subscribe. 'params' is the identifier object (borrowed).
-     * Return 0 to confirm, after starting the streams; ERR_FORBIDDEN (or
-     * any error) to reject; or ERR_AGAIN to answer later, exactly once,
-     * with cable_sub_resolve on the same loop thread. */
-    int (*subscribe)(cable_sub_t *sub, const json_t *params);
-    /* The subscription ends (unsubscribe, rejection or disconnect): stop
-     * its streams and free sub->data. */
-    void (*unsubscribe)(cable_sub_t *sub);
+     * Return 0 to allow it, with its stream's name written to 'stream';
+     * ERR_FORBIDDEN (or any error) to reject; or ERR_AGAIN to answer later,
+     * exactly once, with cable_sub_resolve on the same loop thread. */
+    int (*subscribe)(cable_sub_t *sub, const json_t *params, char stream[HUB_STREAM_MAX]);
     /* A "message" command with data.action. NULL when the channel has no
      * actions. Return 0 when handled, ERR_NOT_FOUND for an unknown action. */
     int (*perform)(cable_sub_t *sub, const char *action, const json_t *data);
@@ -50,20 +48,15 @@ void cable_channel_register(const cable_channel_t *ch);
 /* Find a channel by name; NULL when unknown. */
 const cable_channel_t *cable_channel_find(const char *name);
 
-/* Answer a subscribe that returned ERR_AGAIN: 'allowed' (the channel has
- * started its streams) confirms it, otherwise it is rejected. If the
- * connection closed meanwhile, the channel's unsubscribe runs and the
- * subscription is freed. Loop thread only. */
-void cable_sub_resolve(cable_sub_t *sub, int allowed);
+/* Answer a subscribe that returned ERR_AGAIN: 'stream' (when 'allowed') is
+ * what it listens to; otherwise it is rejected. If the connection closed
+ * meanwhile, the subscription is just freed. Loop thread only. */
+void cable_sub_resolve(cable_sub_t *sub, int allowed, const char *stream);
 /* 0 once the subscription's connection has gone (while it was pending). */
 static inline int cable_sub_alive(const cable_sub_t *sub) { return sub->conn != NULL; }
 
 /* The member and community the connection authenticated as. */
 long long cable_conn_member_id(const cable_conn_t *c);
 long long cable_conn_community_id(const cable_conn_t *c);
-/* Queue a shared, already framed message on the subscription's connection.
- * A client over its output cap is disconnected with too_slow. Returns 0 or
- * an error (the frame was not queued). */
-int cable_sub_send_frame(cable_sub_t *sub, payload_t *frame);
 
 #endif

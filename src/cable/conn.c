@@ -1,6 +1,7 @@
 /* cable/conn: one Action Cable connection. See conn.h. */
 #include "cable/conn.h"
 
+#include "cable/cable_internal.h"
 #include "cable/protocol.h"
 #include "core/alloc.h"
 #include "core/err.h"
@@ -19,9 +20,6 @@ static const ws_endpoint_handler_t cable_ws_handler = {
     .on_text = on_text,
     .on_close = on_close,
 };
-
-/* Set in cable/server.c. */
-extern const ws_endpoint_config_t *cable__ws_config;
 
 long long cable_conn_member_id(const cable_conn_t *c)
 {
@@ -88,8 +86,9 @@ int cable_conn_send_frame(cable_conn_t *c, payload_t *frame)
     return rc;
 }
 
-int cable_sub_send_frame(cable_sub_t *sub, payload_t *frame)
+int cable__sub_send(hub_sub_t *hs, payload_t *frame)
 {
+    cable_sub_t *sub = LIST_ENTRY(hs, cable_sub_t, _hub);
     return cable_conn_send_frame(sub->conn, frame);
 }
 
@@ -124,7 +123,7 @@ static void sub_end(cable_sub_t *s)
 {
     list_unlink(&s->_conn_node);
     s->conn->_subs_count--;
-    s->channel->unsubscribe(s);
+    hub_unsubscribe(cable__hub, &s->_hub);
     METRIC_DEC(subscriptions);
     sub_free(s);
 }
@@ -160,6 +159,30 @@ static void confirm(cable_conn_t *c, cable_sub_t *s)
     buf_deinit(&b);
 }
 
+static void on_stream_ready(hub_sub_t *hs, int ok);
+
+/* Subscribe an allowed subscription to its stream: confirmed now, or once
+ * the hub says the stream is ready (the connection's later commands wait
+ * meanwhile). */
+static void start(cable_conn_t *c, cable_sub_t *s, const char *stream)
+{
+    s->_hub.identifier = s->identifier;
+    s->_hub.identifier_len = s->identifier_len;
+    s->_hub.member_id = c->claims.community_member_id;
+    s->_hub.on_ready = on_stream_ready;
+    int rc = hub_subscribe(cable__hub, &s->_hub, stream);
+    if (rc == ERR_AGAIN) {
+        c->_pending = s;
+        return;
+    }
+    if (rc != 0) {
+        reject(c, s->identifier, s->identifier_len, "stream unavailable");
+        sub_free(s);
+        return;
+    }
+    confirm(c, s);
+}
+
 static void do_subscribe(cable_conn_t *c, const cable_command_t *cmd)
 {
     if (find_sub(c, cmd->identifier, cmd->identifier_len)) {
@@ -189,7 +212,9 @@ static void do_subscribe(cable_conn_t *c, const cable_command_t *cmd)
     s->identifier = xstrndup(cmd->identifier, cmd->identifier_len);
     s->identifier_len = cmd->identifier_len;
     list_init(&s->_conn_node);
-    int rc = ch->subscribe(s, params);
+    list_init(&s->_hub._node);
+    char stream[HUB_STREAM_MAX];
+    int rc = ch->subscribe(s, params, stream);
     json_decref(params);
     if (rc == ERR_AGAIN) {
         c->_pending = s;
@@ -200,7 +225,7 @@ static void do_subscribe(cable_conn_t *c, const cable_command_t *cmd)
         sub_free(s);
         return;
     }
-    confirm(c, s);
+    start(c, s, stream);
 }
 
 static void do_unsubscribe(cable_conn_t *c, const cable_command_t *cmd)
@@ -273,20 +298,36 @@ static void clear_queue(cable_conn_t *c)
     c->_queued_count = 0;
 }
 
-void cable_sub_resolve(cable_sub_t *s, int allowed)
+void cable_sub_resolve(cable_sub_t *s, int allowed, const char *stream)
 {
     cable_conn_t *c = s->conn;
     if (!c) {
         /* The connection went away while the channel was deciding. */
-        if (allowed) s->channel->unsubscribe(s);
         sub_free(s);
         return;
     }
     c->_pending = NULL;
     if (allowed && c->open) {
+        start(c, s, stream);
+        if (c->_pending) return;
+    } else {
+        if (c->open) reject(c, s->identifier, s->identifier_len, "not allowed");
+        sub_free(s);
+    }
+    drain_queue(c);
+}
+
+/* The hub's answer for a subscription that waited for its stream: ready,
+ * or refused because access was revoked meanwhile. */
+static void on_stream_ready(hub_sub_t *hs, int ok)
+{
+    cable_sub_t *s = LIST_ENTRY(hs, cable_sub_t, _hub);
+    cable_conn_t *c = s->conn;
+    c->_pending = NULL;
+    if (ok && c->open) {
         confirm(c, s);
     } else {
-        if (allowed) s->channel->unsubscribe(s);
+        hub_unsubscribe(cable__hub, &s->_hub);
         if (c->open) reject(c, s->identifier, s->identifier_len, "not allowed");
         sub_free(s);
     }
@@ -342,8 +383,14 @@ static void on_close(ws_endpoint_t *ep)
     if (c->open) cable__thread_remove(c);
     cable__thread_closed();
     while (!list_empty(&c->_subs)) sub_end(LIST_ENTRY(c->_subs.next, cable_sub_t, _conn_node));
-    /* A pending subscribe is freed when its answer comes. */
-    if (c->_pending) c->_pending->conn = NULL;
+    if (c->_pending && hub_sub_active(&c->_pending->_hub)) {
+        /* Waiting for its stream: leave the index, no answer will come. */
+        hub_unsubscribe(cable__hub, &c->_pending->_hub);
+        sub_free(c->_pending);
+    } else if (c->_pending) {
+        /* Its channel is still deciding: freed when the answer comes. */
+        c->_pending->conn = NULL;
+    }
     clear_queue(c);
     METRIC_DEC(connections);
     log_debug("cable conn=%llu closed", conn_id(c));
@@ -381,4 +428,30 @@ cable_conn_t *cable_conn_new(net_conn_t *nc, const auth_claims_t *claims, const 
      * after the welcome is queued: none is lost. */
     ws_endpoint_start(c->ep);
     return c;
+}
+
+/* ---- revocation ---------------------------------------------------------- */
+
+void cable_conn_kick_token(net_loop_t *loop, const char *jti)
+{
+    (void)loop;
+    list_t *conns = cable__thread_conns(), *it, *tmp;
+    if (!conns) return;
+    LIST_FOREACH_SAFE(it, tmp, conns)
+    {
+        cable_conn_t *c = LIST_ENTRY(it, cable_conn_t, _thread_node);
+        if (strcmp(c->claims.jti, jti) == 0) cable_conn_disconnect(c, "remote", 0);
+    }
+}
+
+void cable_conn_kick_member(net_loop_t *loop, long long member_id)
+{
+    (void)loop;
+    list_t *conns = cable__thread_conns(), *it, *tmp;
+    if (!conns) return;
+    LIST_FOREACH_SAFE(it, tmp, conns)
+    {
+        cable_conn_t *c = LIST_ENTRY(it, cable_conn_t, _thread_node);
+        if (c->claims.community_member_id == member_id) cable_conn_disconnect(c, "remote", 0);
+    }
 }

@@ -46,17 +46,13 @@ void cable_conn_disconnect(cable_conn_t *c, const char *reason, int reconnect);
 /* Queue a shared frame (a ping or a broadcast). Over the output cap the
  * client gets too_slow and is closed. Returns 0 or the send error. */
 int cable_conn_send_frame(cable_conn_t *c, payload_t *frame);
+/* Disconnect ("remote") every open connection of this loop that used the
+ * access token 'jti' / belongs to 'member_id'. Loop thread. */
+void cable_conn_kick_token(net_loop_t *loop, const char *jti);
+void cable_conn_kick_member(net_loop_t *loop, long long member_id);
 
 /* Subscriptions one connection may hold; more are rejected. Each distinct
  * identifier costs a frame per broadcast, so this bounds a client's cost. */
 #define CABLE_MAX_SUBSCRIPTIONS 256
-
-/* Provided by cable/server.c: link / unlink an open connection to its
- * loop, and count every cable connection (open or closing) until its
- * socket is gone, so the drain knows when it is done. */
-void cable__thread_add(cable_conn_t *c);
-void cable__thread_remove(cable_conn_t *c);
-void cable__thread_opened(void);
-void cable__thread_closed(void);
 
 #endif

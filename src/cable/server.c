@@ -4,7 +4,7 @@
 
 #include "auth/revoked.h"
 #include "auth/token.h"
-#include "cable/conn.h"
+#include "cable/cable_internal.h"
 #include "cable/protocol.h"
 #include "core/alloc.h"
 #include "core/clock.h"
@@ -35,6 +35,7 @@ struct cable_thread {
 static const cable_config_t *config;
 static ws_endpoint_config_t ws_config;
 const ws_endpoint_config_t *cable__ws_config = &ws_config;
+hub_t *cable__hub;
 static _Thread_local struct cable_thread *thread;
 
 /* Offered by the official client first; the only one it accepts back. */
@@ -44,6 +45,7 @@ static const char *const subprotocols[] = {"actioncable-v1-json", "actioncable-u
 void cable_server_init(const cable_config_t *cfg)
 {
     config = cfg;
+    cable__hub = cfg->hub;
     ws_config.max_message = cfg->max_message;
     ws_config.linger_ms = cfg->linger_ms;
 }
@@ -63,6 +65,11 @@ void cable__thread_remove(cable_conn_t *c)
 {
     list_unlink(&c->_thread_node);
     thread->count--;
+}
+
+list_t *cable__thread_conns(void)
+{
+    return thread ? &thread->conns : NULL;
 }
 
 void cable__thread_opened(void)
@@ -164,31 +171,29 @@ void cable_thread_drain(net_loop_t *loop, void (*done)(net_loop_t *loop))
     uv_timer_start(&th->drain, on_drain, 0, slice ? slice : 1);
 }
 
-/* ---- revocation ---------------------------------------------------------- */
+/* ---- what the hub needs ------------------------------------------------- */
 
-static void kick_on_loop(net_loop_t *loop, void *arg)
+static payload_t *frame_message(const char *identifier, size_t len, const payload_t *message)
 {
-    (void)loop;
-    char *jti = arg;
-    struct cable_thread *th = thread;
-    if (th) {
-        list_t *it, *tmp;
-        LIST_FOREACH_SAFE(it, tmp, &th->conns)
-        {
-            cable_conn_t *c = LIST_ENTRY(it, cable_conn_t, _thread_node);
-            if (strcmp(c->claims.jti, jti) == 0) cable_conn_disconnect(c, "remote", 0);
-        }
-    }
-    free(jti);
+    buf_t text = BUF_INIT;
+    cable_append_message(&text, identifier, len, message->data, message->len);
+    payload_t *frame = ws_frame_build(WS_OP_TEXT, buf_head(&text), text.len);
+    buf_deinit(&text);
+    return frame;
 }
 
-void cable_kick_token(const char *jti)
+static void token_revoked(const char *jti, int64_t exp)
 {
-    for (unsigned i = 0; i < net_loops_count(); i++) {
-        char *copy = xstrdup(jti);
-        if (net_loop_post(net_loops_get(i), kick_on_loop, copy) != 0) free(copy);
-    }
+    auth_revoked_add(jti, exp, clock_unix_s());
 }
+
+const hub_output_t cable_hub_output = {
+    .frame = frame_message,
+    .send = cable__sub_send,
+    .token_revoked = token_revoked,
+    .kick_token = cable_conn_kick_token,
+    .kick_member = cable_conn_kick_member,
+};
 
 /* ---- the upgrade --------------------------------------------------------- */
 

@@ -18,6 +18,7 @@
 
 #include "auth/community.h"
 #include "http/server.h"
+#include "hub/hub.h"
 #include "net/loop.h"
 
 #include <stddef.h>
@@ -25,6 +26,7 @@
 
 typedef struct cable_config {
     const auth_community_t *community; /* token key and Origin whitelist */
+    hub_t *hub;                   /* where subscriptions live */
     unsigned ping_interval_ms;
     size_t max_message;           /* bytes */
     unsigned linger_ms;           /* wait for the peer after our close frame */
@@ -45,10 +47,8 @@ void cable_thread_drain(net_loop_t *loop, void (*done)(net_loop_t *loop));
 /* Open cable connections of the calling loop. */
 size_t cable_thread_conn_count(void);
 
-/* Drop every connection, on every loop, that authenticated with the access
- * token 'jti': it gets {"type":"disconnect","reason":"remote",
- * "reconnect":false} and is closed. Thread-safe. */
-void cable_kick_token(const char *jti);
+/* How the hub frames broadcasts for, and reaches, cable connections. */
+extern const hub_output_t cable_hub_output;
 
 /* Route handler for GET /cable. */
 void cable_handle_upgrade(http_exchange_t *x, void *data);

@@ -5,9 +5,11 @@
  *   Chats::CommunityMemberThreadsChannel  chat-community-member-{member}-threads-channel
  *   Chats::RoomChannel                    chat-room-{room}-channel
  *
- * The member channels decide from the token alone: community_member_id, a
- * number or a numeric string, must be the token's member, or be absent.
- * The room channel asks the store, through domain/chat, whether the member
+ * A channel only decides and names the stream (hub/streams.h spells every
+ * name); the cable layer and the hub do the subscribing. The member
+ * channels decide from the token alone: community_member_id, a number or a
+ * numeric string, must be the token's member, or be absent. The room
+ * channel asks the store, through domain/chat, whether the member
  * participates in the room. */
 #ifndef CHANNELS_CHANNELS_H
 #define CHANNELS_CHANNELS_H
@@ -17,9 +19,5 @@
 /* Register the four channels with the cable layer; 'chat' (borrowed for
  * the process lifetime) answers who may receive which room. Call at start. */
 void channels_register(const domain_chat_t *chat);
-
-/* Stop delivering room 'room_id' to 'member_id' (0: to everyone) on every
- * loop of this node. Thread-safe. */
-void channels_room_revoke(long long room_id, long long member_id);
 
 #endif

@@ -3,28 +3,30 @@
  *
  * Whether a member participates in a room is in the store, so the answer
  * comes from a worker thread: subscribe returns ERR_AGAIN, the lookup runs
- * on libuv's pool, and the loop confirms (after starting the stream) or
- * rejects. A member removed from a room, or a deleted room, stops
- * receiving at once: the control message reaches every loop, which drops
- * the stream of each matching subscription (the subscription itself stays,
- * silent, as the client still holds it). */
+ * on libuv's pool, and the loop allows (naming the room's stream) or
+ * rejects. A removal can land while the lookup runs: the lookup reads the
+ * room's access version (hub.h) before it checks, and when the version has
+ * moved by the time the answer is back on the loop, it checks again, so a
+ * subscription never outlives a removal it raced. A member removed later
+ * stops receiving at once: the hub drops the stream from their
+ * subscriptions on every node. */
 #include "channels/channels.h"
+#include "channels/channels_internal.h"
 
-#include "cable/channel.h"
 #include "cable/protocol.h"
-#include "channels/streams.h"
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "hub/streams.h"
 #include "net/loop.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-extern const cable_channel_t channels__notification;
-extern const cable_channel_t channels__chat_room;
-extern const cable_channel_t channels__member_threads;
+/* Checks of one subscribe that may each be overtaken by a removal; a room
+ * whose access changes this often is refused rather than checked forever. */
+#define MAX_CHECKS 8
 
 static const domain_chat_t *chat;
 
@@ -32,36 +34,41 @@ struct access_job {
     uv_work_t w;
     cable_sub_t *sub;
     long long member;
-    long long room_id; /* asked, then resolved */
+    long long room_id;         /* asked (0: by uuid), then resolved */
     char uuid[40];
+    uint64_t version;          /* the room's access version, read before the check */
     int allowed;
+    int checks;
 };
 
 static void on_access_work(uv_work_t *w)
 {
     struct access_job *j = w->data;
-    long long resolved = 0;
-    j->allowed = domain_chat_room_access(chat, j->member, j->room_id, j->uuid, &resolved);
-    j->room_id = resolved;
+    j->allowed = domain_chat_room_access(chat, j->member, &j->room_id, j->uuid, &j->version);
 }
 
 static void on_access_done(uv_work_t *w, int status)
 {
     struct access_job *j = w->data;
-    int ok = status == 0 && j->allowed;
-    if (ok && cable_sub_alive(j->sub)) {
-        char stream[64];
-        snprintf(stream, sizeof stream, "chat-room-%lld-channel", j->room_id);
-        ok = streams_add(j->sub, stream) == 0;
-    } else {
+    int ok = status == 0 && j->allowed && cable_sub_alive(j->sub);
+    if (ok && hub_access_version(chat->hub, j->room_id) != j->version) {
+        /* Access to the room changed while we looked: look again. */
+        if (++j->checks < MAX_CHECKS &&
+            uv_queue_work(w->loop, &j->w, on_access_work, on_access_done) == 0)
+            return;
+        log_info("channels room=%lld member=%lld subscribe refused: access keeps changing",
+                 j->room_id, j->member);
         ok = 0;
     }
-    cable_sub_resolve(j->sub, ok);
+    char stream[HUB_STREAM_MAX];
+    if (ok) hub_stream_room(stream, j->room_id);
+    cable_sub_resolve(j->sub, ok, ok ? stream : NULL);
     free(j);
 }
 
-static int room_subscribe(cable_sub_t *sub, const json_t *params)
+static int room_subscribe(cable_sub_t *sub, const json_t *params, char stream[HUB_STREAM_MAX])
 {
+    (void)stream;
     long long room = 0;
     int by_id = cable_param_id(params, "chat_room_id", &room);
     const char *uuid = json_string_value(json_object_get(params, "chat_room_uuid"));
@@ -85,44 +92,7 @@ static int room_subscribe(cable_sub_t *sub, const json_t *params)
 static const cable_channel_t channels__room = {
     .name = "Chats::RoomChannel",
     .subscribe = room_subscribe,
-    .unsubscribe = streams_remove,
 };
-
-/* ---- access revoked ------------------------------------------------------ */
-
-struct revoke {
-    long long room_id;
-    long long member_id;
-};
-
-static int revoke_match(cable_sub_t *sub, void *ud)
-{
-    const struct revoke *r = ud;
-    return r->member_id == 0 || cable_conn_member_id(sub->conn) == r->member_id;
-}
-
-static void revoke_on_loop(net_loop_t *loop, void *arg)
-{
-    (void)loop;
-    struct revoke *r = arg;
-    char stream[64];
-    snprintf(stream, sizeof stream, "chat-room-%lld-channel", r->room_id);
-    size_t n = streams_drop(stream, revoke_match, r);
-    if (n)
-        log_info("channels room=%lld member=%lld access revoked subscriptions=%zu", r->room_id,
-                 r->member_id, n);
-    free(r);
-}
-
-void channels_room_revoke(long long room_id, long long member_id)
-{
-    for (unsigned i = 0; i < net_loops_count(); i++) {
-        struct revoke *r = xmalloc(sizeof *r);
-        r->room_id = room_id;
-        r->member_id = member_id;
-        if (net_loop_post(net_loops_get(i), revoke_on_loop, r) != 0) free(r);
-    }
-}
 
 void channels_register(const domain_chat_t *c)
 {

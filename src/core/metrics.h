@@ -12,6 +12,7 @@
     X(connections_total, counter, "WebSocket connections accepted")                     \
     X(connections, gauge, "WebSocket connections open")                                 \
     X(subscriptions, gauge, "Channel subscriptions open")                               \
+    X(streams, gauge, "Streams with subscribers on this node")                          \
     X(broadcasts_total, counter, "Broadcasts fanned out by this node")                  \
     X(deliveries_total, counter, "Broadcast frames queued to subscribers")              \
     X(drops_total, counter, "Broadcast frames dropped because a client was too slow")   \
@@ -22,7 +23,12 @@
     X(disconnect_server_restart_total, counter, "Disconnects with reason server_restart") \
     X(disconnect_remote_total, counter, "Disconnects with reason remote")               \
     X(disconnect_too_slow_total, counter, "Disconnects with reason too_slow")           \
-    X(protocol_errors_total, counter, "WebSocket connections closed for a protocol error")
+    X(protocol_errors_total, counter, "WebSocket connections closed for a protocol error") \
+    X(control_messages_total, counter, "Control messages acted on (revocations, removals)") \
+    X(pubsub_published_total, counter, "Messages published to the cluster pub/sub")      \
+    X(pubsub_received_total, counter, "Messages received from the cluster pub/sub")      \
+    X(pubsub_dropped_total, counter, "Messages dropped: malformed, or over the outage queue") \
+    X(pubsub_reconnects_total, counter, "Connections to the cluster pub/sub re-established")
 
 struct metrics {
 #define METRICS_FIELD(name, type, help) atomic_long name;

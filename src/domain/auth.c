@@ -5,7 +5,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/rand.h"
-#include "pubsub/control.h"
+#include "hub/hub.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -90,7 +90,7 @@ int domain_auth_revoke_access(const domain_auth_t *d, const char *token, size_t 
     rc = d->store->ops->access_revoke(d->store, claims.jti, claims.community_id, claims.exp);
     if (rc && rc != ERR_CONFLICT) return rc;
     /* Committed: now every node hears of it. */
-    if (pubsub_control_revoke(d->pubsub, claims.jti, claims.exp) != 0)
+    if (hub_revoke_token(d->hub, claims.jti, claims.exp) != 0)
         log_error("auth revoke jti=%s not announced", claims.jti);
     log_info("auth revoked access token member=%lld", claims.community_member_id);
     return 0;

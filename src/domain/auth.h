@@ -13,7 +13,7 @@
 #define DOMAIN_AUTH_H
 
 #include "auth/community.h"
-#include "pubsub/pubsub.h"
+#include "hub/hub.h"
 #include "store/store.h"
 
 #include <stdint.h>
@@ -22,7 +22,7 @@
 
 typedef struct domain_auth {
     store_t *store;
-    pubsub_t *pubsub;
+    hub_t *hub;
     const auth_community_t *community;
     int64_t access_ttl;                 /* seconds */
 } domain_auth_t;

@@ -7,10 +7,8 @@
 #include "core/rand.h"
 #include "core/utf8.h"
 #include "domain/chat_json.h"
-#include "domain/events.h"
 #include "domain/notifications.h"
 #include "domain/time.h"
-#include "pubsub/control.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,32 +45,21 @@ static void new_uuid(char out[40])
              b[14], b[15]);
 }
 
-static void publish(const domain_chat_t *d, const char *stream, const char *event, json_t *data)
+/* One event, serialized once, on every stream of 'streams'. */
+static void publish(const domain_chat_t *d, const hub_streams_t *streams, const char *event,
+                    const json_t *data)
 {
-    domain_event_publish(d->pubsub, stream, event, data);
+    hub_publish_event(d->hub, streams, event, data);
 }
 
-static void publish_room(const domain_chat_t *d, long long room_id, const char *event, json_t *data)
+/* One event on one stream, for events whose data differs per member. */
+static void publish_one(const domain_chat_t *d, void (*add)(hub_streams_t *, long long),
+                        long long id, const char *event, const json_t *data)
 {
-    char stream[DOMAIN_STREAM_MAX];
-    domain_stream_room(stream, room_id);
-    publish(d, stream, event, data);
-}
-
-static void publish_member_rooms(const domain_chat_t *d, long long member, const char *event,
-                                 json_t *data)
-{
-    char stream[DOMAIN_STREAM_MAX];
-    domain_stream_member_rooms(stream, member);
-    publish(d, stream, event, data);
-}
-
-static void publish_member_threads(const domain_chat_t *d, long long member, const char *event,
-                                   json_t *data)
-{
-    char stream[DOMAIN_STREAM_MAX];
-    domain_stream_member_threads(stream, member);
-    publish(d, stream, event, data);
+    hub_streams_t streams = HUB_STREAMS_INIT;
+    add(&streams, id);
+    publish(d, &streams, event, data);
+    hub_streams_deinit(&streams);
 }
 
 /* The room 'uuid' if 'actor' participates in it. ERR_NOT_FOUND otherwise:
@@ -89,6 +76,23 @@ static int room_for(const domain_chat_t *d, long long actor, const char *uuid, s
         return rc == ERR_NOT_FOUND ? ERR_NOT_FOUND : rc;
     }
     return 0;
+}
+
+/* The threads streams of a thread's participants: its parent's author and
+ * every replier who is still in the room (a member removed from the room
+ * hears nothing more of its threads). */
+static void add_thread_streams(const domain_chat_t *d, long long room_id, long long parent_id,
+                               hub_streams_t *streams)
+{
+    long long *ids;
+    size_t n;
+    if (d->store->ops->thread_senders(d->store, parent_id, &ids, &n) != 0) return;
+    for (size_t i = 0; i < n; i++) {
+        store_participant_t p;
+        if (d->store->ops->participant_get(d->store, room_id, ids[i], &p) == 0)
+            hub_streams_add_member_threads(streams, ids[i]);
+    }
+    free(ids);
 }
 
 static long long page_offset(domain_page_t pg)
@@ -190,7 +194,7 @@ int domain_chat_room_create(const domain_chat_t *d, long long actor, const char 
     if (!is_embedded(kind)) {
         for (size_t i = 0; i < n; i++) {
             json_t *view = chat_room_json(d->store, &room, ids[i]);
-            publish_member_rooms(d, ids[i], "chatRoomCreated", view);
+            publish_one(d, hub_streams_add_member_rooms, ids[i], "chatRoomCreated", view);
             json_decref(view);
         }
     }
@@ -303,7 +307,7 @@ int domain_chat_room_update(const domain_chat_t *d, long long actor, const char 
     if (renamed || other) {
         if ((rc = d->store->ops->room_update(d->store, &room)) != 0) goto done;
         json_t *simple = chat_room_simple_json(d->store, &room, actor);
-        publish_room(d, room.id, "chatRoomUpdated", simple);
+        publish_one(d, hub_streams_add_room, room.id, "chatRoomUpdated", simple);
         json_decref(simple);
         if (renamed && !is_embedded(room.kind)) {
             store_participant_t *ps;
@@ -311,7 +315,8 @@ int domain_chat_room_update(const domain_chat_t *d, long long actor, const char 
             if (d->store->ops->participants(d->store, room.id, &ps, &n) == 0) {
                 for (size_t i = 0; i < n; i++) {
                     json_t *view = chat_room_simple_json(d->store, &room, ps[i].member_id);
-                    publish_member_rooms(d, ps[i].member_id, "chatRoomUpdated", view);
+                    publish_one(d, hub_streams_add_member_rooms, ps[i].member_id,
+                                "chatRoomUpdated", view);
                     json_decref(view);
                 }
                 free(ps);
@@ -341,11 +346,13 @@ int domain_chat_room_delete(const domain_chat_t *d, long long actor, const char 
     rc = d->store->ops->room_delete(d->store, room.id);
     if (rc == 0) {
         /* Subscriptions to the room stop receiving at once, on every node. */
-        pubsub_control_room_access(d->pubsub, room.id, 0);
+        hub_revoke_room_access(d->hub, room.id, 0);
+        hub_streams_t streams = HUB_STREAMS_INIT;
+        for (size_t i = 0; i < n; i++) hub_streams_add_member_rooms(&streams, ps[i].member_id);
         json_t *data = json_pack("{s:s}", "chat_room_uuid", room.uuid);
-        for (size_t i = 0; i < n; i++)
-            publish_member_rooms(d, ps[i].member_id, "chatRoomDeleted", data);
+        publish(d, &streams, "chatRoomDeleted", data);
         json_decref(data);
+        hub_streams_deinit(&streams);
     }
     free(ps);
     store_room_clear(&room);
@@ -368,7 +375,7 @@ int domain_chat_room_read(const domain_chat_t *d, long long actor, const char *u
     }
     if (rc == 0) {
         json_t *data = json_pack("{s:s}", "chat_room_uuid", room.uuid);
-        publish_member_rooms(d, actor, "chatRoomRead", data);
+        publish_one(d, hub_streams_add_member_rooms, actor, "chatRoomRead", data);
         json_decref(data);
     }
     store_room_clear(&room);
@@ -396,11 +403,12 @@ int domain_chat_room_pin(const domain_chat_t *d, long long actor, const char *uu
         } else {
             data = json_pack("{s:I}", "chat_room_id", (json_int_t)room.id);
         }
-        publish_member_rooms(d, actor, pin ? "chatRoomPinned" : "chatRoomUnPinned", data);
+        publish_one(d, hub_streams_add_member_rooms, actor,
+                    pin ? "chatRoomPinned" : "chatRoomUnPinned", data);
         json_decref(data);
         if (pin) {
             json_t *simple = chat_room_simple_json(d->store, &room, actor);
-            publish_member_rooms(d, actor, "chatRoomUpdated", simple);
+            publish_one(d, hub_streams_add_member_rooms, actor, "chatRoomUpdated", simple);
             json_decref(simple);
         }
     }
@@ -467,7 +475,7 @@ int domain_chat_participant_remove(const domain_chat_t *d, long long actor, cons
         rc = d->store->ops->participant_remove(d->store, room.id, member);
     }
     /* Committed: the member's subscriptions to the room go quiet now. */
-    if (rc == 0) pubsub_control_room_access(d->pubsub, room.id, member);
+    if (rc == 0) hub_revoke_room_access(d->hub, room.id, member);
     store_room_clear(&room);
     return rc;
 }
@@ -567,7 +575,7 @@ static void notify_member(struct notify_ctx *c, long long member, const char *ac
         .notifiable_id = c->m->id,
         .notifiable_title = c->room->name,
     };
-    domain_notify(c->d->store, c->d->pubsub, &n);
+    domain_notify(c->d->store, c->d->hub, &n);
     free(n.extra);
     if (have_sender) store_member_clear(&sender);
 }
@@ -664,26 +672,23 @@ int domain_chat_message_send(const domain_chat_t *d, long long actor, const char
     }
     if ((rc = d->store->ops->message_create(d->store, &m)) != 0) goto done;
 
-    /* Committed. The room stream first, then the members' own streams. */
+    /* Committed. One event for the room stream, every participant's own
+     * chat-room stream (a top-level message of a direct or group room) and
+     * the thread's participants' threads streams (a reply). */
     json_t *msg = chat_message_json(d->store, &room, &m);
-    publish_room(d, room.id, "newMessage", msg);
+    hub_streams_t streams = HUB_STREAMS_INIT;
+    hub_streams_add_room(&streams, room.id);
     if (!m.parent_id && !is_embedded(room.kind)) {
         store_participant_t *ps;
         size_t n;
         if (d->store->ops->participants(d->store, room.id, &ps, &n) == 0) {
-            for (size_t i = 0; i < n; i++)
-                publish_member_rooms(d, ps[i].member_id, "newMessage", msg);
+            for (size_t i = 0; i < n; i++) hub_streams_add_member_rooms(&streams, ps[i].member_id);
             free(ps);
         }
     }
-    if (m.parent_id) {
-        long long *ids;
-        size_t n;
-        if (d->store->ops->thread_senders(d->store, m.parent_id, &ids, &n) == 0) {
-            for (size_t i = 0; i < n; i++) publish_member_threads(d, ids[i], "newMessage", msg);
-            free(ids);
-        }
-    }
+    if (m.parent_id) add_thread_streams(d, room.id, m.parent_id, &streams);
+    publish(d, &streams, "newMessage", msg);
+    hub_streams_deinit(&streams);
     json_decref(msg);
     /* Notifications: the parent's author for a reply, and every member
      * mentioned; never the sender, at most once each. */
@@ -727,14 +732,11 @@ int domain_chat_message_show(const domain_chat_t *d, long long actor, const char
 static void publish_message_event(const domain_chat_t *d, const store_room_t *room,
                                   long long parent_id, const char *event, json_t *data)
 {
-    publish_room(d, room->id, event, data);
-    if (!parent_id) return;
-    long long *ids;
-    size_t n;
-    if (d->store->ops->thread_senders(d->store, parent_id, &ids, &n) == 0) {
-        for (size_t i = 0; i < n; i++) publish_member_threads(d, ids[i], event, data);
-        free(ids);
-    }
+    hub_streams_t streams = HUB_STREAMS_INIT;
+    hub_streams_add_room(&streams, room->id);
+    if (parent_id) add_thread_streams(d, room->id, parent_id, &streams);
+    publish(d, &streams, event, data);
+    hub_streams_deinit(&streams);
 }
 
 int domain_chat_message_edit(const domain_chat_t *d, long long actor, const char *uuid,
@@ -768,12 +770,13 @@ int domain_chat_message_delete(const domain_chat_t *d, long long actor, const ch
     store_message_t m;
     int rc = own_message(d, actor, uuid, id, &room, &m);
     if (rc) return rc;
-    /* The thread's participants, read before the reply is gone. */
-    long long *ids = NULL;
-    size_t n = 0;
-    if (m.parent_id) d->store->ops->thread_senders(d->store, m.parent_id, &ids, &n);
+    /* The streams, read before the reply is gone: its author may have been
+     * the thread's only other participant. */
+    hub_streams_t streams = HUB_STREAMS_INIT;
+    hub_streams_add_room(&streams, room.id);
+    if (m.parent_id) add_thread_streams(d, room.id, m.parent_id, &streams);
     if ((rc = d->store->ops->message_delete(d->store, &m)) != 0) {
-        free(ids);
+        hub_streams_deinit(&streams);
         goto done;
     }
     json_t *parent = json_null();
@@ -783,10 +786,9 @@ int domain_chat_message_delete(const domain_chat_t *d, long long actor, const ch
         store_message_clear(&p);
     }
     json_t *data = json_pack("{s:I, s:o}", "id", (json_int_t)m.id, "parent_message", parent);
-    publish_room(d, room.id, "deletedMessage", data);
-    for (size_t i = 0; i < n; i++) publish_member_threads(d, ids[i], "deletedMessage", data);
+    publish(d, &streams, "deletedMessage", data);
     json_decref(data);
-    free(ids);
+    hub_streams_deinit(&streams);
 done:
     store_message_clear(&m);
     store_room_clear(&room);
@@ -907,21 +909,22 @@ int domain_chat_thread_read(const domain_chat_t *d, long long actor, long long i
     store_message_clear(&parent);
     if (rc) return rc;
     json_t *data = json_pack("{s:I}", "chat_thread_id", (json_int_t)id);
-    publish_member_threads(d, actor, "chatThreadRead", data);
+    publish_one(d, hub_streams_add_member_threads, actor, "chatThreadRead", data);
     json_decref(data);
     return 0;
 }
 
 /* ---- access --------------------------------------------------------------------------------- */
 
-int domain_chat_room_access(const domain_chat_t *d, long long member, long long room_id,
-                            const char *uuid, long long *resolved)
+int domain_chat_room_access(const domain_chat_t *d, long long member, long long *room_id,
+                            const char *uuid, uint64_t *version)
 {
     store_room_t room;
-    if (d->store->ops->room_get(d->store, d->community_id, room_id, uuid, &room) != 0) return 0;
-    store_participant_t p;
-    int ok = d->store->ops->participant_get(d->store, room.id, member, &p) == 0;
-    *resolved = room.id;
+    if (d->store->ops->room_get(d->store, d->community_id, *room_id, uuid, &room) != 0) return 0;
+    *room_id = room.id;
     store_room_clear(&room);
-    return ok;
+    /* Read before the check: a removal committed after this moves it. */
+    *version = hub_access_version(d->hub, *room_id);
+    store_participant_t p;
+    return d->store->ops->participant_get(d->store, *room_id, member, &p) == 0;
 }

@@ -27,14 +27,15 @@
 #ifndef DOMAIN_CHAT_H
 #define DOMAIN_CHAT_H
 
-#include "pubsub/pubsub.h"
+#include "hub/hub.h"
 #include "store/store.h"
 
 #include <jansson.h>
+#include <stdint.h>
 
 typedef struct domain_chat {
     store_t *store;
-    pubsub_t *pubsub;
+    hub_t *hub;
     long long community_id;
 } domain_chat_t;
 
@@ -92,9 +93,11 @@ int domain_chat_thread_show(const domain_chat_t *d, long long actor, long long i
 int domain_chat_unread_threads(const domain_chat_t *d, long long actor, json_t **out);
 int domain_chat_thread_read(const domain_chat_t *d, long long actor, long long id);
 
-/* Whether 'member' may receive room 'room_id' (or, when 0, the room with
- * 'uuid'); fills *resolved with the room's id. Returns 1 allowed, 0 not. */
-int domain_chat_room_access(const domain_chat_t *d, long long member, long long room_id,
-                            const char *uuid, long long *resolved);
+/* Whether 'member' may receive room *room_id (or, when it is 0, the room
+ * with 'uuid'). Sets *room_id to the room's id and *version to the room's
+ * access version (hub_access_version) as it was before the check, so the
+ * caller can tell whether a removal overtook it. Returns 1 allowed, 0 not. */
+int domain_chat_room_access(const domain_chat_t *d, long long member, long long *room_id,
+                            const char *uuid, uint64_t *version);
 
 #endif

@@ -15,7 +15,6 @@
 #include "domain/notifications.h"
 
 #include "core/err.h"
-#include "domain/events.h"
 #include "domain/time.h"
 
 #include <limits.h>
@@ -71,17 +70,25 @@ json_t *domain_notification_json(const store_notification_t *n)
     return o;
 }
 
-/* Publish {"new_notifications_count": count} as 'event' to the member. */
-static void publish_count(pubsub_t *ps, long long member_id, const char *event, long long count)
+/* Publish 'event' with 'data' (borrowed) on the member's notification
+ * stream. */
+static void publish(hub_t *hub, long long member_id, const char *event, const json_t *data)
 {
-    char stream[DOMAIN_STREAM_MAX];
-    domain_stream_notifications(stream, member_id);
+    hub_streams_t streams = HUB_STREAMS_INIT;
+    hub_streams_add_notifications(&streams, member_id);
+    hub_publish_event(hub, &streams, event, data);
+    hub_streams_deinit(&streams);
+}
+
+/* Publish {"new_notifications_count": count} as 'event' to the member. */
+static void publish_count(hub_t *hub, long long member_id, const char *event, long long count)
+{
     json_t *data = json_pack("{s:I}", "new_notifications_count", (json_int_t)count);
-    domain_event_publish(ps, stream, event, data);
+    publish(hub, member_id, event, data);
     json_decref(data);
 }
 
-int domain_notify(store_t *s, pubsub_t *ps, store_notification_t *n)
+int domain_notify(store_t *s, hub_t *hub, store_notification_t *n)
 {
     /* The caller's strings are borrowed: default the action on a copy. */
     store_notification_t row = *n;
@@ -92,21 +99,19 @@ int domain_notify(store_t *s, pubsub_t *ps, store_notification_t *n)
     n->created_at = row.created_at;
     n->read_at = row.read_at;
 
-    char stream[DOMAIN_STREAM_MAX];
-    domain_stream_notifications(stream, n->member_id);
     json_t *j = domain_notification_json(&row);
-    domain_event_publish(ps, stream, "newNotification", j);
+    publish(hub, n->member_id, "newNotification", j);
     json_decref(j);
     /* A failed count read leaves the client's count stale until the next
      * change; the notification itself is stored and announced. */
     long long count = s->ops->notifications_new_count(s, n->member_id);
-    if (count >= 0) publish_count(ps, n->member_id, "updateNewNotificationCount", count);
+    if (count >= 0) publish_count(hub, n->member_id, "updateNewNotificationCount", count);
     return 0;
 }
 
 /* ---- create ---------------------------------------------------------------------------------- */
 
-int domain_notifications_create(store_t *s, pubsub_t *ps, long long community_id,
+int domain_notifications_create(store_t *s, hub_t *hub, long long community_id,
                                 store_notification_t *n)
 {
     n->community_id = community_id;
@@ -115,7 +120,7 @@ int domain_notifications_create(store_t *s, pubsub_t *ps, long long community_id
     if (rc == ERR_NOT_FOUND) return ERR_NOT_FOUND;
     if (rc) return rc;
     store_member_clear(&m);
-    rc = domain_notify(s, ps, n);
+    rc = domain_notify(s, hub, n);
     /* Only a missing member is "not found"; past that check, any failure
      * is the store's. */
     return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
@@ -192,24 +197,24 @@ long long domain_notifications_new_count(store_t *s, long long member_id)
 
 /* ---- reset and mark read --------------------------------------------------------------------- */
 
-int domain_notifications_reset(store_t *s, pubsub_t *ps, long long member_id)
+int domain_notifications_reset(store_t *s, hub_t *hub, long long member_id)
 {
     int rc = s->ops->notifications_reset(s, member_id);
     if (rc) return rc;
-    publish_count(ps, member_id, "resetNewNotificationCount", 0);
+    publish_count(hub, member_id, "resetNewNotificationCount", 0);
     return 0;
 }
 
-int domain_notifications_mark_all_read(store_t *s, pubsub_t *ps, long long member_id)
+int domain_notifications_mark_all_read(store_t *s, hub_t *hub, long long member_id)
 {
     int rc = s->ops->notifications_mark_all_read(s, member_id, domain_now_ms());
     if (rc) return rc;
     /* Nothing is unread now, so the count is 0 whatever the reset mark. */
-    publish_count(ps, member_id, "resetNewNotificationCount", 0);
+    publish_count(hub, member_id, "resetNewNotificationCount", 0);
     return 0;
 }
 
-int domain_notification_mark_read(store_t *s, pubsub_t *ps, long long member_id, long long id,
+int domain_notification_mark_read(store_t *s, hub_t *hub, long long member_id, long long id,
                                   json_t **out)
 {
     long long before = s->ops->notifications_new_count(s, member_id);
@@ -224,7 +229,7 @@ int domain_notification_mark_read(store_t *s, pubsub_t *ps, long long member_id,
     if (rc) return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
     /* Marking an old notification, one from before the last reset, or one
      * already read leaves the count as it was: no event then. */
-    if (after != before) publish_count(ps, member_id, "updateNewNotificationCount", after);
+    if (after != before) publish_count(hub, member_id, "updateNewNotificationCount", after);
     *out = domain_notification_json(&n);
     store_notification_clear(&n);
     return 0;

@@ -12,7 +12,7 @@
 #ifndef DOMAIN_NOTIFICATIONS_H
 #define DOMAIN_NOTIFICATIONS_H
 
-#include "pubsub/pubsub.h"
+#include "hub/hub.h"
 #include "store/store.h"
 
 #include <jansson.h>
@@ -20,7 +20,7 @@
 /* Store 'n' (member_id, action and the display fields set by the caller;
  * id and created_at are filled), then publish newNotification and
  * updateNewNotificationCount to its member. Returns 0 or a store error. */
-int domain_notify(store_t *s, pubsub_t *ps, store_notification_t *n);
+int domain_notify(store_t *s, hub_t *hub, store_notification_t *n);
 /* Create a notification from the host application: check that
  * n->member_id is a member of 'community_id', set n->community_id, then
  * store and announce it as domain_notify does ('n' is borrowed, its strings
@@ -29,7 +29,7 @@ int domain_notify(store_t *s, pubsub_t *ps, store_notification_t *n);
  * stored, nothing published); or another store error (never
  * ERR_NOT_FOUND). Publishes newNotification and updateNewNotificationCount
  * to the member on success. */
-int domain_notifications_create(store_t *s, pubsub_t *ps, long long community_id,
+int domain_notifications_create(store_t *s, hub_t *hub, long long community_id,
                                 store_notification_t *n);
 /* One page of a member's notifications ('status' "all", "read" or
  * "unread"; NULL is "all"), newest first, or oldest first when
@@ -50,12 +50,12 @@ long long domain_notifications_new_count(store_t *s, long long member_id);
  * unread). Returns 0 or a store error. Publishes resetNewNotificationCount
  * {new_notifications_count: 0} to the member on success, nothing on
  * failure. */
-int domain_notifications_reset(store_t *s, pubsub_t *ps, long long member_id);
+int domain_notifications_reset(store_t *s, hub_t *hub, long long member_id);
 /* Mark every notification of the member read now. Returns 0 or a store
  * error. Publishes resetNewNotificationCount {new_notifications_count: 0}
  * to the member on success (nothing is unread, whatever the reset mark),
  * nothing on failure. */
-int domain_notifications_mark_all_read(store_t *s, pubsub_t *ps, long long member_id);
+int domain_notifications_mark_all_read(store_t *s, hub_t *hub, long long member_id);
 /* Mark the member's notification 'id' read now (a notification already
  * read keeps its first read_at). On success sets *out to the Notification
  * as it now is (returns owned: json_decref) and returns 0. Returns
@@ -64,7 +64,7 @@ int domain_notifications_mark_all_read(store_t *s, pubsub_t *ps, long long membe
  * Publishes updateNewNotificationCount with the new count to the member
  * only when marking it changed the count (not for one already read or one
  * older than the last reset), and nothing on failure. */
-int domain_notification_mark_read(store_t *s, pubsub_t *ps, long long member_id, long long id,
+int domain_notification_mark_read(store_t *s, hub_t *hub, long long member_id, long long id,
                                   json_t **out);
 /* The notification as the API and the events show it (Circle's
  * notification object). Returns a new reference. */

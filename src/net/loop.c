@@ -6,11 +6,13 @@
 #include "core/err.h"
 #include "core/log.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A one-off task of net_loop_post: the post and its arguments. */
 struct net_task {
-    list_t node;
+    net_post_t post;
     net_task_cb cb;
     void *arg;
 };
@@ -27,29 +29,29 @@ static pthread_mutex_t ready_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ready_cond = PTHREAD_COND_INITIALIZER;
 static unsigned ready_count;
 
+/* Run every post in the inbox, oldest first. */
+static void run_inbox(net_loop_t *loop)
+{
+    /* Take the whole inbox in one exchange: senders never wait for the
+     * posts to run. It is a stack (newest first); reverse it. */
+    net_post_t *p = atomic_exchange_explicit(&loop->_inbox, NULL, memory_order_acquire);
+    net_post_t *fifo = NULL;
+    while (p) {
+        net_post_t *next = p->_next;
+        p->_next = fifo;
+        fifo = p;
+        p = next;
+    }
+    while (fifo) {
+        net_post_t *next = fifo->_next;
+        fifo->cb(loop, fifo);
+        fifo = next;
+    }
+}
+
 static void on_wakeup(uv_async_t *a)
 {
-    net_loop_t *loop = a->data;
-    list_t batch;
-    list_init(&batch);
-    pthread_mutex_lock(&loop->_lock);
-    if (!list_empty(&loop->_inbox)) {
-        /* Take the whole inbox at once so posters wait on the lock only for
-         * a pointer swap, not for the tasks to run. */
-        batch.next = loop->_inbox.next;
-        batch.prev = loop->_inbox.prev;
-        batch.next->prev = &batch;
-        batch.prev->next = &batch;
-        list_init(&loop->_inbox);
-    }
-    pthread_mutex_unlock(&loop->_lock);
-    list_t *it, *tmp;
-    LIST_FOREACH_SAFE(it, tmp, &batch)
-    {
-        struct net_task *t = LIST_ENTRY(it, struct net_task, node);
-        t->cb(loop, t->arg);
-        free(t);
-    }
+    run_inbox(a->data);
 }
 
 static void on_idle(uv_idle_t *h)
@@ -85,23 +87,44 @@ void net_loop_cancel(net_deferred_t *d)
     list_unlink(&d->_node);
 }
 
+int net_loop_send(net_loop_t *loop, net_post_t *post)
+{
+    /* The count of senders lets net_loop_stop wait until nobody can still
+     * push after it closed the inbox (both sides are sequentially
+     * consistent, so one of them sees the other). */
+    atomic_fetch_add(&loop->_senders, 1);
+    if (atomic_load(&loop->_closed)) {
+        atomic_fetch_sub(&loop->_senders, 1);
+        return ERR_CLOSED;
+    }
+    net_post_t *head = atomic_load_explicit(&loop->_inbox, memory_order_relaxed);
+    do {
+        post->_next = head;
+    } while (!atomic_compare_exchange_weak_explicit(&loop->_inbox, &head, post,
+                                                    memory_order_release, memory_order_relaxed));
+    /* Only the post that found the inbox empty wakes the loop: every later
+     * one is taken by the same wakeup. */
+    if (!head) uv_async_send(&loop->_wakeup);
+    atomic_fetch_sub(&loop->_senders, 1);
+    return 0;
+}
+
+static void run_task(net_loop_t *loop, net_post_t *post)
+{
+    struct net_task *t = (struct net_task *)post;
+    t->cb(loop, t->arg);
+    free(t);
+}
+
 int net_loop_post(net_loop_t *loop, net_task_cb cb, void *arg)
 {
     struct net_task *t = xmalloc(sizeof *t);
+    t->post.cb = run_task;
     t->cb = cb;
     t->arg = arg;
-    pthread_mutex_lock(&loop->_lock);
-    if (loop->_closed) {
-        pthread_mutex_unlock(&loop->_lock);
-        free(t);
-        return ERR_CLOSED;
-    }
-    list_insert_tail(&loop->_inbox, &t->node);
-    /* Sent under the lock: net_loop_stop closes the handle only after it
-     * has set _closed under the same lock. */
-    uv_async_send(&loop->_wakeup);
-    pthread_mutex_unlock(&loop->_lock);
-    return 0;
+    int rc = net_loop_send(loop, &t->post);
+    if (rc) free(t);
+    return rc;
 }
 
 static void *loop_main(void *arg)
@@ -135,8 +158,9 @@ int net_loops_start(unsigned count, net_loop_hook_cb hook)
         int rc = uv_loop_init(&loop->uv);
         if (rc != 0) return rc;
         loop->index = i;
-        pthread_mutex_init(&loop->_lock, NULL);
-        list_init(&loop->_inbox);
+        atomic_init(&loop->_inbox, NULL);
+        atomic_init(&loop->_senders, 0);
+        atomic_init(&loop->_closed, 0);
         list_init(&loop->_deferred);
         list_init(&loop->_conns);
         uv_async_init(&loop->uv, &loop->_wakeup, on_wakeup);
@@ -186,12 +210,11 @@ void net_loop_stop(net_loop_t *loop)
 {
     if (loop->_stopping) return;
     loop->_stopping = 1;
-    pthread_mutex_lock(&loop->_lock);
-    loop->_closed = 1;
-    pthread_mutex_unlock(&loop->_lock);
+    atomic_store(&loop->_closed, 1);
+    while (atomic_load(&loop->_senders) != 0) sched_yield();
     /* Run any task that was posted before the stop, then close our own
      * handles; uv_run returns once nothing else is active. */
-    on_wakeup(&loop->_wakeup);
+    run_inbox(loop);
     uv_close((uv_handle_t *)&loop->_wakeup, on_loop_handle_closed);
     uv_close((uv_handle_t *)&loop->_idle, on_loop_handle_closed);
     uv_close((uv_handle_t *)&loop->_check, on_loop_handle_closed);
@@ -200,12 +223,9 @@ void net_loop_stop(net_loop_t *loop)
 
 void net_loops_join(void)
 {
-    /* Join every thread before destroying any lock: a loop that is still
+    /* Join every thread before freeing any loop: a loop that is still
      * running may post to one that has stopped. */
     for (unsigned i = 0; i < loops_count; i++) pthread_join(loops[i]._thread, NULL);
-    for (unsigned i = 0; i < loops_count; i++) {
-        pthread_mutex_destroy(&loops[i]._lock);
-    }
     free(loops);
     loops = NULL;
     loops_count = 0;

@@ -2,11 +2,17 @@
  *
  * cabled runs one libuv loop per thread. Each loop owns its connections,
  * its timers and its share of the stream index; nothing of one loop is
- * touched by another thread. The only ways in from outside are:
+ * touched by another thread. The only way in from outside is the loop's
+ * inbox, a lock-free multi-producer queue of posts:
  *
- *   net_loop_post()   queue a task on the loop's inbox (MPSC, mutex + list)
- *                     and wake it with uv_async; tasks run in FIFO order on
- *                     the loop's thread.
+ *   net_loop_send()   queue a post embedded in the caller's own object (a
+ *                     broadcast carries one per loop), so sending allocates
+ *                     nothing and takes no lock; the loop is woken with
+ *                     uv_async only when its inbox was empty.
+ *   net_loop_post()   the same for a one-off task: allocates the post.
+ *
+ * Posts run in the order they were queued, on the loop's thread; the loop
+ * takes its whole inbox at once per wakeup.
  *
  * Within a loop, net_loop_defer() schedules work for the end of the current
  * loop pass (a uv_check handle, with a uv_idle handle held active meanwhile
@@ -18,10 +24,19 @@
 #include "core/list.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <uv.h>
 
 typedef struct net_loop net_loop_t;
 typedef void (*net_task_cb)(net_loop_t *loop, void *arg);
+
+/* A message for a loop's inbox, embedded in its owner. 'cb' runs once on
+ * the loop's thread with the post itself; the owner must stay alive until
+ * then. A post is on at most one inbox at a time. */
+typedef struct net_post {
+    void (*cb)(net_loop_t *loop, struct net_post *post);
+    struct net_post *_next;
+} net_post_t;
 
 /* Work for the end of this loop pass. Embedded in its owner. */
 typedef struct net_deferred {
@@ -37,15 +52,15 @@ struct net_loop {
     /* private */
     pthread_t _thread;
     uv_async_t _wakeup;
-    pthread_mutex_t _lock;
-    list_t _inbox;           /* of struct net_task, guarded by _lock */
+    _Atomic(net_post_t *) _inbox; /* newest first; taken whole by the loop */
+    atomic_uint _senders;    /* threads inside net_loop_send right now */
+    atomic_int _closed;      /* the inbox refuses posts */
     list_t _deferred;        /* of net_deferred_t, loop thread only */
     list_t _conns;           /* every open net_conn of this loop */
     uv_idle_t _idle;
     uv_check_t _check;
     uv_timer_t _sweep;       /* closes connections past their idle deadline */
     int _stopping;
-    int _closed;             /* inbox refuses posts; guarded by _lock */
 };
 
 /* Called on the loop's own thread before it starts running, and once more
@@ -63,9 +78,14 @@ unsigned net_loops_count(void);
 /* The loop of the calling thread, or NULL on a thread that is not a loop. */
 net_loop_t *net_loop_current(void);
 
-/* Queue 'cb(loop, arg)' to run on 'loop's thread. Thread-safe. Returns 0,
- * and the callback then runs exactly once; or ERR_CLOSED when the loop has
- * stopped, and the callback never runs (the caller still owns 'arg'). */
+/* Queue 'post' (p->cb set by the caller) to run on 'loop's thread.
+ * Thread-safe, lock-free, allocates nothing. Returns 0, and p->cb then runs
+ * exactly once; or ERR_CLOSED when the loop has stopped, and it never runs. */
+int net_loop_send(net_loop_t *loop, net_post_t *post);
+/* Queue 'cb(loop, arg)' to run on 'loop's thread (allocates the post).
+ * Thread-safe. Returns 0, and the callback then runs exactly once; or
+ * ERR_CLOSED when the loop has stopped, and the callback never runs (the
+ * caller still owns 'arg'). */
 int net_loop_post(net_loop_t *loop, net_task_cb cb, void *arg);
 /* Run d->cb at the end of the current loop pass, once, however often this
  * is called before then. Loop thread only. */

@@ -7,14 +7,16 @@
 
 static int local_subscribe(pubsub_t *ps, const char *stream, size_t len)
 {
-    /* Every publish is delivered locally; the stream index filters. */
+    /* Every publish is delivered; the hub filters by its own index. */
     (void)ps, (void)stream, (void)len;
     return 0;
 }
 
-static int local_publish(pubsub_t *ps, const char *stream, size_t len, payload_t *message)
+static int local_publish(pubsub_t *ps, const pubsub_names_t *streams, payload_t *message,
+                         pubsub_done_t *done)
 {
-    ps->deliver(ps->deliver_ud, stream, len, message);
+    ps->events->deliver(ps->events_ud, streams, message);
+    if (done) done->cb(done, 0);
     return 0;
 }
 
@@ -30,12 +32,12 @@ static const struct pubsub_ops local_ops = {
     .destroy = local_destroy,
 };
 
-pubsub_t *pubsub_local_new(pubsub_deliver_cb deliver, void *ud)
+pubsub_t *pubsub_local_new(const pubsub_events_t *events, void *ud)
 {
     pubsub_t *ps = xcalloc(1, sizeof *ps);
     ps->ops = &local_ops;
     ps->name = "local";
-    ps->deliver = deliver;
-    ps->deliver_ud = ud;
+    ps->events = events;
+    ps->events_ud = ud;
     return ps;
 }

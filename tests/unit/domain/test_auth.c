@@ -8,21 +8,21 @@
 #include "auth/token.h"
 #include "core/err.h"
 #include "domain/auth.h"
-#include "pubsub/control.h"
-#include "pubsub/local.h"
+#include "hub/control.h"
+#include "recorder.h"
 #include "store/sqlite.h"
 
 static char announced[256];
 
-static void capture(void *ud, const char *stream, size_t len, payload_t *msg)
+static void capture(const char *stream, size_t len, payload_t *msg)
 {
-    (void)ud;
-    if (pubsub_control_is(stream, len)) snprintf(announced, sizeof announced, "%s", msg->data);
+    if (len == strlen(HUB_STREAM_CONTROL) && memcmp(stream, HUB_STREAM_CONTROL, len) == 0)
+        snprintf(announced, sizeof announced, "%s", msg->data);
 }
 
 struct fixture {
     store_t *store;
-    pubsub_t *ps;
+    recorder_t rec;
     auth_community_t community;
     domain_auth_t auth;
     long long member;
@@ -40,11 +40,11 @@ static int setup(struct fixture *f)
     store_member_t m = {.community_id = 1, .email = "m@x.io", .name = "M"};
     if (f->store->ops->member_create(f->store, &m) != 0) return -1;
     f->member = m.id;
-    f->ps = pubsub_local_new(capture, NULL);
+    if (recorder_start(&f->rec, capture) != 0) return -1;
     f->community.id = 1;
     memcpy(f->community.secret, "secret", 6);
     f->community.secret_len = 6;
-    f->auth = (domain_auth_t){f->store, f->ps, &f->community, 3600};
+    f->auth = (domain_auth_t){f->store, f->rec.hub, &f->community, 3600};
     announced[0] = '\0';
     return 0;
 }
@@ -52,7 +52,7 @@ static int setup(struct fixture *f)
 static void teardown(struct fixture *f)
 {
     store_destroy(f->store);
-    pubsub_destroy(f->ps);
+    recorder_stop(&f->rec);
 }
 
 TEST(domain_auth_issue_refresh_revoke_refresh)
@@ -98,9 +98,9 @@ TEST(domain_auth_revoke_access_announces)
                                 &claims),
               0);
     ASSERT_EQ(domain_auth_revoke_access(&f.auth, g.access_token, strlen(g.access_token), now), 0);
-    pubsub_control_t c;
-    ASSERT_EQ(pubsub_control_parse(announced, strlen(announced), &c), 0);
-    ASSERT_EQ(c.type, PUBSUB_CONTROL_REVOKE_TOKEN);
+    hub_control_t c;
+    ASSERT_EQ(hub_control_parse(announced, strlen(announced), &c), 0);
+    ASSERT_EQ(c.type, HUB_CONTROL_REVOKE_TOKEN);
     ASSERT_STR_EQ(c.jti, claims.jti);
     ASSERT_EQ(c.exp, claims.exp);
     /* Twice is fine; a forged token is not. */

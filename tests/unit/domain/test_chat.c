@@ -6,7 +6,7 @@
 
 #include "core/err.h"
 #include "domain/chat.h"
-#include "pubsub/local.h"
+#include "recorder.h"
 #include "store/sqlite.h"
 
 #include <jansson.h>
@@ -20,9 +20,8 @@ static struct {
 } events[MAX_EVENTS];
 static size_t nevents;
 
-static void record(void *ud, const char *stream, size_t len, payload_t *msg)
+static void record(const char *stream, size_t len, payload_t *msg)
 {
-    (void)ud;
     if (nevents == MAX_EVENTS) return;
     json_t *root = json_loadb(msg->data, msg->len, 0, NULL);
     const char *ev = json_string_value(json_object_get(root, "event"));
@@ -58,7 +57,7 @@ static json_t *find(const char *stream, const char *event)
 
 struct fx {
     store_t *store;
-    pubsub_t *ps;
+    recorder_t rec;
     domain_chat_t chat;
 };
 
@@ -76,8 +75,8 @@ static int setup(struct fx *f)
         store_member_t m = {.community_id = 1, .email = email, .name = (char *)names[i]};
         if (f->store->ops->member_create(f->store, &m)) return -1;
     }
-    f->ps = pubsub_local_new(record, NULL);
-    f->chat = (domain_chat_t){f->store, f->ps, 1};
+    if (recorder_start(&f->rec, record) != 0) return -1;
+    f->chat = (domain_chat_t){f->store, f->rec.hub, 1};
     reset_events();
     return 0;
 }
@@ -86,7 +85,7 @@ static void teardown(struct fx *f)
 {
     reset_events();
     store_destroy(f->store);
-    pubsub_destroy(f->ps);
+    recorder_stop(&f->rec);
 }
 
 static char *create_group(struct fx *f, long long *room_id)
@@ -236,10 +235,13 @@ TEST(domain_chat_message_streams)
 
     /* A member who is not in the room sees nothing of it. */
     ASSERT_EQ(domain_chat_room_show(&f.chat, 3, uuid, &out), ERR_NOT_FOUND);
-    long long resolved = 0;
-    ASSERT_EQ(domain_chat_room_access(&f.chat, 3, room, NULL, &resolved), 0);
-    ASSERT_EQ(domain_chat_room_access(&f.chat, 2, 0, uuid, &resolved), 1);
+    long long resolved = room;
+    uint64_t version = 99;
+    ASSERT_EQ(domain_chat_room_access(&f.chat, 3, &resolved, NULL, &version), 0);
+    resolved = 0;
+    ASSERT_EQ(domain_chat_room_access(&f.chat, 2, &resolved, uuid, &version), 1);
     ASSERT_EQ(resolved, room);
+    ASSERT_EQ(version, hub_access_version(f.rec.hub, room));
     free(uuid);
     teardown(&f);
 }
@@ -319,8 +321,9 @@ TEST(domain_chat_participant_remove_rules)
     ASSERT_EQ(domain_chat_participant_remove(&f.chat, 2, uuid, 1, &why), ERR_FORBIDDEN);
     ASSERT_EQ(domain_chat_participant_remove(&f.chat, 1, uuid, 2, &why), 0);
     ASSERT_EQ(count("_cabled:control", ""), 1);
-    long long resolved = 0;
-    ASSERT_EQ(domain_chat_room_access(&f.chat, 2, room, NULL, &resolved), 0);
+    long long resolved = room;
+    uint64_t version;
+    ASSERT_EQ(domain_chat_room_access(&f.chat, 2, &resolved, NULL, &version), 0);
     json_t *out = NULL;
     ASSERT_EQ(domain_chat_room_show(&f.chat, 2, uuid, &out), ERR_NOT_FOUND);
     ASSERT_EQ(domain_chat_participant_remove(&f.chat, 1, uuid, 2, &why), ERR_NOT_FOUND);

@@ -15,7 +15,7 @@
 #include "core/err.h"
 #include "domain/notifications.h"
 #include "domain/time.h"
-#include "pubsub/local.h"
+#include "recorder.h"
 #include "store/sqlite.h"
 
 #include <jansson.h>
@@ -28,9 +28,8 @@ static struct {
 } published[MAX_PUBLISHED];
 static size_t npublished;
 
-static void record(void *ud, const char *stream, size_t len, payload_t *msg)
+static void record(const char *stream, size_t len, payload_t *msg)
 {
-    (void)ud;
     if (npublished == MAX_PUBLISHED) return;
     snprintf(published[npublished].stream, sizeof published[npublished].stream, "%.*s", (int)len,
              stream);
@@ -41,7 +40,7 @@ static void record(void *ud, const char *stream, size_t len, payload_t *msg)
 
 struct fixture {
     store_t *store;
-    pubsub_t *ps;
+    recorder_t rec;
     long long a, b; /* two members */
 };
 
@@ -61,14 +60,14 @@ static int setup(struct fixture *f)
     m = (store_member_t){.community_id = 1, .email = "b@x.io", .name = "B"};
     if (f->store->ops->member_create(f->store, &m) != 0) return -1;
     f->b = m.id;
-    f->ps = pubsub_local_new(record, NULL);
+    if (recorder_start(&f->rec, record) != 0) return -1;
     return 0;
 }
 
 static void teardown(struct fixture *f)
 {
     store_destroy(f->store);
-    pubsub_destroy(f->ps);
+    recorder_stop(&f->rec);
 }
 
 /* A plain notification for 'member'; returns its id, or a negative error. */
@@ -80,7 +79,7 @@ static long long notify(struct fixture *f, long long member)
         .action = "notification",
         .notifiable_title = "Hello",
     };
-    int rc = domain_notify(f->store, f->ps, &n);
+    int rc = domain_notify(f->store, f->rec.hub, &n);
     return rc ? rc : n.id;
 }
 
@@ -106,7 +105,7 @@ TEST(domain_notifications_notify_publishes_exact_events)
         .action_web_url = "https://x.io/a?b=1&c=2",
         .extra = "{\"space_id\":7,\"id\":999,\"action\":\"x\",\"tags\":[\"a\",null]}",
     };
-    ASSERT_EQ(domain_notify(f.store, f.ps, &n), 0);
+    ASSERT_EQ(domain_notify(f.store, f.rec.hub, &n), 0);
     ASSERT_EQ(n.id, 1);
     ASSERT(n.created_at > 1600000000000LL);
     ASSERT_EQ(n.read_at, 0);
@@ -145,7 +144,7 @@ TEST(domain_notifications_json_nulls_and_defaults)
     ASSERT_EQ(setup(&f), 0);
     /* No action: "notification"; no actor, no notifiable id: null. */
     store_notification_t n = {.community_id = 1, .member_id = f.b};
-    ASSERT_EQ(domain_notify(f.store, f.ps, &n), 0);
+    ASSERT_EQ(domain_notify(f.store, f.rec.hub, &n), 0);
     ASSERT_NULL(n.action);
     store_notification_t got;
     ASSERT_EQ(f.store->ops->notification_get(f.store, f.b, n.id, &got), 0);
@@ -517,16 +516,16 @@ TEST(domain_notifications_create_checks_member)
     ASSERT_EQ(f.store->ops->member_create(f.store, &other), 0);
 
     store_notification_t n = {.member_id = other.id, .notifiable_title = "Hi"};
-    ASSERT_EQ(domain_notifications_create(f.store, f.ps, 1, &n), ERR_NOT_FOUND);
+    ASSERT_EQ(domain_notifications_create(f.store, f.rec.hub, 1, &n), ERR_NOT_FOUND);
     n.member_id = 9999;
-    ASSERT_EQ(domain_notifications_create(f.store, f.ps, 1, &n), ERR_NOT_FOUND);
+    ASSERT_EQ(domain_notifications_create(f.store, f.rec.hub, 1, &n), ERR_NOT_FOUND);
     ASSERT_EQ(n.id, 0);
     ASSERT_EQ(npublished, 0);
     ASSERT_EQ(new_count(&f, f.a), 0);
 
     /* A member of this community: stored in it and announced to them. */
     n = (store_notification_t){.member_id = f.a, .notifiable_title = "Hi"};
-    ASSERT_EQ(domain_notifications_create(f.store, f.ps, 1, &n), 0);
+    ASSERT_EQ(domain_notifications_create(f.store, f.rec.hub, 1, &n), 0);
     ASSERT_EQ(n.id, 1);
     ASSERT_EQ(n.community_id, 1);
     ASSERT(n.created_at > 0);
@@ -555,13 +554,13 @@ TEST(domain_notifications_create_store_failures)
     store_t *s = faulty_init(&fs, f.store);
     store_notification_t n = {.member_id = f.a};
     fs.fail_op = OP_MEMBER_GET, fs.fail_code = ERR_STORE;
-    ASSERT_EQ(domain_notifications_create(s, f.ps, 1, &n), ERR_STORE);
+    ASSERT_EQ(domain_notifications_create(s, f.rec.hub, 1, &n), ERR_STORE);
     /* Past the member check, a "not found" from the store is a failure of
      * the store, never a missing member. */
     fs.fail_op = OP_CREATE, fs.fail_code = ERR_NOT_FOUND;
-    ASSERT_EQ(domain_notifications_create(s, f.ps, 1, &n), ERR_STORE);
+    ASSERT_EQ(domain_notifications_create(s, f.rec.hub, 1, &n), ERR_STORE);
     fs.fail_code = ERR_STORE;
-    ASSERT_EQ(domain_notifications_create(s, f.ps, 1, &n), ERR_STORE);
+    ASSERT_EQ(domain_notifications_create(s, f.rec.hub, 1, &n), ERR_STORE);
     ASSERT_EQ(npublished, 0);
     ASSERT_EQ(new_count(&f, f.a), 0);
     teardown(&f);
@@ -744,7 +743,7 @@ TEST(domain_notifications_reset_and_mark_all_events)
 
     /* Reset: one event to a only; a's notifications stay unread. */
     npublished = 0;
-    ASSERT_EQ(domain_notifications_reset(f.store, f.ps, f.a), 0);
+    ASSERT_EQ(domain_notifications_reset(f.store, f.rec.hub, f.a), 0);
     ASSERT_EQ(npublished, 1);
     ASSERT_STR_EQ(published[0].stream, stream);
     ASSERT_STR_EQ(published[0].data, RESET_EVENT);
@@ -756,7 +755,7 @@ TEST(domain_notifications_reset_and_mark_all_events)
                 "2,1");
     /* Again, with nothing new: the same event again. */
     npublished = 0;
-    ASSERT_EQ(domain_notifications_reset(f.store, f.ps, f.a), 0);
+    ASSERT_EQ(domain_notifications_reset(f.store, f.rec.hub, f.a), 0);
     ASSERT_EQ(npublished, 1);
     ASSERT_STR_EQ(published[0].data, RESET_EVENT);
 
@@ -764,7 +763,7 @@ TEST(domain_notifications_reset_and_mark_all_events)
     notify(&f, f.a);
     ASSERT_EQ(domain_notifications_new_count(f.store, f.a), 1);
     npublished = 0;
-    ASSERT_EQ(domain_notifications_mark_all_read(f.store, f.ps, f.a), 0);
+    ASSERT_EQ(domain_notifications_mark_all_read(f.store, f.rec.hub, f.a), 0);
     ASSERT_EQ(npublished, 1);
     ASSERT_STR_EQ(published[0].stream, stream);
     ASSERT_STR_EQ(published[0].data, RESET_EVENT);
@@ -787,9 +786,9 @@ TEST(domain_notifications_reset_and_mark_all_events)
     store_t *s = faulty_init(&fs, f.store);
     npublished = 0;
     fs.fail_op = OP_RESET, fs.fail_code = ERR_STORE;
-    ASSERT_EQ(domain_notifications_reset(s, f.ps, f.a), ERR_STORE);
+    ASSERT_EQ(domain_notifications_reset(s, f.rec.hub, f.a), ERR_STORE);
     fs.fail_op = OP_MARK_ALL;
-    ASSERT_EQ(domain_notifications_mark_all_read(s, f.ps, f.a), ERR_STORE);
+    ASSERT_EQ(domain_notifications_mark_all_read(s, f.rec.hub, f.a), ERR_STORE);
     fs.fail_op = OP_COUNT;
     ASSERT_EQ(domain_notifications_new_count(s, f.a), ERR_STORE);
     ASSERT_EQ(npublished, 0);
@@ -808,7 +807,7 @@ TEST(domain_notifications_mark_read_events_and_counts)
     /* An unread one: the count goes 3 -> 2, announced; *out is the read row. */
     npublished = 0;
     json_t *out = NULL;
-    ASSERT_EQ(domain_notification_mark_read(f.store, f.ps, f.a, n2, &out), 0);
+    ASSERT_EQ(domain_notification_mark_read(f.store, f.rec.hub, f.a, n2, &out), 0);
     ASSERT_EQ(npublished, 1);
     ASSERT_STR_EQ(published[0].stream, stream);
     ASSERT_STR_EQ(published[0].data,
@@ -825,7 +824,7 @@ TEST(domain_notifications_mark_read_events_and_counts)
     /* Already read: the same object, no event, the first read_at kept. */
     npublished = 0;
     out = NULL;
-    ASSERT_EQ(domain_notification_mark_read(f.store, f.ps, f.a, n2, &out), 0);
+    ASSERT_EQ(domain_notification_mark_read(f.store, f.rec.hub, f.a, n2, &out), 0);
     ASSERT_EQ(npublished, 0);
     want = domain_notification_json(&got);
     ASSERT(json_equal(out, want));
@@ -834,10 +833,10 @@ TEST(domain_notifications_mark_read_events_and_counts)
     store_notification_clear(&got);
 
     /* From before the last reset: read, but the count stays 0, no event. */
-    ASSERT_EQ(domain_notifications_reset(f.store, f.ps, f.a), 0);
+    ASSERT_EQ(domain_notifications_reset(f.store, f.rec.hub, f.a), 0);
     npublished = 0;
     out = NULL;
-    ASSERT_EQ(domain_notification_mark_read(f.store, f.ps, f.a, n1, &out), 0);
+    ASSERT_EQ(domain_notification_mark_read(f.store, f.rec.hub, f.a, n1, &out), 0);
     ASSERT_EQ(npublished, 0);
     ASSERT(json_is_string(json_object_get(out, "read_at")));
     json_decref(out);
@@ -847,7 +846,7 @@ TEST(domain_notifications_mark_read_events_and_counts)
     long long n5 = notify(&f, f.a);
     npublished = 0;
     out = NULL;
-    ASSERT_EQ(domain_notification_mark_read(f.store, f.ps, f.a, n5, &out), 0);
+    ASSERT_EQ(domain_notification_mark_read(f.store, f.rec.hub, f.a, n5, &out), 0);
     ASSERT_EQ(npublished, 1);
     ASSERT_STR_EQ(published[0].data,
                   "{\"event\":\"updateNewNotificationCount\",\"data\":{\"new_notifications_count\":0}}");
@@ -856,8 +855,8 @@ TEST(domain_notifications_mark_read_events_and_counts)
     /* Another member's and a missing one: not found, untouched, silent. */
     npublished = 0;
     out = NULL;
-    ASSERT_EQ(domain_notification_mark_read(f.store, f.ps, f.a, theirs, &out), ERR_NOT_FOUND);
-    ASSERT_EQ(domain_notification_mark_read(f.store, f.ps, f.a, 9999, &out), ERR_NOT_FOUND);
+    ASSERT_EQ(domain_notification_mark_read(f.store, f.rec.hub, f.a, theirs, &out), ERR_NOT_FOUND);
+    ASSERT_EQ(domain_notification_mark_read(f.store, f.rec.hub, f.a, 9999, &out), ERR_NOT_FOUND);
     ASSERT_NULL(out);
     ASSERT_EQ(npublished, 0);
     ASSERT_EQ(f.store->ops->notification_get(f.store, f.b, theirs, &got), 0);
@@ -873,15 +872,15 @@ TEST(domain_notifications_mark_read_events_and_counts)
     store_t *s = faulty_init(&fs, f.store);
     fs.fail_code = ERR_STORE;
     fs.fail_op = OP_COUNT;
-    ASSERT_EQ(domain_notification_mark_read(s, f.ps, f.a, n6, &out), ERR_STORE);
+    ASSERT_EQ(domain_notification_mark_read(s, f.rec.hub, f.a, n6, &out), ERR_STORE);
     fs.fail_op = OP_MARK;
-    ASSERT_EQ(domain_notification_mark_read(s, f.ps, f.a, n6, &out), ERR_STORE);
+    ASSERT_EQ(domain_notification_mark_read(s, f.rec.hub, f.a, n6, &out), ERR_STORE);
     ASSERT_EQ(domain_notifications_new_count(f.store, f.a), 1);
     fs.fail_op = OP_GET, fs.fail_code = ERR_NOT_FOUND;
-    ASSERT_EQ(domain_notification_mark_read(s, f.ps, f.a, n6, &out), ERR_STORE);
+    ASSERT_EQ(domain_notification_mark_read(s, f.rec.hub, f.a, n6, &out), ERR_STORE);
     ASSERT_EQ(domain_notifications_new_count(f.store, f.a), 0); /* marked all the same */
     fs.fail_op = OP_NONE;
-    ASSERT_EQ(domain_notification_mark_read(s, f.ps, f.a, n3, &out), 0);
+    ASSERT_EQ(domain_notification_mark_read(s, f.rec.hub, f.a, n3, &out), 0);
     ASSERT_EQ(npublished, 0);
     ASSERT_NOT_NULL(out);
     json_decref(out);
