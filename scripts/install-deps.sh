@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 debs=(gcc make pkg-config libuv1-dev libhttp-parser-dev libjansson-dev libjwt-dev libssl-dev
-      libsqlite3-dev uthash-dev clang libclang-rt-14-dev)
+      libsqlite3-dev uthash-dev libhiredis-dev redis-server clang libclang-rt-14-dev)
 missing=()
 for p in "${debs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -28,6 +28,7 @@
 #include "net/listener.h"
 #include "net/loop.h"
 #include "pubsub/local.h"
+#include "pubsub/redis.h"
 #include "store/sqlite.h"
 
 #include <ctype.h>
@@ -47,6 +48,9 @@
 struct config {
     const char *listen;
     const char *db;
+    const char *pubsub;
+    const char *redis_prefix;
+    long long pubsub_queue_bytes;
     const char *community_name;
     const char *app_token;
     const char *secret;
@@ -69,7 +73,7 @@ struct config {
 };
 
 enum {
-    OPT_LISTEN = 256, OPT_DB, OPT_COMMUNITY_NAME, OPT_APP_TOKEN, OPT_SECRET, OPT_ORIGIN, OPT_COMMUNITY, OPT_TTL_ACCESS,
+    OPT_LISTEN = 256, OPT_DB, OPT_PUBSUB, OPT_REDIS_PREFIX, OPT_PUBSUB_QUEUE, OPT_COMMUNITY_NAME, OPT_APP_TOKEN, OPT_SECRET, OPT_ORIGIN, OPT_COMMUNITY, OPT_TTL_ACCESS,
     OPT_PING, OPT_THREADS, OPT_MAX_MESSAGE, OPT_MAX_OUTBUF, OPT_MAX_BODY, OPT_MAX_HEADER,
     OPT_DRAIN, OPT_DEMO, OPT_LOG_LEVEL, OPT_MEMBER, OPT_COMMUNITY_SHORT, OPT_TTL, OPT_HELP,
 };
@@ -77,6 +81,9 @@ enum {
 static const struct option options[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"db", required_argument, NULL, OPT_DB},
+    {"pubsub", required_argument, NULL, OPT_PUBSUB},
+    {"redis-channel-prefix", required_argument, NULL, OPT_REDIS_PREFIX},
+    {"pubsub-queue-bytes", required_argument, NULL, OPT_PUBSUB_QUEUE},
     {"community-name", required_argument, NULL, OPT_COMMUNITY_NAME},
     {"app-token", required_argument, NULL, OPT_APP_TOKEN},
     {"secret", required_argument, NULL, OPT_SECRET},
@@ -106,6 +113,9 @@ static void usage(FILE *f)
           "\n"
           "  --listen HOST:PORT         where HTTP and WebSocket are served (127.0.0.1:8080)\n"
           "  --db URL                   sqlite:PATH (sqlite:cabled.db)\n"
+          "  --pubsub URL               local, or redis://[:PASSWORD@]HOST[:PORT][/DB] for a cluster (local)\n"
+          "  --redis-channel-prefix P   prefix of every Redis channel, as Action Cable's channel_prefix ('')\n"
+          "  --pubsub-queue-bytes N     publishes kept while Redis is unreachable (16777216)\n"
           "  --community-name NAME      the community's name when it is created (cabled)\n"
           "  --app-token TOKEN          the Headless Auth app token for server-to-server calls\n"
           "  --allowed-origin ORIGIN    a whitelisted Origin (repeatable)\n"
@@ -145,6 +155,9 @@ static int apply(struct config *cfg, int opt, const char *name, const char *val)
     switch (opt) {
     case OPT_LISTEN: cfg->listen = val; return 0;
     case OPT_DB: cfg->db = val; return 0;
+    case OPT_PUBSUB: cfg->pubsub = val; return 0;
+    case OPT_REDIS_PREFIX: cfg->redis_prefix = val; return 0;
+    case OPT_PUBSUB_QUEUE: return parse_int(name, val, 0, 1LL << 34, &cfg->pubsub_queue_bytes);
     case OPT_COMMUNITY_NAME: cfg->community_name = val; return 0;
     case OPT_APP_TOKEN: cfg->app_token = val; return 0;
     case OPT_SECRET: cfg->secret = val; return 0;
@@ -210,6 +223,9 @@ static int parse_args(struct config *cfg, int argc, char **argv)
     *cfg = (struct config){
         .listen = "127.0.0.1:8080",
         .db = "sqlite:cabled.db",
+        .pubsub = "local",
+        .redis_prefix = "",
+        .pubsub_queue_bytes = 16 << 20,
         .log_level = "info",
         .community_id = 1,
         .access_token_ttl = 3600,
@@ -415,6 +431,27 @@ static void print_demo_room(const char *url_host, int port, const domain_auth_t 
     fflush(stdout);
 }
 
+/* The pub/sub adapter named by --pubsub, reporting to the hub. Returns
+ * NULL after printing why. */
+static pubsub_t *open_pubsub(hub_t *h)
+{
+    if (strcmp(cfg.pubsub, "local") == 0) return pubsub_local_new(&hub_pubsub_events, h);
+    if (strncmp(cfg.pubsub, "redis://", 8) == 0) {
+        char err[256];
+        pubsub_redis_config_t rc = {
+            .url = cfg.pubsub,
+            .prefix = cfg.redis_prefix,
+            .queue_bytes = (size_t)cfg.pubsub_queue_bytes,
+        };
+        pubsub_t *ps = pubsub_redis_new(&rc, &hub_pubsub_events, h, err, sizeof err);
+        if (!ps) fprintf(stderr, "cabled: --pubsub %s: %s\n", cfg.pubsub, err);
+        return ps;
+    }
+    fprintf(stderr, "cabled: --pubsub: expected local or redis://HOST:PORT[/DB], got \"%s\"\n",
+            cfg.pubsub);
+    return NULL;
+}
+
 static int run_server(void)
 {
     if (log_set_level(cfg.log_level) != 0) {
@@ -425,6 +462,33 @@ static int run_server(void)
     if (net_addr_parse(cfg.listen, &addr) != 0) {
         fprintf(stderr, "cabled: --listen: expected HOST:PORT, got \"%s\"\n", cfg.listen);
         return 2;
+    }
+    int cluster = strcmp(cfg.pubsub, "local") != 0;
+    if (cluster) {
+        pubsub_redis_url_t url;
+        const char *why = "expected local or redis://HOST:PORT[/DB]";
+        if (strncmp(cfg.pubsub, "redis://", 8) != 0 ||
+            pubsub_redis_parse_url(cfg.pubsub, &url, &why) != 0) {
+            fprintf(stderr, "cabled: --pubsub: %s, got \"%s\"\n", why, cfg.pubsub);
+            return 2;
+        }
+    }
+    /* Our listeners share the port with SO_REUSEPORT, which would let a
+     * second process share it too, silently splitting the clients between
+     * two processes that cannot reach each other's subscribers. Only a
+     * cluster pub/sub makes that safe. */
+    int port_given = addr.ss_family == AF_INET ? ((struct sockaddr_in *)&addr)->sin_port != 0
+                                               : ((struct sockaddr_in6 *)&addr)->sin6_port != 0;
+    if (!cluster && port_given) {
+        int probe = net_listener_probe(&addr);
+        if (probe == -EADDRINUSE) {
+            fprintf(stderr,
+                    "cabled: --listen %s: the address is in use (another cabled?). Processes can "
+                    "share a port only with a cluster pub/sub: start every one with --pubsub "
+                    "redis://HOST:PORT\n",
+                    cfg.listen);
+            return 1;
+        }
     }
     if (cfg.demo) {
         if (!cfg.app_token) cfg.app_token = DEMO_APP_TOKEN;
@@ -484,7 +548,8 @@ static int run_server(void)
 
     signal(SIGPIPE, SIG_IGN);
     hub = hub_new(&cable_hub_output, threads);
-    pubsub_t *ps = pubsub_local_new(&hub_pubsub_events, hub);
+    pubsub_t *ps = open_pubsub(hub);
+    if (!ps) return 2;
     if (hub_start(hub, ps) != 0) {
         fprintf(stderr, "cabled: --pubsub: cannot subscribe to the control stream\n");
         return 1;
@@ -572,6 +637,7 @@ static int run_server(void)
     uv_signal_start(&sig_int, on_signal, SIGINT);
     uv_run(main_loop, UV_RUN_DEFAULT);
 
+    hub_stop(hub);
     net_loops_join();
     uv_loop_close(main_loop);
     free(loop_states);

@@ -3,6 +3,8 @@
 #
 #   1. build (gcc, -Werror) and the unit tests
 #   2. the integration tests: build/cabled driven by node ws and @rails/actioncable
+#      (cluster.test.js starts its own redis-server), then the chat, auth and
+#      notification files again against three-node clusters on a real Redis
 #   3. the same two suites again on an AddressSanitizer + UndefinedBehaviorSanitizer
 #      build (a leak or any sanitizer report fails the run)
 #   4. the integration suite on a ThreadSanitizer build: the event-loop threads and
@@ -62,10 +64,25 @@ build() { # name make-args...
 node_serial=()
 node --help 2>/dev/null | grep -q -- '--test-concurrency' && node_serial=(--test-concurrency=1)
 
+# A redis-server for the cluster runs, stopped however the run ends.
+services=$(mktemp -d)
+trap 'tests/services/redis.sh stop "$services/redis" >/dev/null 2>&1; rm -rf "$services"' EXIT
+redis_url=$(tests/services/redis.sh start "$services/redis") || {
+    echo "=== redis-server: FAILED to start"
+    total_fail=$((total_fail + 1))
+}
+cluster_files=(tests/integration/chat.test.js tests/integration/chat_members.test.js
+               tests/integration/chat_threads.test.js tests/integration/notifications.test.js
+               tests/integration/auth.test.js)
+
 if build default build/cabled build/run_tests; then
     run_suite "unit" c build/run_tests
     run_suite "integration" node env CABLED_BIN="$PWD/build/cabled" \
         node --test "${node_serial[@]}" tests/integration/*.test.js
+    if [ -n "${redis_url:-}" ]; then
+        run_suite "integration (three-node clusters on Redis)" node env CABLED_BIN="$PWD/build/cabled" \
+            CABLED_TEST_REDIS_URL="$redis_url" node --test "${node_serial[@]}" "${cluster_files[@]}"
+    fi
 fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_string_checks=1

@@ -1,11 +1,17 @@
-/* api/health: GET /health (200 ready, 503 draining), GET /metrics
- * (Prometheus text), and the route table. */
+/* api/health: GET /health, GET /metrics (Prometheus text), and the route
+ * table.
+ *
+ *   200 {"status":"ok"}
+ *   200 {"status":"degraded","problems":{"pubsub":"…"}}   works, something is missing
+ *   503 {"status":"unhealthy","problems":{…}}             cannot do its job
+ *   503 {"status":"draining"}                             shutting down */
 #include "api/api.h"
 
 #include "auth/revoked.h"
 #include "auth/token.h"
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/health.h"
 #include "core/metrics.h"
 #include "http/server.h"
 
@@ -27,8 +33,10 @@ static void on_health(http_exchange_t *x, void *data)
         http_respond_json(x, 503, body, sizeof body - 1);
         return;
     }
-    static const char body[] = "{\"status\":\"ok\"}";
-    http_respond_json(x, 200, body, sizeof body - 1);
+    buf_t b = BUF_INIT;
+    enum health_level level = health_append_json(&b);
+    http_respond_json(x, level == HEALTH_FAILING ? 503 : 200, buf_head(&b), b.len);
+    buf_deinit(&b);
 }
 
 static void on_metrics(http_exchange_t *x, void *data)

@@ -10,6 +10,7 @@
 #include "hub/control.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +26,8 @@ hub_t *hub_new(const hub_output_t *out, unsigned loops)
     h->nloops = loops < HUB_MAX_LOOPS ? loops : HUB_MAX_LOOPS;
     pthread_mutex_init(&h->lock, NULL);
     atomic_init(&h->link_up, 1);
+    atomic_init(&h->stopped, 0);
+    atomic_init(&h->active, 0);
     for (size_t i = 0; i < HUB_ACCESS_SLOTS; i++) atomic_init(&h->access[i], 0);
     return h;
 }
@@ -34,6 +37,27 @@ int hub_start(hub_t *h, pubsub_t *ps)
     h->ps = ps;
     int rc = pubsub_subscribe(ps, HUB_STREAM_CONTROL, sizeof HUB_STREAM_CONTROL - 1);
     return rc == ERR_AGAIN ? 0 : rc;
+}
+
+/* Adapter events run between enter and leave; hub_stop waits for those
+ * in progress (both sides sequentially consistent: one sees the other). */
+static int enter(hub_t *h)
+{
+    atomic_fetch_add(&h->active, 1);
+    if (!atomic_load(&h->stopped)) return 1;
+    atomic_fetch_sub(&h->active, 1);
+    return 0;
+}
+
+static void leave(hub_t *h)
+{
+    atomic_fetch_sub(&h->active, 1);
+}
+
+void hub_stop(hub_t *h)
+{
+    atomic_store(&h->stopped, 1);
+    while (atomic_load(&h->active) != 0) sched_yield();
 }
 
 void hub_free(hub_t *h)
@@ -198,9 +222,18 @@ static int is_control(const char *name, size_t len)
     return len == sizeof HUB_STREAM_CONTROL - 1 && memcmp(name, HUB_STREAM_CONTROL, len) == 0;
 }
 
+static void deliver(hub_t *h, const pubsub_names_t *streams, payload_t *message);
+
 static void on_deliver(void *ud, const pubsub_names_t *streams, payload_t *message)
 {
     hub_t *h = ud;
+    if (!enter(h)) return;
+    deliver(h, streams, message);
+    leave(h);
+}
+
+static void deliver(hub_t *h, const pubsub_names_t *streams, payload_t *message)
+{
     uint64_t mask = 0;
     size_t pos = 0, len;
     const char *name;
@@ -244,6 +277,7 @@ static void on_deliver(void *ud, const pubsub_names_t *streams, payload_t *messa
 static void on_ready(void *ud, const char *name, size_t len)
 {
     hub_t *h = ud;
+    if (!enter(h)) return;
     pthread_mutex_lock(&h->lock);
     struct hub__stream *s;
     HASH_FIND(hh, h->streams, name, len, s);
@@ -255,17 +289,19 @@ static void on_ready(void *ud, const char *name, size_t len)
         t.gen = s->gen;
     }
     pthread_mutex_unlock(&h->lock);
-    if (!mask) return;
-    char *copy = xstrndup(name, len);
-    post_task(h, mask, &t, copy);
-    free(copy);
+    if (mask) {
+        char *copy = xstrndup(name, len);
+        post_task(h, mask, &t, copy);
+        free(copy);
+    }
+    leave(h);
 }
 
 static void on_link(void *ud, int up)
 {
     hub_t *h = ud;
     atomic_store(&h->link_up, up);
-    if (up) return;
+    if (up || !enter(h)) return;
     /* Nothing becomes ready while the link is down: let every waiting
      * subscription go live now; the adapter restores the streams. */
     pthread_mutex_lock(&h->lock);
@@ -274,6 +310,7 @@ static void on_link(void *ud, int up)
     pthread_mutex_unlock(&h->lock);
     struct loop_task t = {.kind = TASK_RELEASE};
     post_task(h, ~(uint64_t)0, &t, NULL);
+    leave(h);
 }
 
 const pubsub_events_t hub_pubsub_events = {

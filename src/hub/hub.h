@@ -90,6 +90,10 @@ extern const pubsub_events_t hub_pubsub_events;
 /* Use 'ps' from now on, and subscribe to the control stream. Returns 0 or
  * the adapter's error. */
 int hub_start(hub_t *h, pubsub_t *ps);
+/* Stop acting on the adapter's events: when it returns, no event of the
+ * adapter touches a loop any more, so the loops can go. Call before
+ * joining the loops. */
+void hub_stop(hub_t *h);
 /* Free the hub (after the loops and the adapter are gone). NULL: no-op. */
 void hub_free(hub_t *h);
 

@@ -37,6 +37,8 @@ struct hub {
     struct hub__stream *streams;
     uint64_t next_gen;
     atomic_int link_up;
+    atomic_int stopped;        /* hub_stop: the adapter's events are ignored */
+    atomic_int active;         /* adapter events being handled right now */
     _Atomic uint64_t access[HUB_ACCESS_SLOTS];
 };
 

@@ -71,6 +71,22 @@ int net_listener_bind(struct sockaddr_storage *addr)
     return fd;
 }
 
+int net_listener_probe(const struct sockaddr_storage *addr)
+{
+    int family = addr->ss_family;
+    socklen_t alen = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    /* SO_REUSEADDR only: a socket in TIME_WAIT does not count, a listener
+     * does, whether or not it set SO_REUSEPORT. */
+    int one = 1, rc = 0;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (const struct sockaddr *)addr, alen) != 0)
+        rc = -errno;
+    close(fd);
+    return rc;
+}
+
 int net_listener_start(net_listener_t *l, net_loop_t *loop, int fd, net_accept_cb on_accept)
 {
     l->loop = loop;

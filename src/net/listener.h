@@ -30,6 +30,11 @@ int net_addr_parse(const char *hostport, struct sockaddr_storage *out);
  * in 'addr' is 0 it is replaced by the port the kernel chose, so the next
  * socket binds the same one. Returns the fd or -errno. Any thread. */
 int net_listener_bind(struct sockaddr_storage *addr);
+/* 0 when no socket listens on 'addr' (its port must not be 0); -EADDRINUSE
+ * when one does, SO_REUSEPORT or not (another process, say); another
+ * -errno when the address cannot be bound at all. Binds a probe socket
+ * without SO_REUSEPORT and closes it. */
+int net_listener_probe(const struct sockaddr_storage *addr);
 /* Listen on the bound socket 'fd' from 'loop' (on its thread); the
  * listener owns 'fd' from now on, even on failure. Returns 0 or -errno. */
 int net_listener_start(net_listener_t *l, net_loop_t *loop, int fd, net_accept_cb on_accept);

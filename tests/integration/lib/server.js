@@ -161,9 +161,83 @@ class CabledServer {
 /**
  * Starts cabled and resolves once it prints its listening line.
  * opts: port (0 = any free port), secret, appToken, origins (array; [] for none), pingInterval,
- *       args (extra argv), env (extra environment), bare (true: pass only --listen and args).
+ *       args (extra argv), env (extra environment), bare (true: pass only --listen and args),
+ *       single (true: one process even when CABLED_TEST_REDIS_URL asks for clusters).
+ *
+ * With CABLED_TEST_REDIS_URL set (a redis:// URL), it starts a cluster instead: three nodes on
+ * that Redis (a channel prefix of their own) sharing one database, behind one object that looks
+ * like a server: HTTP goes to node A, and each WebSocket to node B or C in turn. Run a test file
+ * that way and every event it checks has crossed Redis from the node that produced it.
  */
 async function startServer(opts = {}) {
+  if (process.env.CABLED_TEST_REDIS_URL && !opts.single) return startCluster(opts);
+  return startNode(opts);
+}
+
+let clusterSeq = 0;
+
+/** A cluster of `size` nodes (see startServer). */
+async function startCluster(opts = {}, size = 3) {
+  const args = [...(opts.args || [])];
+  let dir = null;
+  if (!args.includes('--db')) {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabled-cluster-'));
+    args.push('--db', `sqlite:${path.join(dir, 'cabled.db')}`);
+  }
+  args.push('--pubsub', process.env.CABLED_TEST_REDIS_URL);
+  if (!args.includes('--redis-channel-prefix')) {
+    // Clusters of one test run share the Redis: each keeps to its own channels.
+    args.push('--redis-channel-prefix', `t${process.pid}-${++clusterSeq}:`);
+  }
+  const nodeOpts = { ...opts, args };
+  // The first node creates the database; the others join it.
+  const first = await startNode(nodeOpts);
+  const rest = await Promise.all(Array.from({ length: size - 1 }, () => startNode(nodeOpts)));
+  return new ClusterServer([first, ...rest], dir);
+}
+
+class ClusterServer {
+  constructor(nodes, dir) {
+    this.nodes = nodes;
+    this.dir = dir;
+    this.turn = 0;
+  }
+
+  get host() { return this.nodes[0].host; }
+  get port() { return this.nodes[0].port; }
+  get secret() { return this.nodes[0].secret; }
+  get appToken() { return this.nodes[0].appToken; }
+  get origin() { return this.nodes[0].origin; }
+  get httpUrl() { return this.nodes[0].httpUrl; }
+  get stdout() { return this.nodes.map((n) => n.stdout).join(''); }
+  get stderr() { return this.nodes.map((n) => n.stderr).join(''); }
+  /** Each WebSocket goes to another node than the one the API calls reach. */
+  get wsUrl() { return this.nodes[1 + (this.turn++ % (this.nodes.length - 1))].wsUrl; }
+
+  token(member, opts = {}) { return mintToken(member, { secret: this.secret, ...opts }); }
+  createMembers(count) { return require('./http').createMembers(this, count); }
+  createRoom(memberIds, kind, name) { return require('./http').createRoom(this, memberIds, kind, name); }
+  logTail(n = 30) { return this.nodes.map((s, i) => `--- node ${i}\n${s.logTail(n)}`).join('\n'); }
+
+  async stop(signal, timeoutMs) {
+    const r = await Promise.all(this.nodes.map((n) => n.stop(signal, timeoutMs)));
+    this.cleanup();
+    return r[0];
+  }
+
+  async kill() {
+    const r = await Promise.all(this.nodes.map((n) => n.kill()));
+    this.cleanup();
+    return r[0];
+  }
+
+  cleanup() {
+    if (this.dir) try { fs.rmSync(this.dir, { recursive: true, force: true }); } catch { /* best effort */ }
+  }
+}
+
+/** One cabled process (see startServer). */
+async function startNode(opts = {}) {
   requireBinary();
   const o = {
     port: 0, secret: SECRET, appToken: APP_TOKEN, origins: [ORIGIN], pingInterval: undefined,
@@ -235,4 +309,6 @@ async function stopAll() {
   if (errors.length) throw errors[0];
 }
 
-module.exports = { BIN, SECRET, APP_TOKEN, ORIGIN, startServer, stopAll, mintToken, CabledServer };
+module.exports = {
+  BIN, SECRET, APP_TOKEN, ORIGIN, startServer, startNode, startCluster, stopAll, mintToken, CabledServer,
+};
