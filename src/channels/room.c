@@ -23,12 +23,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Checks of one subscribe that may each be overtaken by a removal; a room
  * whose access changes this often is refused rather than checked forever. */
 #define MAX_CHECKS 8
 
 static const domain_chat_t *chat;
+/* Fault injection for tests (CABLED_FAULT_ROOM_CHECK_DELAY_MS): hold every
+ * finished access check this long before it reports, as a preempted
+ * worker would, so a test can make removals overtake checks at will. */
+static unsigned check_delay_us;
 
 struct access_job {
     uv_work_t w;
@@ -45,6 +50,7 @@ static void on_access_work(uv_work_t *w)
 {
     struct access_job *j = w->data;
     j->allowed = domain_chat_room_access(chat, j->member, &j->room_id, j->uuid, &j->version);
+    if (check_delay_us) usleep(check_delay_us);
 }
 
 static void on_access_done(uv_work_t *w, int status)
@@ -97,6 +103,8 @@ static const cable_channel_t channels__room = {
 void channels_register(const domain_chat_t *c)
 {
     chat = c;
+    const char *delay = getenv("CABLED_FAULT_ROOM_CHECK_DELAY_MS");
+    if (delay) check_delay_us = (unsigned)strtoul(delay, NULL, 10) * 1000u;
     cable_channel_register(&channels__notification);
     cable_channel_register(&channels__chat_room);
     cable_channel_register(&channels__member_threads);

@@ -1,7 +1,9 @@
 'use strict';
 // Removing members from a group room (DELETE /api/headless/v1/messages/{uuid}/chat_room_participants/{member}):
 // who may remove whom, and that a removed member's existing Chats::RoomChannel subscription stops
-// receiving at once while the others keep receiving; leaving a room; direct rooms keep their members.
+// receiving at once while the others keep receiving; leaving a room; direct rooms keep their members;
+// a removed member's threads channel hears nothing more of the room's threads; and subscribes racing
+// a removal never outlive it.
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -9,13 +11,17 @@ const { startServer, stopAll } = require('./lib/server');
 const {
   streams, chatMember, call, ok, okRoom, assertError, errorBody, ChatSocket, settle, send,
 } = require('./lib/chat');
+const { CableClient, closeAll, ident, frames, railsJSON } = require('./lib/clients');
+const { publish } = require('./lib/http');
 
 describe('removing members from a room', () => {
   let server;
   let ann, bob, cat;
   const sockets = [];
   before(async () => {
-    server = await startServer({ args: ['--threads', '2'] });
+    // Every room access check reports 2 ms after it looked at the store, as a preempted worker
+    // would: removals then overtake checks in many rounds of the race below.
+    server = await startServer({ args: ['--threads', '2'], env: { CABLED_FAULT_ROOM_CHECK_DELAY_MS: '2' } });
     ann = await chatMember(server, 'Ann Lee');
     bob = await chatMember(server, 'Bob Ray');
     cat = await chatMember(server, 'Cat Moe');
@@ -72,5 +78,75 @@ describe('removing members from a room', () => {
       { chat_room: { kind: 'direct', community_member_ids: [cat.id] } }, 201);
     assertError(await call(server, ann, 'DELETE', `/messages/${direct.uuid}/chat_room_participants/${cat.id}`), 422,
       errorBody('only group rooms change their members'));
+  });
+
+  it('a removed member hears nothing more of the threads they wrote in', async () => {
+    const room = await okRoom(server, ann, 'POST', '/messages',
+      { chat_room: { kind: 'group_chat', name: 'Threads', community_member_ids: [bob.id, cat.id] } }, 201);
+    const parent = await send(server, ann, room, { body: 'a question' });
+    await send(server, cat, room, { body: 'cat answers', parent_message_id: parent.id });
+    const sc = await ChatSocket.open(server, cat, 'cat');
+    const sb = await ChatSocket.open(server, bob, 'bob');
+    sockets.push(sc, sb);
+    await settle(server, [sc, sb]);
+
+    const r = await call(server, ann, 'DELETE', `/messages/${room.uuid}/chat_room_participants/${cat.id}`);
+    assert.equal(r.status, 204, r.body);
+    // A new reply, its edit and its deletion: the thread's participants hear of each, cat of none.
+    const reply = await send(server, bob, room, { body: 'bob too', parent_message_id: parent.id });
+    await ok(server, bob, 'PUT', `/messages/${room.uuid}/chat_room_messages/${reply.id}`, { body: 'bob, edited' });
+    await ok(server, bob, 'DELETE', `/messages/${room.uuid}/chat_room_messages/${reply.id}`, undefined, 204);
+    const [ec, eb] = await settle(server, [sc, sb]);
+    assert.deepEqual(ec, [], 'the removed member gets no thread event');
+    const threadEvents = eb.filter((e) => e.stream === streams.threads(bob.id)).map((e) => e.event);
+    assert.deepEqual(threadEvents, ['newMessage', 'updatedMessage', 'deletedMessage']);
+  });
+
+  it('a subscribe racing the removal never outlives it (80 rounds, 40 sockets)', async () => {
+    // Forty sockets of cat, each with its own NotificationChannel: the fence of every round.
+    const notif = ident({ channel: 'NotificationChannel' });
+    const clients = [];
+    for (let i = 0; i < 40; i++) {
+      const c = await CableClient.connectWelcomed(server.wsUrl, { token: cat.token });
+      assert.equal(await c.subscribe(notif), 'confirm');
+      clients.push(c);
+    }
+    let confirmed = 0;
+    let rejected = 0;
+    try {
+      for (let round = 0; round < 80; round++) {
+        const room = await okRoom(server, ann, 'POST', '/messages',
+          { chat_room: { kind: 'group_chat', name: `Race ${round}`, community_member_ids: [cat.id] } }, 201);
+        const id = ident({ channel: 'Chats::RoomChannel', chat_room_id: room.id });
+        for (const c of clients) c.take();
+        // The removal leaves first; the subscribes follow in small groups a millisecond apart,
+        // from a different start each round, so that some access checks run while it commits.
+        const removal = call(server, ann, 'DELETE', `/messages/${room.uuid}/chat_room_participants/${cat.id}`);
+        const answers = [];
+        for (let i = 0; i < clients.length; i++) {
+          if (i % 4 === round % 4) await new Promise((res) => setTimeout(res, 1));
+          const c = clients[i];
+          c.send(frames.subscribe(id));
+          answers.push(c.expect((s) => s === frames.confirm(id) || s === frames.reject(id), { what: `round ${round}` }));
+        }
+        const got = await Promise.all(answers);
+        assert.equal((await removal).status, 204);
+        confirmed += got.filter((g) => g.endsWith('"confirm_subscription"}')).length;
+        rejected += got.filter((g) => g.endsWith('"reject_subscription"}')).length;
+        // A broadcast to the room, then the fence on each socket's own stream, in one batch: each
+        // connection gets them in that order, so once the fence is in, the room's frame would be too.
+        const fence = { fence: round };
+        await publish(server, [{ stream: streams.room(room.id), data: { round } },
+          { stream: streams.notifications(cat.id), data: fence }]);
+        for (const c of clients) {
+          await c.expect(frames.data(notif, railsJSON(fence)), { what: `the fence of round ${round}` });
+          const leaked = c.inbox.filter((s) => s.startsWith(`{"identifier":${JSON.stringify(id)},"message"`));
+          assert.deepEqual(leaked, [], `round ${round}: a removed member still receives the room`);
+        }
+      }
+    } finally {
+      closeAll(clients);
+    }
+    assert.equal(confirmed + rejected, 80 * 40);
   });
 });
