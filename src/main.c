@@ -62,6 +62,8 @@ struct config {
     long long ping_interval;
     long long threads;
     long long max_message_size;
+    long long max_identifier;
+    long long max_subscriptions;
     long long max_outbuf;
     long long max_body_size;
     long long max_header_size;
@@ -74,7 +76,7 @@ struct config {
 
 enum {
     OPT_LISTEN = 256, OPT_DB, OPT_PUBSUB, OPT_REDIS_PREFIX, OPT_PUBSUB_QUEUE, OPT_COMMUNITY_NAME, OPT_APP_TOKEN, OPT_SECRET, OPT_ORIGIN, OPT_COMMUNITY, OPT_TTL_ACCESS,
-    OPT_PING, OPT_THREADS, OPT_MAX_MESSAGE, OPT_MAX_OUTBUF, OPT_MAX_BODY, OPT_MAX_HEADER,
+    OPT_PING, OPT_THREADS, OPT_MAX_MESSAGE, OPT_MAX_IDENTIFIER, OPT_MAX_SUBSCRIPTIONS, OPT_MAX_OUTBUF, OPT_MAX_BODY, OPT_MAX_HEADER,
     OPT_DRAIN, OPT_DEMO, OPT_LOG_LEVEL, OPT_MEMBER, OPT_COMMUNITY_SHORT, OPT_TTL, OPT_HELP,
 };
 
@@ -93,6 +95,8 @@ static const struct option options[] = {
     {"ping-interval", required_argument, NULL, OPT_PING},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"max-message-size", required_argument, NULL, OPT_MAX_MESSAGE},
+    {"max-identifier-bytes", required_argument, NULL, OPT_MAX_IDENTIFIER},
+    {"max-subscriptions", required_argument, NULL, OPT_MAX_SUBSCRIPTIONS},
     {"max-outbuf", required_argument, NULL, OPT_MAX_OUTBUF},
     {"max-body-size", required_argument, NULL, OPT_MAX_BODY},
     {"max-header-size", required_argument, NULL, OPT_MAX_HEADER},
@@ -124,6 +128,8 @@ static void usage(FILE *f)
           "  --ping-interval SECONDS    Action Cable ping cadence (3)\n"
           "  --threads N                event-loop threads (number of cores)\n"
           "  --max-message-size BYTES   largest WebSocket message (1048576)\n"
+          "  --max-identifier-bytes N   longest subscription identifier (4096)\n"
+          "  --max-subscriptions N      subscriptions one connection may hold (256)\n"
           "  --max-outbuf BYTES         output queued per client before too_slow (4194304)\n"
           "  --max-body-size BYTES      largest HTTP request body (1048576)\n"
           "  --max-header-size BYTES    largest HTTP request head (16384)\n"
@@ -175,6 +181,8 @@ static int apply(struct config *cfg, int opt, const char *name, const char *val)
     case OPT_PING: return parse_int(name, val, 1, 3600, &cfg->ping_interval);
     case OPT_THREADS: return parse_int(name, val, 1, 64, &cfg->threads);
     case OPT_MAX_MESSAGE: return parse_int(name, val, 1024, 64LL << 20, &cfg->max_message_size);
+    case OPT_MAX_IDENTIFIER: return parse_int(name, val, 64, 1 << 20, &cfg->max_identifier);
+    case OPT_MAX_SUBSCRIPTIONS: return parse_int(name, val, 1, 65536, &cfg->max_subscriptions);
     case OPT_MAX_OUTBUF: return parse_int(name, val, 4096, 1LL << 30, &cfg->max_outbuf);
     case OPT_MAX_BODY: return parse_int(name, val, 1024, 64LL << 20, &cfg->max_body_size);
     case OPT_MAX_HEADER: return parse_int(name, val, 1024, 1LL << 20, &cfg->max_header_size);
@@ -232,6 +240,8 @@ static int parse_args(struct config *cfg, int argc, char **argv)
         .ping_interval = 3,
         .threads = 0,
         .max_message_size = 1 << 20,
+        .max_identifier = 4096,
+        .max_subscriptions = 256,
         .max_outbuf = 4 << 20,
         .max_body_size = 1 << 20,
         .max_header_size = 16384,
@@ -575,6 +585,8 @@ static int run_server(void)
         .hub = hub,
         .ping_interval_ms = (unsigned)cfg.ping_interval * 1000u,
         .max_message = (size_t)cfg.max_message_size,
+        .max_identifier = (size_t)cfg.max_identifier,
+        .max_subscriptions = (size_t)cfg.max_subscriptions,
         .linger_ms = 2000,
         .drain_ms = (unsigned)cfg.drain_ms,
     };

@@ -8,9 +8,12 @@
 #include "hub/hub.h"
 #include "ws/endpoint.h"
 
-/* Set by cable_server_init: the WebSocket limits and the hub. */
+/* Set by cable_server_init: the WebSocket limits, the hub, and the limits
+ * of the cable layer (server.h, cable_config_t). */
 extern const ws_endpoint_config_t *cable__ws_config;
 extern hub_t *cable__hub;
+extern size_t cable__max_identifier;
+extern size_t cable__max_subscriptions;
 
 /* Link / unlink an open connection to its loop, and count every cable
  * connection (open or closing) until its socket is gone, so the drain

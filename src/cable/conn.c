@@ -161,6 +161,27 @@ static void confirm(cable_conn_t *c, cable_sub_t *s)
 
 static void on_stream_ready(hub_sub_t *hs, int ok);
 
+/* A subscribe that waits for an answer holds the connection's later
+ * commands back, in order: the endpoint stops handing us messages (and
+ * reading the socket) until it is answered. Nothing is dropped and nothing
+ * is copied. */
+static void set_pending(cable_conn_t *c, cable_sub_t *s)
+{
+    c->_pending = s;
+    ws_endpoint_pause(c->ep);
+}
+
+static void clear_pending(cable_conn_t *c)
+{
+    c->_pending = NULL;
+}
+
+/* The pending subscribe is answered: the commands that waited go on. */
+static void go_on(cable_conn_t *c)
+{
+    if (!c->_pending) ws_endpoint_resume(c->ep);
+}
+
 /* Subscribe an allowed subscription to its stream: confirmed now, or once
  * the hub says the stream is ready (the connection's later commands wait
  * meanwhile). */
@@ -172,7 +193,7 @@ static void start(cable_conn_t *c, cable_sub_t *s, const char *stream)
     s->_hub.on_ready = on_stream_ready;
     int rc = hub_subscribe(cable__hub, &s->_hub, stream);
     if (rc == ERR_AGAIN) {
-        c->_pending = s;
+        set_pending(c, s);
         return;
     }
     if (rc != 0) {
@@ -189,7 +210,13 @@ static void do_subscribe(cable_conn_t *c, const cable_command_t *cmd)
         log_debug("cable conn=%llu duplicate subscribe ignored", conn_id(c));
         return;
     }
-    if (c->_subs_count >= CABLE_MAX_SUBSCRIPTIONS) {
+    /* Each subscription keeps its identifier and costs a frame per
+     * broadcast: both are bounded, so one socket cannot hold much. */
+    if (cmd->identifier_len > cable__max_identifier) {
+        reject(c, cmd->identifier, cmd->identifier_len, "identifier too long");
+        return;
+    }
+    if (c->_subs_count >= cable__max_subscriptions) {
         reject(c, cmd->identifier, cmd->identifier_len, "too many subscriptions");
         return;
     }
@@ -217,7 +244,7 @@ static void do_subscribe(cable_conn_t *c, const cable_command_t *cmd)
     int rc = ch->subscribe(s, params, stream);
     json_decref(params);
     if (rc == ERR_AGAIN) {
-        c->_pending = s;
+        set_pending(c, s);
         return;
     }
     if (rc != 0) {
@@ -265,38 +292,7 @@ static void do_message(cable_conn_t *c, const cable_command_t *cmd)
 
 /* ---- endpoint callbacks -------------------------------------------------- */
 
-/* Most commands that may wait behind a pending subscribe; more are dropped
- * (and logged): a client has no reason to send that many at once. */
-#define QUEUE_MAX 256
-
-struct queued {
-    list_t node;
-    size_t len;
-    char data[];
-};
-
 static void execute(cable_conn_t *c, const char *data, size_t len);
-
-static void drain_queue(cable_conn_t *c)
-{
-    while (!c->_pending && !list_empty(&c->_queued) && c->open) {
-        struct queued *q = LIST_ENTRY(c->_queued.next, struct queued, node);
-        list_unlink(&q->node);
-        c->_queued_count--;
-        execute(c, q->data, q->len);
-        free(q);
-    }
-}
-
-static void clear_queue(cable_conn_t *c)
-{
-    while (!list_empty(&c->_queued)) {
-        struct queued *q = LIST_ENTRY(c->_queued.next, struct queued, node);
-        list_unlink(&q->node);
-        free(q);
-    }
-    c->_queued_count = 0;
-}
 
 void cable_sub_resolve(cable_sub_t *s, int allowed, const char *stream)
 {
@@ -306,15 +302,14 @@ void cable_sub_resolve(cable_sub_t *s, int allowed, const char *stream)
         sub_free(s);
         return;
     }
-    c->_pending = NULL;
+    clear_pending(c);
     if (allowed && c->open) {
         start(c, s, stream);
-        if (c->_pending) return;
     } else {
         if (c->open) reject(c, s->identifier, s->identifier_len, "not allowed");
         sub_free(s);
     }
-    drain_queue(c);
+    go_on(c);
 }
 
 /* The hub's answer for a subscription that waited for its stream: ready,
@@ -323,7 +318,7 @@ static void on_stream_ready(hub_sub_t *hs, int ok)
 {
     cable_sub_t *s = LIST_ENTRY(hs, cable_sub_t, _hub);
     cable_conn_t *c = s->conn;
-    c->_pending = NULL;
+    clear_pending(c);
     if (ok && c->open) {
         confirm(c, s);
     } else {
@@ -331,25 +326,13 @@ static void on_stream_ready(hub_sub_t *hs, int ok)
         if (c->open) reject(c, s->identifier, s->identifier_len, "not allowed");
         sub_free(s);
     }
-    drain_queue(c);
+    go_on(c);
 }
 
 static void on_text(ws_endpoint_t *ep, const char *data, size_t len)
 {
     cable_conn_t *c = ws_endpoint_data(ep);
     if (!c->open) return;
-    if (c->_pending) {
-        if (c->_queued_count == QUEUE_MAX) {
-            log_ignored(c, "too many commands while a subscribe is pending", data, len);
-            return;
-        }
-        struct queued *q = xmalloc(sizeof *q + len);
-        q->len = len;
-        memcpy(q->data, data, len);
-        list_insert_tail(&c->_queued, &q->node);
-        c->_queued_count++;
-        return;
-    }
     execute(c, data, len);
 }
 
@@ -391,7 +374,6 @@ static void on_close(ws_endpoint_t *ep)
         /* Its channel is still deciding: freed when the answer comes. */
         c->_pending->conn = NULL;
     }
-    clear_queue(c);
     METRIC_DEC(connections);
     log_debug("cable conn=%llu closed", conn_id(c));
     free(c);
@@ -402,7 +384,6 @@ cable_conn_t *cable_conn_new(net_conn_t *nc, const auth_claims_t *claims, const 
     cable_conn_t *c = xcalloc(1, sizeof *c);
     list_init(&c->_subs);
     list_init(&c->_thread_node);
-    list_init(&c->_queued);
     c->ep = ws_endpoint_new(nc, cable__ws_config, &cable_ws_handler, c);
     cable__thread_opened();
     METRIC_INC(connections_total);

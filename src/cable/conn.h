@@ -10,9 +10,11 @@
  * channel, bad parameters, or parameters the member may not use is
  * answered with reject_subscription.
  *
- * A channel may need time to decide (a room's participants are in the
- * store, read on a worker thread): while such a subscribe is pending, the
- * connection's later commands wait in a queue, so their order is kept. */
+ * A subscribe may need time to be answered (a room's participants are in
+ * the store, read on a worker thread; a stream new to the node waits for
+ * Redis): while it is pending, the connection's later commands wait in the
+ * WebSocket reader, unread (ws_endpoint_pause), so their order is kept,
+ * nothing is dropped and every subscribe gets its answer. */
 #ifndef CABLE_CONN_H
 #define CABLE_CONN_H
 
@@ -31,9 +33,7 @@ struct cable_conn {
     list_t _subs;               /* cable_sub_t._conn_node */
     size_t _subs_count;
     list_t _thread_node;        /* in the loop's list of open connections */
-    cable_sub_t *_pending;      /* a subscribe waiting for its channel's answer */
-    list_t _queued;             /* commands that arrived meanwhile, in order */
-    size_t _queued_count;
+    cable_sub_t *_pending;      /* a subscribe waiting for an answer: later commands wait */
 };
 
 /* Create the cable state for an upgraded endpoint. Authenticated
@@ -51,8 +51,5 @@ int cable_conn_send_frame(cable_conn_t *c, payload_t *frame);
 void cable_conn_kick_token(net_loop_t *loop, const char *jti);
 void cable_conn_kick_member(net_loop_t *loop, long long member_id);
 
-/* Subscriptions one connection may hold; more are rejected. Each distinct
- * identifier costs a frame per broadcast, so this bounds a client's cost. */
-#define CABLE_MAX_SUBSCRIPTIONS 256
 
 #endif

@@ -36,6 +36,8 @@ static const cable_config_t *config;
 static ws_endpoint_config_t ws_config;
 const ws_endpoint_config_t *cable__ws_config = &ws_config;
 hub_t *cable__hub;
+size_t cable__max_identifier;
+size_t cable__max_subscriptions;
 static _Thread_local struct cable_thread *thread;
 
 /* Offered by the official client first; the only one it accepts back. */
@@ -46,6 +48,8 @@ void cable_server_init(const cable_config_t *cfg)
 {
     config = cfg;
     cable__hub = cfg->hub;
+    cable__max_identifier = cfg->max_identifier;
+    cable__max_subscriptions = cfg->max_subscriptions;
     ws_config.max_message = cfg->max_message;
     ws_config.linger_ms = cfg->linger_ms;
 }

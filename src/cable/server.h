@@ -29,6 +29,8 @@ typedef struct cable_config {
     hub_t *hub;                   /* where subscriptions live */
     unsigned ping_interval_ms;
     size_t max_message;           /* bytes */
+    size_t max_identifier;        /* bytes of one subscription's identifier; longer: rejected */
+    size_t max_subscriptions;     /* per connection; more are rejected */
     unsigned linger_ms;           /* wait for the peer after our close frame */
     unsigned drain_ms;            /* spread server_restart over this window */
 } cable_config_t;

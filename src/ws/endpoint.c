@@ -20,6 +20,8 @@ struct ws_endpoint {
     unsigned linger_ms;
     int close_sent;
     int started;
+    int paused;                /* ws_endpoint_pause: messages wait in the reader */
+    int processing;            /* inside process(): resume lets it go on */
 };
 
 static void on_ws_read(net_conn_t *c);
@@ -82,6 +84,10 @@ void ws_endpoint_close(ws_endpoint_t *ep, uint16_t code, const char *reason)
     ws_frame_append_close(&b, code, reason, reason ? strlen(reason) : 0);
     net_conn_send_copy(ep->conn, buf_head(&b), b.len);
     buf_deinit(&b);
+    /* Nothing more is handed to the handler; the socket is read (and
+     * discarded) again so the peer's close frame or EOF ends the linger. */
+    ep->paused = 0;
+    net_conn_resume_read(ep->conn);
     net_conn_close_after_flush(ep->conn, ep->linger_ms);
 }
 
@@ -136,17 +142,18 @@ static void process(ws_endpoint_t *ep)
         ws_reader_push(&ep->reader, buf_head(&c->in), c->in.len);
         buf_consume(&c->in, c->in.len);
     }
-    while (!ws_endpoint_is_closing(ep)) {
+    ep->processing = 1;
+    while (!ws_endpoint_is_closing(ep) && !ep->paused) {
         ws_message_t m;
         uint16_t code = 0;
         int rc = ws_reader_next(&ep->reader, &m, &code);
-        if (rc == 0) return;
+        if (rc == 0) break;
         if (rc < 0) {
             METRIC_INC(protocol_errors_total);
             log_info("ws conn=%llu close code=%u reason=%s", (unsigned long long)c->id, code,
                      close_reason(code));
             ws_endpoint_close(ep, code, close_reason(code));
-            return;
+            break;
         }
         switch (m.opcode) {
         case WS_OP_TEXT: ep->h->on_text(ep, m.data, m.len); break;
@@ -154,6 +161,7 @@ static void process(ws_endpoint_t *ep)
             METRIC_INC(protocol_errors_total);
             log_info("ws conn=%llu close code=1003 reason=binary_frame", (unsigned long long)c->id);
             ws_endpoint_close(ep, WS_CLOSE_UNSUPPORTED, close_reason(WS_CLOSE_UNSUPPORTED));
+            ep->processing = 0;
             return;
         case WS_OP_PING: {
             /* Under the output cap: a client that floods pings without
@@ -165,10 +173,31 @@ static void process(ws_endpoint_t *ep)
             break;
         }
         case WS_OP_PONG: break;
-        case WS_OP_CLOSE: on_peer_close(ep, m.data, m.len); return;
+        case WS_OP_CLOSE:
+            ep->processing = 0;
+            on_peer_close(ep, m.data, m.len);
+            return;
         default: break;
         }
     }
+    ep->processing = 0;
+}
+
+void ws_endpoint_pause(ws_endpoint_t *ep)
+{
+    if (ep->paused) return;
+    ep->paused = 1;
+    net_conn_pause_read(ep->conn);
+}
+
+void ws_endpoint_resume(ws_endpoint_t *ep)
+{
+    if (!ep->paused) return;
+    ep->paused = 0;
+    net_conn_resume_read(ep->conn);
+    /* From inside process() its loop simply goes on; otherwise the
+     * messages that waited in the reader are handled now. */
+    if (!ep->processing && ep->started) process(ep);
 }
 
 void ws_endpoint_start(ws_endpoint_t *ep)

@@ -42,6 +42,15 @@ ws_endpoint_t *ws_endpoint_new(net_conn_t *conn, const ws_endpoint_config_t *cfg
                                const ws_endpoint_handler_t *h, void *data);
 /* Process input that arrived with the handshake, and everything after. */
 void ws_endpoint_start(ws_endpoint_t *ep);
+/* Stop handing messages to the handler, and stop reading the socket, until
+ * ws_endpoint_resume: the handler needs time to answer one (its later
+ * messages must wait, in order). What was already read waits in the frame
+ * reader, so at most one read's worth of bytes is held. Calls may come
+ * from inside on_text. */
+void ws_endpoint_pause(ws_endpoint_t *ep);
+/* Hand the waiting messages to the handler (now, unless called from inside
+ * on_text, where they follow once it returns) and read the socket again. */
+void ws_endpoint_resume(ws_endpoint_t *ep);
 /* The handler's state, as given to ws_endpoint_new. */
 void *ws_endpoint_data(const ws_endpoint_t *ep);
 net_conn_t *ws_endpoint_conn(const ws_endpoint_t *ep);
