@@ -71,8 +71,10 @@ static int64_t mono_ms(void)
 static void one_line(char *out, size_t cap, const char *msg)
 {
     snprintf(out, cap, "%s", msg && *msg ? msg : "unknown error");
-    for (char *p = out; *p; p++)
+    for (char *p = out; *p; p++) {
         if ((unsigned char)*p < 0x20) *p = ' ';
+        if (*p == '"') *p = '\''; /* it is quoted in key="value" log fields */
+    }
     size_t n = strlen(out);
     while (n > 0 && out[n - 1] == ' ') out[--n] = '\0';
 }
@@ -289,6 +291,7 @@ struct pg_conn *pg__acquire(struct store_pg *s, int *rc)
     while (s->idle_count == 0) pthread_cond_wait(&s->returned, &s->lock);
     struct pg_conn *c = s->idle[--s->idle_count];
     pthread_mutex_unlock(&s->lock);
+    *rc = 0;
     if (!c->broken && !conn_dropped(c)) return c;
     /* Closed under us (a restart, an idle timeout): a server that is
      * back answers the reset at once, one still away costs a refused

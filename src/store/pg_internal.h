@@ -89,7 +89,7 @@ void pg__bytes(pg_params_t *p, const void *v, size_t len);
 
 /* Borrow a connection, waiting for one to be free, and make sure it is
  * usable (reconnecting a broken one unless its backoff has not passed).
- * Returns it, or NULL with *rc = ERR_UNAVAILABLE. */
+ * Returns it with *rc = 0, or NULL with *rc = ERR_UNAVAILABLE. */
 struct pg_conn *pg__acquire(struct store_pg *s, int *rc);
 /* Give a borrowed connection back. */
 void pg__release(struct store_pg *s, struct pg_conn *c);
