@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Everything `make test` runs, in order, with one summary line at the end:
 #
+#   0. a throwaway PostgreSQL 15 cluster (tests/services/postgres.sh), removed at the end
+#      whatever happens; the unit tests of store/pg run against it (CABLED_TEST_PG_URL)
 #   1. build (gcc, -Werror) and the unit tests
-#   2. the integration tests: build/cabled driven by node ws and @rails/actioncable
-#   3. the same two suites again on an AddressSanitizer + UndefinedBehaviorSanitizer
-#      build (a leak or any sanitizer report fails the run)
+#   2. the integration tests: build/cabled driven by node ws and @rails/actioncable, on
+#      SQLite; then the files that use the database again on PostgreSQL, with the outage
+#      test (integration (postgres), plain build only)
+#   3. the unit and SQLite integration suites again on an AddressSanitizer +
+#      UndefinedBehaviorSanitizer build (a leak or any sanitizer report fails the run)
 #   4. the integration suite on a ThreadSanitizer build: the event-loop threads and
 #      the storage workers share payloads, the revoked set and the stream counts
 #   5. each libFuzzer target for a short smoke run (clang)
@@ -62,22 +66,43 @@ build() { # name make-args...
 node_serial=()
 node --help 2>/dev/null | grep -q -- '--test-concurrency' && node_serial=(--test-concurrency=1)
 
+# PostgreSQL for the store tests and the integration files that use the database. The
+# other integration suites run without it (env -u), on SQLite.
+pg=tests/services/postgres.sh
+pg_files=(members auth notifications chat chat_members chat_threads persistence postgres)
+pg_files=("${pg_files[@]/#/tests/integration/}")
+pg_files=("${pg_files[@]/%/.test.js}")
+trap 'exit 130' INT TERM
+if CABLED_TEST_PG_URL=$("$pg" start); then
+    trap '"$pg" stop' EXIT
+    export CABLED_TEST_PG_URL CABLED_TEST_PG_SCRIPT="$PWD/$pg"
+    echo "=== postgres: $CABLED_TEST_PG_URL"
+else
+    echo "=== postgres: FAILED to start"
+    total_fail=$((total_fail + 1))
+    unset CABLED_TEST_PG_URL
+fi
+
 if build default build/cabled build/run_tests; then
     run_suite "unit" c build/run_tests
-    run_suite "integration" node env CABLED_BIN="$PWD/build/cabled" \
+    run_suite "integration" node env -u CABLED_TEST_PG_URL CABLED_BIN="$PWD/build/cabled" \
         node --test "${node_serial[@]}" tests/integration/*.test.js
+    if [ -n "${CABLED_TEST_PG_URL:-}" ]; then
+        run_suite "integration (postgres)" node env CABLED_BIN="$PWD/build/cabled" \
+            node --test "${node_serial[@]}" "${pg_files[@]}"
+    fi
 fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 if build "asan+ubsan" SANITIZE=address,undefined build/san/cabled build/san/run_tests; then
     run_suite "unit (asan+ubsan)" c build/san/run_tests
-    run_suite "integration (asan+ubsan)" node env CABLED_BIN="$PWD/build/san/cabled" \
+    run_suite "integration (asan+ubsan)" node env -u CABLED_TEST_PG_URL CABLED_BIN="$PWD/build/san/cabled" \
         CABLED_SANITIZED=1 node --test "${node_serial[@]}" tests/integration/*.test.js
 fi
 
 if build "tsan" SANITIZE=thread BUILD=build/tsan build/tsan/cabled; then
-    run_suite "integration (tsan)" node env CABLED_BIN="$PWD/build/tsan/cabled" \
+    run_suite "integration (tsan)" node env -u CABLED_TEST_PG_URL CABLED_BIN="$PWD/build/tsan/cabled" \
         CABLED_SANITIZED=1 node --test "${node_serial[@]}" tests/integration/*.test.js
 fi
 
