@@ -14,8 +14,9 @@
  * PG_BACKOFF_MIN_MS to PG_BACKOFF_MAX_MS, so a server that is down is asked
  * a few times a second at most. When one connection gets through, every
  * wait is forgotten (up_epoch) so the others reconnect at their next use.
- * The monitor thread does the same for idle connections once a second, so
- * an outage and its end are seen without traffic (store_pg_healthy). */
+ * The monitor thread tries idle broken connections once a second, outside
+ * any backoff, so an outage and its end are seen without traffic
+ * (store_pg_healthy) and a server that came back is used at once. */
 #include "store/pg.h"
 #include "store/pg_chat.h"
 #include "store/pg_internal.h"
@@ -265,8 +266,11 @@ static int retry_due(struct store_pg *s, const struct pg_conn *c)
 }
 
 /* Reset a broken connection (blocking, up to connect_timeout). Returns 0
- * when it works again, -1 after setting its next backoff. */
-static int reconnect(struct store_pg *s, struct pg_conn *c)
+ * when it works again, else -1; a failed attempt made for a borrower
+ * ('on_use') also sets the connection's next backoff. The monitor's own
+ * attempts, once a second, leave it alone: a server that came back while
+ * nobody asked is used at once. */
+static int reconnect(struct store_pg *s, struct pg_conn *c, int on_use)
 {
     PQreset(c->pg);
     if (PQstatus(c->pg) == CONNECTION_OK) {
@@ -277,10 +281,12 @@ static int reconnect(struct store_pg *s, struct pg_conn *c)
         set_up(s);
         return 0;
     }
-    c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : PG_BACKOFF_MIN_MS;
-    if (c->backoff_ms > PG_BACKOFF_MAX_MS) c->backoff_ms = PG_BACKOFF_MAX_MS;
-    c->retry_at_ms = mono_ms() + c->backoff_ms;
-    c->retry_epoch = atomic_load(&s->up_epoch);
+    if (on_use) {
+        c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : PG_BACKOFF_MIN_MS;
+        if (c->backoff_ms > PG_BACKOFF_MAX_MS) c->backoff_ms = PG_BACKOFF_MAX_MS;
+        c->retry_at_ms = mono_ms() + c->backoff_ms;
+        c->retry_epoch = atomic_load(&s->up_epoch);
+    }
     set_down(s, PQerrorMessage(c->pg));
     return -1;
 }
@@ -289,7 +295,18 @@ struct pg_conn *pg__acquire(struct store_pg *s, int *rc)
 {
     pthread_mutex_lock(&s->lock);
     while (s->idle_count == 0) pthread_cond_wait(&s->returned, &s->lock);
-    struct pg_conn *c = s->idle[--s->idle_count];
+    /* The most recently used connection that may be used now: one still
+     * waiting out its backoff only when there is no other. */
+    unsigned pick = s->idle_count - 1;
+    for (unsigned i = s->idle_count; i-- > 0;) {
+        if (!s->idle[i]->broken || retry_due(s, s->idle[i])) {
+            pick = i;
+            break;
+        }
+    }
+    struct pg_conn *c = s->idle[pick];
+    memmove(&s->idle[pick], &s->idle[pick + 1], (s->idle_count - pick - 1) * sizeof *s->idle);
+    s->idle_count--;
     pthread_mutex_unlock(&s->lock);
     *rc = 0;
     if (!c->broken && !conn_dropped(c)) return c;
@@ -297,7 +314,7 @@ struct pg_conn *pg__acquire(struct store_pg *s, int *rc)
      * back answers the reset at once, one still away costs a refused
      * connect, then the backoff answers for it. */
     c->broken = 1;
-    if (retry_due(s, c) && reconnect(s, c) == 0) return c;
+    if (retry_due(s, c) && reconnect(s, c, 1) == 0) return c;
     pg__release(s, c);
     *rc = ERR_UNAVAILABLE;
     return NULL;
@@ -313,13 +330,13 @@ void pg__release(struct store_pg *s, struct pg_conn *c)
 
 /* ---- the monitor ------------------------------------------------------------------------------ */
 
-/* An idle broken connection due for a reconnection attempt, taken out of
- * the pool; NULL when there is none. */
-static struct pg_conn *take_due_locked(struct store_pg *s)
+/* An idle broken connection, taken out of the pool; NULL when there is
+ * none. */
+static struct pg_conn *take_broken_locked(struct store_pg *s)
 {
     for (unsigned i = 0; i < s->idle_count; i++) {
         struct pg_conn *c = s->idle[i];
-        if (!c->broken || !retry_due(s, c)) continue;
+        if (!c->broken) continue;
         s->idle[i] = s->idle[--s->idle_count];
         return c;
     }
@@ -345,13 +362,12 @@ static void *monitor_main(void *arg)
         /* Sockets the server closed: seen without blocking, so under the lock. */
         for (unsigned i = 0; i < s->idle_count; i++)
             if (!s->idle[i]->broken && conn_dropped(s->idle[i])) s->idle[i]->broken = 1;
-        /* Reconnect the due ones, outside the lock; stop at the first
-         * failure: the server is still away, the backoff tells when to
-         * ask again. */
+        /* Reconnect the broken ones, outside the lock; stop at the first
+         * failure: the server is still away, ask again next time. */
         struct pg_conn *c;
-        while (!s->stopping && (c = take_due_locked(s)) != NULL) {
+        while (!s->stopping && (c = take_broken_locked(s)) != NULL) {
             pthread_mutex_unlock(&s->lock);
-            int rc = reconnect(s, c);
+            int rc = reconnect(s, c, 0);
             pthread_mutex_lock(&s->lock);
             s->idle[s->idle_count++] = c;
             pthread_cond_signal(&s->returned);
