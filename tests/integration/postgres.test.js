@@ -4,7 +4,8 @@
 // at once; connected WebSockets stay open and keep getting their pings; new WebSocket
 // connections are still welcomed (tokens are checked without the database); /health answers.
 // After the restart: the same calls succeed again without restarting cabled, and what was stored
-// before the outage is still there.
+// before the outage is still there. A restart between two requests (no traffic while the server is
+// away) costs no error at all.
 // Runs only against the cluster of tests/services/postgres.sh (CABLED_TEST_PG_URL set to its URL):
 // it must be able to stop that server. Skipped, with a line saying so, otherwise.
 
@@ -115,5 +116,17 @@ describe('PostgreSQL stopped and started under a running cabled', { skip }, () =
     t.diagnostic(`outage: ${during.length} concurrent calls refused with 503 in ${refusedMs} ms, 20 sequential in ` +
       `${sequentialMs} ms; requests succeeded ${recoveredMs} ms after the server was up again ` +
       `(${Date.now() - upAt} ms incl. checks)`);
+  });
+
+  it('a restart of PostgreSQL between two requests costs no error', { timeout: 60000 }, async () => {
+    assert.equal((await api(server, 'GET', MEMBERS)).status, 200);
+    const down = service('down');
+    assert.equal(down.status, 0, `postgres.sh down: ${down.out}`);
+    const up = service('up');
+    assert.equal(up.status, 0, `postgres.sh up: ${up.out}`);
+    // The pool's sessions were ended by the restart; each is reset at its next use, at once,
+    // since the server answers again.
+    const r = await Promise.all([0, 1, 2, 3, 4, 5].map(() => api(server, 'GET', MEMBERS)));
+    assert.deepEqual(r.map((x) => x.status), [200, 200, 200, 200, 200, 200], r.map((x) => x.body).join('\n'));
   });
 });
