@@ -29,6 +29,7 @@
 #include "net/loop.h"
 #include "pubsub/local.h"
 #include "pubsub/redis.h"
+#include "store/pg.h"
 #include "store/sqlite.h"
 
 #include <ctype.h>
@@ -68,6 +69,7 @@ struct config {
     long long max_body_size;
     long long max_header_size;
     long long drain_ms;
+    long long db_pool;
     int demo;
     /* token subcommand */
     long long member;
@@ -78,11 +80,13 @@ enum {
     OPT_LISTEN = 256, OPT_DB, OPT_PUBSUB, OPT_REDIS_PREFIX, OPT_PUBSUB_QUEUE, OPT_COMMUNITY_NAME, OPT_APP_TOKEN, OPT_SECRET, OPT_ORIGIN, OPT_COMMUNITY, OPT_TTL_ACCESS,
     OPT_PING, OPT_THREADS, OPT_MAX_MESSAGE, OPT_MAX_IDENTIFIER, OPT_MAX_SUBSCRIPTIONS, OPT_MAX_OUTBUF, OPT_MAX_BODY, OPT_MAX_HEADER,
     OPT_DRAIN, OPT_DEMO, OPT_LOG_LEVEL, OPT_MEMBER, OPT_COMMUNITY_SHORT, OPT_TTL, OPT_HELP,
+    OPT_DB_POOL,
 };
 
 static const struct option options[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"db", required_argument, NULL, OPT_DB},
+    {"db-pool", required_argument, NULL, OPT_DB_POOL},
     {"pubsub", required_argument, NULL, OPT_PUBSUB},
     {"redis-channel-prefix", required_argument, NULL, OPT_REDIS_PREFIX},
     {"pubsub-queue-bytes", required_argument, NULL, OPT_PUBSUB_QUEUE},
@@ -116,7 +120,8 @@ static void usage(FILE *f)
           "       cabled token --member ID [--community ID] [--ttl SECONDS] [--secret KEY | --db URL]\n"
           "\n"
           "  --listen HOST:PORT         where HTTP and WebSocket are served (127.0.0.1:8080)\n"
-          "  --db URL                   sqlite:PATH (sqlite:cabled.db)\n"
+          "  --db URL                   sqlite:PATH or postgres://USER@HOST:PORT/DB (sqlite:cabled.db)\n"
+          "  --db-pool N                PostgreSQL connections shared by the workers (4)\n"
           "  --pubsub URL               local, or redis://[:PASSWORD@]HOST[:PORT][/DB] for a cluster (local)\n"
           "  --redis-channel-prefix P   prefix of every Redis channel, as Action Cable's channel_prefix ('')\n"
           "  --pubsub-queue-bytes N     publishes kept while Redis is unreachable (16777216)\n"
@@ -187,6 +192,7 @@ static int apply(struct config *cfg, int opt, const char *name, const char *val)
     case OPT_MAX_BODY: return parse_int(name, val, 1024, 64LL << 20, &cfg->max_body_size);
     case OPT_MAX_HEADER: return parse_int(name, val, 1024, 1LL << 20, &cfg->max_header_size);
     case OPT_DRAIN: return parse_int(name, val, 0, 60000, &cfg->drain_ms);
+    case OPT_DB_POOL: return parse_int(name, val, 1, STORE_PG_POOL_MAX, &cfg->db_pool);
     case OPT_MEMBER: return parse_int(name, val, 1, INT64_MAX, &cfg->member);
     case OPT_COMMUNITY_SHORT: return parse_int(name, val, 1, INT64_MAX, &cfg->community_id);
     case OPT_TTL: return parse_int(name, val, -365LL * 86400, 365LL * 86400, &cfg->ttl);
@@ -246,6 +252,7 @@ static int parse_args(struct config *cfg, int argc, char **argv)
         .max_body_size = 1 << 20,
         .max_header_size = 16384,
         .drain_ms = 1000,
+        .db_pool = STORE_PG_POOL_DEFAULT,
         .ttl = 0,
     };
     if (apply_env(cfg) != 0) return -1;
@@ -274,8 +281,17 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 
 /* ---- the token subcommand ------------------------------------------------ */
 
-/* Open the store named by --db. Returns NULL after printing why. */
-static store_t *open_store(const char *url)
+/* --db as messages show it: without a password. */
+static const char *db_shown(const char *url)
+{
+    static char shown[512];
+    store_pg_redact(url, shown, sizeof shown);
+    return shown;
+}
+
+/* Open the store named by --db with a pool of 'pool' connections (for
+ * PostgreSQL). Returns NULL after printing why. */
+static store_t *open_store(const char *url, unsigned pool)
 {
     char err[512];
     if (strncmp(url, "sqlite:", 7) == 0) {
@@ -284,10 +300,11 @@ static store_t *open_store(const char *url)
         return s;
     }
     if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-        fprintf(stderr, "cabled: --db: PostgreSQL is not supported by this build yet; use sqlite:PATH\n");
-        return NULL;
+        store_t *s = store_pg_open(url, pool, err, sizeof err);
+        if (!s) fprintf(stderr, "cabled: --db %s: %s\n", db_shown(url), err);
+        return s;
     }
-    fprintf(stderr, "cabled: --db: expected sqlite:PATH, got \"%s\"\n", url);
+    fprintf(stderr, "cabled: --db: expected sqlite:PATH or postgres://..., got \"%s\"\n", url);
     return NULL;
 }
 
@@ -306,13 +323,14 @@ static int cmd_token(int argc, char **argv)
         memcpy(key, cfg.secret, key_len);
     } else {
         /* The key the server generated and keeps in its database. */
-        store_t *s = open_store(cfg.db);
+        /* One connection is all a single lookup needs. */
+        store_t *s = open_store(cfg.db, 1);
         if (!s) return 1;
         int rc = domain_community_secret(s, cfg.community_id, key, &key_len);
         store_destroy(s);
         if (rc) {
             fprintf(stderr, "cabled token: community %lld is not in %s (start the server once, "
-                            "or pass --secret)\n", cfg.community_id, cfg.db);
+                            "or pass --secret)\n", cfg.community_id, db_shown(cfg.db));
             return 1;
         }
     }
@@ -519,7 +537,7 @@ static int run_server(void)
     }
     auth_origins_free(check);
 
-    store_t *store = open_store(cfg.db);
+    store_t *store = open_store(cfg.db, (unsigned)cfg.db_pool);
     if (!store) return 1;
     domain_community_flags_t flags = {
         .id = cfg.community_id,
@@ -537,7 +555,7 @@ static int run_server(void)
         return 1;
     }
     if (domain_community_load_revoked(store) != 0) {
-        fprintf(stderr, "cabled: cannot load revoked tokens from %s\n", cfg.db);
+        fprintf(stderr, "cabled: cannot load revoked tokens from %s\n", db_shown(cfg.db));
         return 1;
     }
     if (auth_origins_count(community.origins) == 0)
@@ -547,7 +565,7 @@ static int run_server(void)
     long long demo_ids[3];
     int demo_count = 0;
     if (cfg.demo && (demo_count = domain_demo_members(store, community.id, demo_ids)) < 0) {
-        fprintf(stderr, "cabled: cannot create the demo members in %s\n", cfg.db);
+        fprintf(stderr, "cabled: cannot create the demo members in %s\n", db_shown(cfg.db));
         return 1;
     }
 
@@ -577,7 +595,7 @@ static int run_server(void)
     long long demo_room_id = 0;
     if (cfg.demo && demo_count == 3 &&
         domain_demo_chat(&chat, demo_ids, demo_room_uuid, &demo_room_id) != 0) {
-        fprintf(stderr, "cabled: cannot create the demo room in %s\n", cfg.db);
+        fprintf(stderr, "cabled: cannot create the demo room in %s\n", db_shown(cfg.db));
         return 1;
     }
     cable_config_t cable_cfg = {

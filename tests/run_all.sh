@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Everything `make test` runs, in order, with one summary line at the end:
 #
+#   0. a throwaway PostgreSQL 15 cluster (tests/services/postgres.sh), removed at the end
+#      whatever happens; the unit tests of store/pg run against it (CABLED_TEST_PG_URL)
 #   1. build (gcc, -Werror) and the unit tests
-#   2. the integration tests: build/cabled driven by node ws and @rails/actioncable
-#      (cluster.test.js starts its own redis-server), then the chat, auth and
-#      notification files again against three-node clusters on a real Redis
-#   3. the same two suites again on an AddressSanitizer + UndefinedBehaviorSanitizer
-#      build (a leak or any sanitizer report fails the run)
+#   2. the integration tests: build/cabled driven by node ws and @rails/actioncable, on
+#      SQLite (cluster.test.js starts its own redis-server); then the files that use the
+#      database again on PostgreSQL, with the outage test (integration (postgres)); then
+#      the chat, auth and notification files against three-node clusters on a real Redis
+#      and PostgreSQL (plain build only)
+#   3. the unit and SQLite integration suites again on an AddressSanitizer +
+#      UndefinedBehaviorSanitizer build (a leak or any sanitizer report fails the run)
 #   4. the integration suite on a ThreadSanitizer build: the event-loop threads and
 #      the storage workers share payloads, the revoked set and the stream counts
 #   5. each libFuzzer target for a short smoke run (clang)
@@ -64,24 +68,52 @@ build() { # name make-args...
 node_serial=()
 node --help 2>/dev/null | grep -q -- '--test-concurrency' && node_serial=(--test-concurrency=1)
 
-# A redis-server for the cluster runs, stopped however the run ends.
+# PostgreSQL for the store tests and the integration files that use the database. The
+# other integration suites run without it (env -u), on SQLite. A redis-server for the
+# cluster runs. Both are stopped however the run ends.
+pg=tests/services/postgres.sh
+pg_files=(members auth notifications chat chat_members chat_threads persistence postgres)
+pg_files=("${pg_files[@]/#/tests/integration/}")
+pg_files=("${pg_files[@]/%/.test.js}")
 services=$(mktemp -d)
-trap 'tests/services/redis.sh stop "$services/redis" >/dev/null 2>&1; rm -rf "$services"' EXIT
-redis_url=$(tests/services/redis.sh start "$services/redis") || {
-    echo "=== redis-server: FAILED to start"
-    total_fail=$((total_fail + 1))
+stop_services() {
+    "$pg" stop
+    tests/services/redis.sh stop "$services/redis" >/dev/null 2>&1
+    rm -rf "$services"
 }
-cluster_files=(tests/integration/chat.test.js tests/integration/chat_members.test.js
-               tests/integration/chat_threads.test.js tests/integration/notifications.test.js
-               tests/integration/auth.test.js)
+trap 'exit 130' INT TERM
+trap stop_services EXIT
+if CABLED_TEST_PG_URL=$("$pg" start); then
+    export CABLED_TEST_PG_URL CABLED_TEST_PG_SCRIPT="$PWD/$pg"
+    echo "=== postgres: $CABLED_TEST_PG_URL"
+else
+    echo "=== postgres: FAILED to start"
+    total_fail=$((total_fail + 1))
+    unset CABLED_TEST_PG_URL
+fi
+if redis_url=$(tests/services/redis.sh start "$services/redis"); then
+    echo "=== redis: $redis_url"
+else
+    echo "=== redis: FAILED to start"
+    total_fail=$((total_fail + 1))
+    redis_url=
+fi
+cluster_files=(chat chat_members chat_threads notifications auth)
+cluster_files=("${cluster_files[@]/#/tests/integration/}")
+cluster_files=("${cluster_files[@]/%/.test.js}")
 
 if build default build/cabled build/run_tests; then
     run_suite "unit" c build/run_tests
-    run_suite "integration" node env CABLED_BIN="$PWD/build/cabled" \
+    run_suite "integration" node env -u CABLED_TEST_PG_URL CABLED_BIN="$PWD/build/cabled" \
         node --test "${node_serial[@]}" tests/integration/*.test.js
-    if [ -n "${redis_url:-}" ]; then
-        run_suite "integration (three-node clusters on Redis)" node env CABLED_BIN="$PWD/build/cabled" \
-            CABLED_TEST_REDIS_URL="$redis_url" node --test "${node_serial[@]}" "${cluster_files[@]}"
+    if [ -n "${CABLED_TEST_PG_URL:-}" ]; then
+        run_suite "integration (postgres)" node env CABLED_BIN="$PWD/build/cabled" \
+            node --test "${node_serial[@]}" "${pg_files[@]}"
+    fi
+    if [ -n "$redis_url" ]; then
+        run_suite "integration (three-node clusters on Redis and PostgreSQL)" node env \
+            CABLED_BIN="$PWD/build/cabled" CABLED_TEST_REDIS_URL="$redis_url" \
+            node --test "${node_serial[@]}" "${cluster_files[@]}"
     fi
 fi
 
@@ -89,12 +121,12 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_strin
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 if build "asan+ubsan" SANITIZE=address,undefined build/san/cabled build/san/run_tests; then
     run_suite "unit (asan+ubsan)" c build/san/run_tests
-    run_suite "integration (asan+ubsan)" node env CABLED_BIN="$PWD/build/san/cabled" \
+    run_suite "integration (asan+ubsan)" node env -u CABLED_TEST_PG_URL CABLED_BIN="$PWD/build/san/cabled" \
         CABLED_SANITIZED=1 node --test "${node_serial[@]}" tests/integration/*.test.js
 fi
 
 if build "tsan" SANITIZE=thread BUILD=build/tsan build/tsan/cabled; then
-    run_suite "integration (tsan)" node env CABLED_BIN="$PWD/build/tsan/cabled" \
+    run_suite "integration (tsan)" node env -u CABLED_TEST_PG_URL CABLED_BIN="$PWD/build/tsan/cabled" \
         CABLED_SANITIZED=1 node --test "${node_serial[@]}" tests/integration/*.test.js
 fi
 

@@ -4,8 +4,9 @@
  *   ./run_tests NAME [NAME]   only those
  *   ./run_tests --no-fork     in this process (for gdb)
  *
- * Output is TAP; the last line is "N passed, N failed". The exit status is
- * 0 only when every selected test passed. */
+ * Output is TAP; the last line is "N passed, N failed", with ", N skipped"
+ * when some tests could not run here (TEST_SKIP: "ok N - name # SKIP").
+ * The exit status is 0 only when no selected test failed. */
 #include "test.h"
 
 #include "core/log.h"
@@ -31,6 +32,22 @@ static const struct test_case tests[] = {
 };
 
 int test_failed;
+int test_skipped;
+
+/* A skipped child exits with this status (automake's convention). */
+#define EXIT_SKIPPED 77
+
+void test_skip(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stdout, "# SKIP ");
+    vfprintf(stdout, fmt, ap);
+    fputc('\n', stdout);
+    va_end(ap);
+    fflush(stdout);
+    test_skipped = 1;
+}
 
 void test_fail(const char *file, int line, const char *fmt, ...)
 {
@@ -56,12 +73,13 @@ void test_dump_diff(const void *a, const void *b, size_t n)
     }
 }
 
+/* Returns 0 (passed), 1 (failed) or EXIT_SKIPPED. */
 static int run_one(const struct test_case *t, int do_fork, unsigned timeout_s)
 {
     if (!do_fork) {
-        test_failed = 0;
+        test_failed = test_skipped = 0;
         t->fn();
-        return test_failed ? 1 : 0;
+        return test_failed ? 1 : test_skipped ? EXIT_SKIPPED : 0;
     }
     fflush(stdout);
     pid_t pid = fork();
@@ -71,10 +89,10 @@ static int run_one(const struct test_case *t, int do_fork, unsigned timeout_s)
     }
     if (pid == 0) {
         alarm(timeout_s);
-        test_failed = 0;
+        test_failed = test_skipped = 0;
         t->fn();
         fflush(stdout);
-        _exit(test_failed ? 1 : 0);
+        _exit(test_failed ? 1 : test_skipped ? EXIT_SKIPPED : 0);
     }
     int status = 0;
     while (waitpid(pid, &status, 0) < 0) {
@@ -84,6 +102,7 @@ static int run_one(const struct test_case *t, int do_fork, unsigned timeout_s)
                 WTERMSIG(status) == SIGALRM ? " (timeout)" : "");
         return 1;
     }
+    if (WEXITSTATUS(status) == EXIT_SKIPPED) return EXIT_SKIPPED;
     return WEXITSTATUS(status) != 0;
 }
 
@@ -119,19 +138,25 @@ int main(int argc, char **argv)
     size_t total = 0;
     for (size_t j = 0; j < count; j++) total += !selected || want[j];
     printf("TAP version 13\n1..%zu\n", total);
-    unsigned passed = 0, failed = 0, n = 0;
+    unsigned passed = 0, failed = 0, skipped = 0, n = 0;
     for (size_t j = 0; j < count; j++) {
         if (selected && !want[j]) continue;
         n++;
-        int bad = run_one(&tests[j], do_fork, 60);
-        printf("%s %u - %s\n", bad ? "not ok" : "ok", n, tests[j].name);
+        int rc = run_one(&tests[j], do_fork, 60);
+        printf("%s %u - %s%s\n", rc == 1 ? "not ok" : "ok", n, tests[j].name,
+               rc == EXIT_SKIPPED ? " # SKIP" : "");
         fflush(stdout);
-        if (bad)
+        if (rc == 1)
             failed++;
+        else if (rc == EXIT_SKIPPED)
+            skipped++;
         else
             passed++;
     }
-    printf("%u passed, %u failed\n", passed, failed);
+    if (skipped)
+        printf("%u passed, %u failed, %u skipped\n", passed, failed, skipped);
+    else
+        printf("%u passed, %u failed\n", passed, failed);
     free(want);
     return failed ? 1 : 0;
 }

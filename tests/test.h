@@ -4,7 +4,8 @@
  * tests/unit/; the build collects every TEST(...) line into the generated
  * test list, so adding a test is writing it. Assertions are typed and print
  * both sides on failure, then end the test. The runner (tests/runner.c)
- * prints TAP and a final "N passed, N failed" line. */
+ * prints TAP and a final "N passed, N failed" line (", N skipped" added
+ * when a test could not run, see TEST_SKIP). */
 #ifndef TESTS_TEST_H
 #define TESTS_TEST_H
 
@@ -18,6 +19,16 @@
 /* Set by a failing assertion; the runner reads it after the test returns. */
 extern int test_failed;
 void test_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Set by TEST_SKIP: the test could not run here (a service is missing). */
+extern int test_skipped;
+void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* End the test as skipped, saying why on a "# SKIP" line. */
+#define TEST_SKIP(...)             \
+    do {                           \
+        test_skip(__VA_ARGS__);    \
+        return;                    \
+    } while (0)
 
 #define TEST_FAIL_(...)                              \
     do {                                             \

@@ -72,7 +72,7 @@ static void finish(api_job_t *job, int rc, json_t *out, int status, const char *
         api_job_fail(job, 400, json_pack("{s:[s]}", why ? why : "body", "is invalid"),
                      "%s is invalid", why ? why : "body");
     else
-        api_job_fail(job, 500, NULL, "Internal server error");
+        api_job_fail_store(job, rc);
 }
 
 /* ---- request parsing (loop thread) ----------------------------------------------------------- */

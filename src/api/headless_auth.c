@@ -61,14 +61,14 @@ static void work_auth_token(api_job_t *job)
         return;
     }
     if (rc) {
-        api_job_fail(job, 500, NULL, "Internal server error");
+        api_job_fail_store(job, rc);
         return;
     }
     domain_grant_t g;
     rc = domain_auth_issue(ctx->auth, m.id, 1, clock_unix_s(), &g);
     store_member_clear(&m);
     if (rc) {
-        api_job_fail(job, 500, NULL, "Internal server error");
+        api_job_fail_store(job, rc);
         return;
     }
     api_job_ok(job, 200, grant_json(&g));
@@ -148,7 +148,7 @@ static void work_refresh(api_job_t *job)
     else if (rc == ERR_EXPIRED)
         api_job_fail(job, 401, NULL, "Refresh token has expired");
     else if (rc)
-        api_job_fail(job, 500, NULL, "Internal server error");
+        api_job_fail_store(job, rc);
     else
         api_job_ok(job, 200, grant_json(&g));
     if (!rc) domain_grant_clear(&g);
@@ -173,7 +173,7 @@ static void work_revoke_access(api_job_t *job)
     if (rc == ERR_AUTH)
         api_job_fail(job, 401, NULL, "Invalid access token");
     else if (rc)
-        api_job_fail(job, 500, NULL, "Internal server error");
+        api_job_fail_store(job, rc);
     else
         api_job_ok(job, 204, NULL);
 }
@@ -197,7 +197,7 @@ static void work_revoke_refresh(api_job_t *job)
     if (rc == ERR_NOT_FOUND)
         api_job_fail(job, 401, NULL, "Invalid refresh token");
     else if (rc)
-        api_job_fail(job, 500, NULL, "Internal server error");
+        api_job_fail_store(job, rc);
     else
         api_job_ok(job, 204, NULL);
 }

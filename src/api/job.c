@@ -2,6 +2,7 @@
 #include "api/job.h"
 
 #include "core/alloc.h"
+#include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
 
@@ -79,6 +80,14 @@ void api_job_fail(api_job_t *job, int status, json_t *details, const char *fmt, 
     va_end(ap);
     json_decref(job->details);
     job->details = details;
+}
+
+void api_job_fail_store(api_job_t *job, int rc)
+{
+    if (rc == ERR_UNAVAILABLE)
+        api_job_fail(job, 503, NULL, "Service unavailable");
+    else
+        api_job_fail(job, 500, NULL, "Internal server error");
 }
 
 void api_respond_value(http_exchange_t *x, int status, const json_t *v)

@@ -46,6 +46,11 @@ void api_job_ok(api_job_t *job, int status, json_t *out);
 void api_job_fail(api_job_t *job, int status, json_t *details, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Answer a failure the handler has no better answer for: 503 "Service
+ * unavailable" when the database cannot be reached (ERR_UNAVAILABLE: the
+ * client may retry), 500 "Internal server error" for anything else. */
+void api_job_fail_store(api_job_t *job, int rc);
+
 /* Parse the request body as a JSON object. Returns a new reference, or
  * NULL after answering 400 (the handler then returns). */
 json_t *api_body_object(http_exchange_t *x);

@@ -29,7 +29,7 @@ static void work_create(api_job_t *job)
         return;
     }
     if (rc) {
-        api_job_fail(job, 500, NULL, "Internal server error");
+        api_job_fail_store(job, rc);
         return;
     }
     api_job_ok(job, 201, domain_member_json(&m));
@@ -77,7 +77,7 @@ static void work_list(api_job_t *job)
                                           (p->page - 1) * p->per_page, p->per_page, &rows,
                                           &count, &total);
     if (rc) {
-        api_job_fail(job, 500, NULL, "Internal server error");
+        api_job_fail_store(job, rc);
         return;
     }
     json_t *records = json_array();

@@ -90,11 +90,6 @@ static long long query_int(const http_request_t *req, const char *name, long lon
     return n >= 1 && n <= max ? n : -1;
 }
 
-static void fail_internal(api_job_t *job)
-{
-    api_job_fail(job, 500, NULL, "Internal server error");
-}
-
 /* ---- admin: create --------------------------------------------------------------------------- */
 
 /* The body members with a meaning of their own; everything else goes to
@@ -185,7 +180,7 @@ static void work_create(api_job_t *job)
         return;
     }
     if (rc) {
-        fail_internal(job);
+        api_job_fail_store(job, rc);
         return;
     }
     api_job_ok(job, 201, domain_notification_json(n));
@@ -227,9 +222,10 @@ static void work_list(api_job_t *job)
 {
     const struct member_req *r = job->data;
     json_t *out = NULL;
-    if (domain_notifications_list(job->ctx->store, r->member, r->status, r->oldest, r->page,
-                                  r->per_page, &out) != 0) {
-        fail_internal(job);
+    int rc = domain_notifications_list(job->ctx->store, r->member, r->status, r->oldest, r->page,
+                                       r->per_page, &out);
+    if (rc != 0) {
+        api_job_fail_store(job, rc);
         return;
     }
     api_job_ok(job, 200, out);
@@ -271,7 +267,7 @@ static void work_count(api_job_t *job)
     const struct member_req *r = job->data;
     long long n = domain_notifications_new_count(job->ctx->store, r->member);
     if (n < 0) {
-        fail_internal(job);
+        api_job_fail_store(job, (int)n);
         return;
     }
     api_job_ok(job, 200, json_pack("{s:I}", "new_notifications_count", (json_int_t)n));
@@ -286,8 +282,9 @@ static void on_count(http_exchange_t *x, void *ctx)
 static void work_reset(api_job_t *job)
 {
     const struct member_req *r = job->data;
-    if (domain_notifications_reset(job->ctx->store, job->ctx->hub, r->member) != 0) {
-        fail_internal(job);
+    int rc = domain_notifications_reset(job->ctx->store, job->ctx->hub, r->member);
+    if (rc != 0) {
+        api_job_fail_store(job, rc);
         return;
     }
     api_job_ok(job, 200, json_pack("{s:i}", "new_notifications_count", 0));
@@ -302,8 +299,9 @@ static void on_reset(http_exchange_t *x, void *ctx)
 static void work_mark_all(api_job_t *job)
 {
     const struct member_req *r = job->data;
-    if (domain_notifications_mark_all_read(job->ctx->store, job->ctx->hub, r->member) != 0) {
-        fail_internal(job);
+    int rc = domain_notifications_mark_all_read(job->ctx->store, job->ctx->hub, r->member);
+    if (rc != 0) {
+        api_job_fail_store(job, rc);
         return;
     }
     api_job_ok(job, 200, json_pack("{s:b}", "success", 1));
@@ -326,7 +324,7 @@ static void work_mark_one(api_job_t *job)
         return;
     }
     if (rc) {
-        fail_internal(job);
+        api_job_fail_store(job, rc);
         return;
     }
     api_job_ok(job, 200, out);

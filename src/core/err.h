@@ -21,6 +21,7 @@
     X(CONFLICT, -1204, "already exists")                                  \
     X(NO_MESSAGE, -1205, "message not found")                             \
     X(STORE, -1400, "storage failure")                                    \
+    X(UNAVAILABLE, -1401, "storage unavailable")                          \
     X(CLOSED, -1300, "connection closed")
 
 enum err_code {

@@ -3,12 +3,15 @@
  * Rows are plain structs; strings in them are owned by the row and freed
  * with the row's _clear function. Every operation may block (it is disk
  * I/O) and is therefore called only from worker threads, never from an
- * event loop; operations are thread-safe. Adapters (store/sqlite.c, later
- * PostgreSQL) embed 'store_t' first and are created only by main.c.
+ * event loop; operations are thread-safe. Adapters (store/sqlite.c,
+ * store/pg.c) embed 'store_t' first and are created only by main.c.
  *
  * Return values: 0 on success; ERR_NOT_FOUND when the row does not exist;
  * ERR_CONFLICT when a unique field is taken; ERR_STORE when the database
- * failed (logged by the adapter). */
+ * failed (logged by the adapter); ERR_UNAVAILABLE when the database cannot
+ * be reached for now (a server-based store during an outage: the same call
+ * may succeed later, and callers answer 503). Operations returning a count
+ * return one of these negative codes instead on failure. */
 #ifndef STORE_STORE_H
 #define STORE_STORE_H
 
@@ -223,7 +226,7 @@ struct store_ops {
 
 struct store {
     const struct store_ops *ops;
-    const char *name;                  /* "sqlite" */
+    const char *name;                  /* "sqlite", "postgres" */
 };
 
 void store_community_clear(store_community_t *c);

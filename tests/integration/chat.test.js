@@ -24,7 +24,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startServer, stopAll, ORIGIN, SECRET } = require('./lib/server');
+const { startServer, stopAll, testDatabase, ORIGIN, SECRET } = require('./lib/server');
 const { api, createMember } = require('./lib/http');
 const {
   ISO_MS_RE, UUID_RE, errorBody, fieldError, streams, chatMember, call, ok, okRoom, unwrapRoom, assertError, ChatSocket, settle,
@@ -841,7 +841,7 @@ describe('persistence across a restart on the same --db', () => {
   });
 
   it('rooms, unread counts, message windows, participants and threads are the same after a restart', async () => {
-    const db = `sqlite:${path.join(dir, 'chat.db')}`;
+    const db = testDatabase(dir, 'chat.db');
     let server = await startServer({ bare: true, appToken: APP, args: args(db) });
     const members = [];
     for (const name of ['P Ann', 'P Bob', 'P Cat']) {

@@ -1,4 +1,5 @@
-// What the SQLite database keeps across restarts of the real binary.
+// What the database keeps across restarts of the real binary (SQLite, or PostgreSQL when
+// CABLED_TEST_PG_URL is set: see lib/server.js).
 // (a) A clean restart (SIGTERM, then the same --db without --app-token, --allowed-origin or
 // --secret): the stored app token, Origins and generated signing key still work; members are
 // listed exactly as before; old access tokens connect, old refresh tokens refresh, revoked access
@@ -17,7 +18,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startServer, stopAll, mintToken, SECRET, ORIGIN } = require('./lib/server');
+const { startServer, stopAll, mintToken, testDatabase, SECRET, ORIGIN } = require('./lib/server');
 const { api } = require('./lib/http');
 const { CableClient, frames, closeAll, ident } = require('./lib/clients');
 
@@ -32,7 +33,7 @@ const errorBody = (message) => ({ success: false, message, error_details: {} });
 /** A temporary directory for a database that outlives the servers started on it. */
 function tempDir() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabled-db-'));
-  return { dir, db: `sqlite:${path.join(dir, 'cabled.db')}`, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return { dir, db: testDatabase(dir), remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** Starts cabled on db with only the args given (plus --listen and a short drain). appToken is

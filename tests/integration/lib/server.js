@@ -7,6 +7,11 @@
 // a test file's after() hook calls stopAll(), and a process 'exit' hook SIGKILLs any survivor, so
 // no process outlives the suite. server.createMembers(n) and server.createRoom(ids, kind) are
 // shortcuts to the admin-API fixtures of lib/http.js (Chats::RoomChannel needs a stored room).
+//
+// PostgreSQL: when CABLED_TEST_PG_URL is set (tests/services/postgres.sh start prints one), every
+// server started without a --db of its own gets a new, empty PostgreSQL database (CREATE DATABASE
+// through psql, a random name, dropped when the suite's process exits) instead of SQLite.
+// testDatabase() gives a test a database it can restart servers on: PostgreSQL then too.
 
 'use strict';
 
@@ -22,6 +27,8 @@ const ORIGIN = 'https://your-whitelisted-domain.com';
 const START_TIMEOUT_MS = 10000;
 const STOP_TIMEOUT_MS = 10000;
 const LOG_KEEP = 256 * 1024;
+/** The PostgreSQL server to create databases on, or undefined for SQLite. */
+const PG_URL = process.env.CABLED_TEST_PG_URL || undefined;
 
 const live = new Set();
 /** Servers that exited without being asked to (a crash): stopAll() reports them. */
@@ -36,6 +43,38 @@ process.on('exit', () => {
   }
 });
 
+/** Databases created by this process, dropped when it exits. */
+const pgDatabases = [];
+
+process.on('exit', () => {
+  if (!pgDatabases.length) return;
+  const drops = pgDatabases.flatMap((name) => ['-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
+  spawnSync('psql', [PG_URL, '-qAtX', ...drops], { stdio: 'ignore', timeout: 30000 });
+});
+
+/** PG_URL with its database replaced by name. */
+function pgUrlFor(name) {
+  const u = new URL(PG_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Creates an empty PostgreSQL database and returns its postgres:// URL. */
+function createPgDatabase() {
+  const name = `cabled_it_${process.pid}_${pgDatabases.length + 1}_${Math.random().toString(36).slice(2, 8)}`;
+  const r = spawnSync('psql', [PG_URL, '-qAtX', '-v', 'ON_ERROR_STOP=1', '-c', `CREATE DATABASE ${name}`],
+    { encoding: 'utf8', timeout: 30000 });
+  if (r.status !== 0) throw new Error(`psql could not create database ${name}: ${r.stderr || r.error}`);
+  pgDatabases.push(name);
+  return pgUrlFor(name);
+}
+
+/** A --db URL for a database that outlives the servers started on it: a new PostgreSQL database
+ *  when CABLED_TEST_PG_URL is set, else sqlite:<dir>/<file>. */
+function testDatabase(dir, file = 'cabled.db') {
+  return PG_URL ? createPgDatabase() : `sqlite:${path.join(dir, file)}`;
+}
+
 /** Fails with a readable message when the binary is missing, instead of a spawn ENOENT later. */
 function requireBinary() {
   if (!fs.existsSync(BIN)) {
@@ -45,7 +84,7 @@ function requireBinary() {
 
 /** Returns an access token from `cabled token`: HS256 JWT for member (community 1, ttl 3600 unless
  *  given). secret defaults to the suite's secret; pass another to get a wrongly signed token.
- *  db ('sqlite:PATH'): sign with the key stored in that database instead (no --secret is passed
+ *  db ('sqlite:PATH' or 'postgres://…'): sign with the key stored in that database instead (no --secret is passed
  *  unless secret is given too). */
 function mintToken(member, opts = {}) {
   const { community, ttl, db } = opts;
@@ -165,7 +204,8 @@ class CabledServer {
  *       single (true: one process even when CABLED_TEST_REDIS_URL asks for clusters).
  *
  * With CABLED_TEST_REDIS_URL set (a redis:// URL), it starts a cluster instead: three nodes on
- * that Redis (a channel prefix of their own) sharing one database, behind one object that looks
+ * that Redis (a channel prefix of their own) sharing one database (PostgreSQL when
+ * CABLED_TEST_PG_URL is set, else one SQLite file), behind one object that looks
  * like a server: HTTP goes to node A, and each WebSocket to node B or C in turn. Run a test file
  * that way and every event it checks has crossed Redis from the node that produced it.
  */
@@ -181,8 +221,9 @@ async function startCluster(opts = {}, size = 3) {
   const args = [...(opts.args || [])];
   let dir = null;
   if (!args.includes('--db')) {
+    // One database for the nodes: PostgreSQL when the run has one, else a shared SQLite file.
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabled-cluster-'));
-    args.push('--db', `sqlite:${path.join(dir, 'cabled.db')}`);
+    args.push('--db', testDatabase(dir));
   }
   args.push('--pubsub', process.env.CABLED_TEST_REDIS_URL);
   if (!args.includes('--redis-channel-prefix')) {
@@ -250,6 +291,7 @@ async function startNode(opts = {}) {
     if (o.pingInterval !== undefined) args.push('--ping-interval', String(o.pingInterval));
   }
   args.push(...o.args);
+  if (PG_URL && !args.includes('--db')) args.push('--db', createPgDatabase());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabled-it-'));
   const proc = spawn(BIN, args, { cwd: dir, env: cleanEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
   const server = new CabledServer(proc, dir, { secret: o.secret, appToken: o.appToken, origin: o.origins[0] });
@@ -310,5 +352,6 @@ async function stopAll() {
 }
 
 module.exports = {
-  BIN, SECRET, APP_TOKEN, ORIGIN, startServer, startNode, startCluster, stopAll, mintToken, CabledServer,
+  BIN, SECRET, APP_TOKEN, ORIGIN, PG_URL, startServer, startNode, startCluster, stopAll, mintToken,
+  testDatabase, CabledServer,
 };
