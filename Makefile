@@ -2,6 +2,7 @@
 #
 #   make                      build/cabled and the unit test runner
 #   make run                  install what is missing, build, start the demo server
+#   make cluster              Redis, PostgreSQL and three demo nodes on one port (Ctrl-C stops all)
 #   make test                 install what is missing, build, run every test suite
 #   make SANITIZE=address,undefined   the same build under sanitizers (in build/san)
 #   make fuzz                 build the libFuzzer targets and run each for FUZZ_SECONDS
@@ -31,7 +32,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/unit/*/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
 
-.PHONY: all run test unit integration fuzz fuzz-smoke bench deps clean format
+.PHONY: all run cluster test unit integration fuzz fuzz-smoke bench deps clean format
 all: $(BUILD)/cabled $(BUILD)/run_tests
 
 $(BUILD)/%.o: %.c
@@ -69,6 +70,10 @@ deps:
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/cabled
 	$(BUILD)/cabled --demo
+
+cluster: deps
+	@$(MAKE) --no-print-directory $(BUILD)/cabled
+	@BIN=$(BUILD)/cabled scripts/cluster.sh
 
 unit: $(BUILD)/run_tests
 	$(BUILD)/run_tests
