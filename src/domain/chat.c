@@ -157,8 +157,9 @@ int domain_chat_room_create(const domain_chat_t *d, long long actor, const char 
         }
         store_member_clear(&m);
     }
-    store_room_t room = {
-        .community_id = d->community_id, .show_history = 1, .creator_id = actor ? actor : ids[0]};
+    /* A room the host application creates (admin, no actor) has no member
+     * creator: nobody gets a creator's rights over it. */
+    store_room_t room = {.community_id = d->community_id, .show_history = 1, .creator_id = actor};
     snprintf(room.kind, sizeof room.kind, "%s", kind);
     char identifier[64];
     if (strcmp(kind, "direct") == 0) {
@@ -274,6 +275,14 @@ int domain_chat_room_update(const domain_chat_t *d, long long actor, const char 
             rc = ERR_FORBIDDEN;
             goto done;
         }
+    }
+    /* The pinned message is the participants' to share, except in rooms the
+     * host application created, whose attributes are all its own. */
+    if (json_object_get(fields, "pinned_message_id") && room.creator_id == 0 &&
+        strcmp(room.kind, "direct") != 0) {
+        *why = "only the host application changes this room";
+        rc = ERR_FORBIDDEN;
+        goto done;
     }
     if ((rc = take_string(fields, "name", NAME_MAX_LEN, &room.name, &renamed, why)) != 0 ||
         (rc = take_string(fields, "description", DESCRIPTION_MAX_LEN, &room.description, &other,

@@ -64,7 +64,7 @@ typedef struct store_room {
     char *description;
     int show_history;
     long long pinned_message_id;       /* 0 when none */
-    long long creator_id;
+    long long creator_id;              /* 0: created by the host application (admin API) */
     int64_t created_at;                /* unix milliseconds */
     int64_t updated_at;
 } store_room_t;

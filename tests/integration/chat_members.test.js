@@ -12,7 +12,7 @@ const {
   streams, chatMember, call, ok, okRoom, assertError, errorBody, ChatSocket, settle, send,
 } = require('./lib/chat');
 const { CableClient, closeAll, ident, frames, railsJSON } = require('./lib/clients');
-const { publish } = require('./lib/http');
+const { publish, api } = require('./lib/http');
 
 describe('removing members from a room', () => {
   let server;
@@ -148,5 +148,40 @@ describe('removing members from a room', () => {
       closeAll(clients);
     }
     assert.equal(confirmed + rejected, 80 * 40);
+  });
+
+  it('a room the host application created gives no member a creator\'s rights', async () => {
+    // ann has the lowest id of the three: she must not become the room's owner.
+    const r1 = await api(server, 'POST', '/api/admin/v2/chat_rooms',
+      { kind: 'group_chat', name: 'Host group', community_member_ids: [cat.id, ann.id, bob.id] });
+    assert.equal(r1.status, 201, r1.body);
+    const group = r1.json().chat_room;
+    const msg = await send(server, ann, group, { body: 'pin me?' });
+    for (const m of [ann, bob, cat]) {
+      assertError(await call(server, m, 'PATCH', `/messages/${group.uuid}`, { chat_room: { name: 'Mine' } }), 403,
+        errorBody('You are not allowed to do this'), `member ${m.id} renames`);
+      assertError(await call(server, m, 'PATCH', `/messages/${group.uuid}`, { chat_room: { pinned_message_id: msg.id } }),
+        403, errorBody('only the host application changes this room'), `member ${m.id} pins`);
+      assertError(await call(server, m, 'DELETE', `/messages/${group.uuid}`), 403,
+        errorBody('only the creator of a group room can delete it'), `member ${m.id} deletes`);
+    }
+    assertError(await call(server, ann, 'DELETE', `/messages/${group.uuid}/chat_room_participants/${bob.id}`), 403,
+      errorBody('only the creator of a group room can remove others'), 'ann removes bob');
+    // Leaving is anyone's right.
+    assert.equal((await call(server, cat, 'DELETE', `/messages/${group.uuid}/chat_room_participants/${cat.id}`)).status, 204);
+    assert.equal((await okRoom(server, ann, 'GET', `/messages/${group.uuid}`)).chat_room_name, 'Host group');
+
+    // An embedded room is the host's too.
+    const r2 = await api(server, 'POST', '/api/admin/v2/chat_rooms',
+      { kind: 'space', name: 'Host space', community_member_ids: [ann.id, bob.id] });
+    const space = r2.json().chat_room;
+    assertError(await call(server, ann, 'PATCH', `/messages/${space.uuid}`, { chat_room: { name: 'Renamed' } }), 403,
+      errorBody('You are not allowed to do this'), 'ann renames the space');
+    // A member-created group keeps its creator's rights, and any participant may pin.
+    const own = await okRoom(server, ann, 'POST', '/messages',
+      { chat_room: { kind: 'group_chat', name: 'Own', community_member_ids: [bob.id] } }, 201);
+    const m2 = await send(server, ann, own, { body: 'pin me' });
+    assert.equal((await call(server, bob, 'PATCH', `/messages/${own.uuid}`, { chat_room: { pinned_message_id: m2.id } })).status, 200);
+    assert.equal((await call(server, ann, 'PATCH', `/messages/${own.uuid}`, { chat_room: { name: 'Own 2' } })).status, 200);
   });
 });
