@@ -235,6 +235,30 @@ static void on_admin_room_create(http_exchange_t *x, void *ctx)
     if (body) api_job_start(x, ctx, body, work_admin_room_create, NULL, NULL);
 }
 
+/* PATCH /api/admin/v2/chat_rooms/:uuid: the host application changes a
+ * room's attributes (the rooms it created have no member creator). */
+static void work_admin_room_update(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    json_t *out = NULL;
+    const char *why = NULL;
+    int rc = domain_chat_room_update(&d, 0, job->data, job->body, &out, &why);
+    finish(job, rc, wrap_room(out), 200, why, ROOM_NOT_FOUND);
+}
+
+static void on_admin_room_update(http_exchange_t *x, void *ctx)
+{
+    if (!api__require_app_token(x, ctx)) return;
+    size_t len;
+    const char *v = http_route_param(&x->params, "uuid", &len);
+    if (!v || len == 0 || len >= 40) {
+        http_respond_error(x, 404, ROOM_NOT_FOUND);
+        return;
+    }
+    json_t *body = body_of(x, "chat_room");
+    if (body) api_job_start(x, ctx, body, work_admin_room_update, xstrndup(v, len), free);
+}
+
 static void work_room_show(api_job_t *job)
 {
     domain_chat_t d = chat_of(job->ctx);
@@ -463,4 +487,7 @@ void api__chat_register(http_router_t *r, const api_context_t *ctx)
         http_router_add(r, routes[i].method, routes[i].pattern, on_chat, &routes[i]);
     }
     http_router_add(r, HTTP_POST, "/api/admin/v2/chat_rooms", on_admin_room_create, (void *)ctx);
+    http_router_add(r, HTTP_PATCH, "/api/admin/v2/chat_rooms/:uuid", on_admin_room_update,
+                    (void *)ctx);
+    http_router_add(r, HTTP_PUT, "/api/admin/v2/chat_rooms/:uuid", on_admin_room_update, (void *)ctx);
 }

@@ -95,6 +95,20 @@ static void add_thread_streams(const domain_chat_t *d, long long room_id, long l
     free(ids);
 }
 
+/* The member who joined room 'room_id' first (0 when none): whose view of
+ * the room the host application gets. */
+static long long first_participant(const domain_chat_t *d, long long room_id)
+{
+    store_participant_t *ps;
+    size_t n;
+    long long id = 0;
+    if (d->store->ops->participants(d->store, room_id, &ps, &n) == 0) {
+        if (n) id = ps[0].member_id;
+        free(ps);
+    }
+    return id;
+}
+
 static long long page_offset(domain_page_t pg)
 {
     return (pg.page - 1) * pg.per_page;
@@ -258,14 +272,16 @@ int domain_chat_room_update(const domain_chat_t *d, long long actor, const char 
                             const json_t *fields, json_t **out, const char **why)
 {
     store_room_t room;
-    int rc = room_for(d, actor, uuid, &room, NULL);
+    /* The host application (actor 0) reaches every room of the community. */
+    int rc = actor ? room_for(d, actor, uuid, &room, NULL)
+                   : d->store->ops->room_get(d->store, d->community_id, 0, uuid, &room);
     if (rc) return rc;
     int renamed = 0, other = 0;
     json_t *v;
     if (json_object_get(fields, "name") || json_object_get(fields, "description") ||
         json_object_get(fields, "show_history")) {
         /* Direct rooms have no attributes of their own; a group room's
-         * belong to its creator. */
+         * belong to its creator (the host application's rooms: to it). */
         if (strcmp(room.kind, "direct") == 0) {
             *why = "direct rooms cannot be renamed";
             rc = ERR_INVAL;
@@ -278,7 +294,7 @@ int domain_chat_room_update(const domain_chat_t *d, long long actor, const char 
     }
     /* The pinned message is the participants' to share, except in rooms the
      * host application created, whose attributes are all its own. */
-    if (json_object_get(fields, "pinned_message_id") && room.creator_id == 0 &&
+    if (actor && json_object_get(fields, "pinned_message_id") && room.creator_id == 0 &&
         strcmp(room.kind, "direct") != 0) {
         *why = "only the host application changes this room";
         rc = ERR_FORBIDDEN;
@@ -315,7 +331,7 @@ int domain_chat_room_update(const domain_chat_t *d, long long actor, const char 
     }
     if (renamed || other) {
         if ((rc = d->store->ops->room_update(d->store, &room)) != 0) goto done;
-        json_t *simple = chat_room_simple_json(d->store, &room, actor);
+        json_t *simple = chat_room_simple_json(d->store, &room, actor ? actor : room.creator_id);
         publish_one(d, hub_streams_add_room, room.id, "chatRoomUpdated", simple);
         json_decref(simple);
         if (renamed && !is_embedded(room.kind)) {
@@ -332,7 +348,7 @@ int domain_chat_room_update(const domain_chat_t *d, long long actor, const char 
             }
         }
     }
-    *out = chat_room_json(d->store, &room, actor);
+    *out = chat_room_json(d->store, &room, actor ? actor : first_participant(d, room.id));
 done:
     store_room_clear(&room);
     return rc;

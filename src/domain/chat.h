@@ -54,6 +54,11 @@ int domain_chat_room_create(const domain_chat_t *d, long long actor, const char 
                             json_t **out, int *created, const char **why);
 int domain_chat_rooms(const domain_chat_t *d, long long actor, domain_page_t pg, json_t **out);
 int domain_chat_room_show(const domain_chat_t *d, long long actor, const char *uuid, json_t **out);
+/* Change name, description, show_history (the creator of a group room;
+ * with 'actor' 0, the host application, of any room it created or any
+ * embedded room) and pinned_message_id (any participant, except in rooms
+ * the host application created). *out is the room as the actor (the host:
+ * its first participant) sees it. */
 int domain_chat_room_update(const domain_chat_t *d, long long actor, const char *uuid,
                             const json_t *fields, json_t **out, const char **why);
 int domain_chat_room_delete(const domain_chat_t *d, long long actor, const char *uuid,

@@ -397,10 +397,15 @@ describe('chat rooms and messages', () => {
       assertStreams(ev.annA, [[S, 'updatedMessage']], 'ann A');
       for (const k of ['annB', 'bob', 'dan']) assertStreams(ev[k], [], k);
 
-      // A rename of an embedded room: the room stream only (its creator is its first member).
-      const creator = ann.id < cat.id ? ann : cat;
-      const rn = await call(server, creator, 'PATCH', `/messages/${space.uuid}`, { name: 'Garden 2' });
+      // An embedded room is the host application's: no member renames it, the host does, and the
+      // rename goes to the room stream only.
+      for (const m of [ann, cat]) {
+        assertError(await call(server, m, 'PATCH', `/messages/${space.uuid}`, { name: 'Mine' }), 403,
+          errorBody('You are not allowed to do this'), `member ${m.id} renames the space`);
+      }
+      const rn = await api(server, 'PATCH', `/api/admin/v2/chat_rooms/${space.uuid}`, { chat_room: { name: 'Garden 2' } });
       assert.equal(rn.status, 200, rn.body);
+      assert.equal(unwrapRoom(rn.json(), 'host rename').chat_room_name, 'Garden 2');
       ev = await got();
       assertStreams(ev.cat, [[S, 'chatRoomUpdated']], 'cat');
       assertStreams(ev.annA, [[S, 'chatRoomUpdated']], 'ann A');
