@@ -434,10 +434,12 @@ static void print_demo(const char *url_host, int port, const domain_auth_t *auth
                "  CABLE_URL=ws://%s:%d/cable CABLE_ORIGIN=%s CABLE_TOKEN=%s "
                "CABLE_MEMBER_ID=%lld node examples/websocket-connection-test.js\n",
                ids[i], url_host, port, origin, g.access_token, ids[i]);
+        char stream[HUB_STREAM_MAX];
+        hub_stream_member_rooms(stream, ids[i]);
         printf("Broadcast to that member's chat-room stream from another terminal:\n"
                "  curl -X POST http://%s:%d/api/v1/broadcast -H 'Authorization: Bearer %s' "
-               "-d '{\"stream\":\"chat-room-channel-%lld\",\"data\":{\"event\":\"hello\"}}'\n\n",
-               url_host, port, app_token ? app_token : "APP_TOKEN", ids[i]);
+               "-d '{\"stream\":\"%s\",\"data\":{\"event\":\"hello\"}}'\n\n",
+               url_host, port, app_token ? app_token : "APP_TOKEN", stream);
         domain_grant_clear(&g);
     }
     fflush(stdout);
