@@ -8,6 +8,7 @@
  * '-' -> '_'); a flag on the command line wins. */
 #include "api/api.h"
 #include "auth/community.h"
+#include "auth/members.h"
 #include "auth/origin.h"
 #include "auth/revoked.h"
 #include "auth/token.h"
@@ -21,6 +22,7 @@
 #include "domain/auth.h"
 #include "domain/community.h"
 #include "domain/demo.h"
+#include "domain/members.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "hub/hub.h"
@@ -360,6 +362,7 @@ struct loop_state {
 
 static struct config cfg;
 static hub_t *hub;
+static store_t *store;
 static http_server_config_t http_cfg;
 static size_t max_outbuf;
 static struct loop_state *loop_states;
@@ -482,6 +485,12 @@ static pubsub_t *open_pubsub(hub_t *h)
     return NULL;
 }
 
+/* cable_config_t.member_check: on a worker thread. */
+static int check_member(long long community_id, long long member_id)
+{
+    return domain_member_active(store, community_id, member_id);
+}
+
 static int run_server(void)
 {
     if (log_set_level(cfg.log_level) != 0) {
@@ -539,7 +548,7 @@ static int run_server(void)
     }
     auth_origins_free(check);
 
-    store_t *store = open_store(cfg.db, (unsigned)cfg.db_pool);
+    store = open_store(cfg.db, (unsigned)cfg.db_pool);
     if (!store) return 1;
     domain_community_flags_t flags = {
         .id = cfg.community_id,
@@ -607,6 +616,7 @@ static int run_server(void)
         .max_message = (size_t)cfg.max_message_size,
         .max_identifier = (size_t)cfg.max_identifier,
         .max_subscriptions = (size_t)cfg.max_subscriptions,
+        .member_check = check_member,
         .linger_ms = 2000,
         .drain_ms = (unsigned)cfg.drain_ms,
     };
@@ -679,6 +689,7 @@ static int run_server(void)
     store_destroy(store);
     auth_community_deinit(&community);
     auth_revoked_clear();
+    auth_members_clear();
     log_info("main stopped");
     return 0;
 }

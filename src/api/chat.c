@@ -444,7 +444,7 @@ static void on_chat(http_exchange_t *x, void *data)
         free(r);
         return;
     }
-    api_job_start(x, rt->ctx, body, rt->work, r, free);
+    api_job_start_as(x, rt->ctx, r->actor, body, rt->work, r, free);
 }
 
 #define V1 "/api/headless/v1"

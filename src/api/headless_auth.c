@@ -56,6 +56,11 @@ static void work_auth_token(api_job_t *job)
                  ? ctx->store->ops->member_get(ctx->store, ctx->community->id, l->member_id, &m)
                  : ctx->store->ops->member_find(ctx->store, ctx->community->id, l->field,
                                                 l->value, &m);
+    if (rc == 0 && m.deactivated_at) {
+        /* A deactivated member signs in no more. */
+        store_member_clear(&m);
+        rc = ERR_NOT_FOUND;
+    }
     if (rc == ERR_NOT_FOUND) {
         api_job_fail(job, 404, NULL, "Community member not found");
         return;

@@ -1,10 +1,12 @@
 /* api/job: deferred requests whose work runs on the worker pool. See job.h. */
 #include "api/job.h"
 
+#include "auth/members.h"
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "domain/members.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +16,15 @@
 static void on_work(uv_work_t *w)
 {
     api_job_t *job = w->data;
+    if (job->member && !auth_members_known(job->member)) {
+        int active = domain_member_active(job->ctx->store, job->ctx->community->id, job->member);
+        if (active == 0) {
+            api_job_fail(job, 401, NULL, "The access token is invalid.");
+            return;
+        }
+        /* A store that cannot answer fails the work itself, with 503. */
+        if (active == 1) auth_members_add(job->member);
+    }
     job->_work(job);
 }
 
@@ -48,8 +59,16 @@ static void on_done(uv_work_t *w, int status)
 void api_job_start(http_exchange_t *x, const api_context_t *ctx, json_t *body,
                    api_job_work_cb work, void *data, void (*free_data)(void *))
 {
+    api_job_start_as(x, ctx, 0, body, work, data, free_data);
+}
+
+void api_job_start_as(http_exchange_t *x, const api_context_t *ctx, long long member,
+                      json_t *body, api_job_work_cb work, void *data,
+                      void (*free_data)(void *))
+{
     api_job_t *job = xcalloc(1, sizeof *job);
     job->ctx = ctx;
+    job->member = member;
     job->body = body;
     job->data = data;
     job->_free_data = free_data;

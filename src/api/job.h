@@ -22,6 +22,7 @@ typedef void (*api_job_work_cb)(api_job_t *job);
 struct api_job {
     /* inputs, read-only in 'work' */
     const api_context_t *ctx;
+    long long member;          /* the member the request acts for (0: none) */
     http_exchange_t *x;        /* deferred; its request stays valid */
     json_t *body;              /* the parsed request body, or NULL */
     void *data;                /* the handler's extra input */
@@ -40,6 +41,13 @@ struct api_job {
  * 'data' (freed with free_data when not NULL). */
 void api_job_start(http_exchange_t *x, const api_context_t *ctx, json_t *body,
                    api_job_work_cb work, void *data, void (*free_data)(void *));
+/* api_job_start for a request that acts for 'member' (from its verified
+ * token): before 'work' runs, a member this node does not know yet
+ * (auth/members.h) is looked up, and one that does not exist or is
+ * deactivated gets 401 "The access token is invalid." instead. */
+void api_job_start_as(http_exchange_t *x, const api_context_t *ctx, long long member,
+                      json_t *body, api_job_work_cb work, void *data,
+                      void (*free_data)(void *));
 /* Answer 'status' with 'out' (taken; NULL for an empty 204). */
 void api_job_ok(api_job_t *job, int status, json_t *out);
 /* Answer an error in Circle's shape; 'details' (taken) may be NULL. */

@@ -3,13 +3,19 @@
  *   POST /api/admin/v2/community_members  {email, name, sso_user_id?, avatar_url?} -> 201 member
  *   GET  /api/admin/v2/community_members  ?page=1&per_page=10 -> paginated members
  *
+ *   GET    /api/admin/v2/community_members/:id                 the member
+ *   DELETE /api/admin/v2/community_members/:id                 deactivate
+ *   PUT    /api/admin/v2/community_members/:id/delete_member   delete
+ *
  * The page envelope is Circle's Admin API v2 one: page, per_page,
- * has_next_page, count, page_count, records. */
+ * has_next_page, count, page_count, records. A deactivated or deleted
+ * member's sockets are cut on every node and their tokens refused. */
 #include "api/job.h"
 
 #include "core/alloc.h"
 #include "core/err.h"
 #include "domain/members.h"
+#include "domain/time.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -110,8 +116,108 @@ static void on_list(http_exchange_t *x, void *data)
     api_job_start(x, data, NULL, work_list, p, free);
 }
 
+/* ---- deactivate and delete ------------------------------------------------ */
+
+/* Circle's answer for a member that is not there (any more). */
+static void fail_missing(api_job_t *job)
+{
+    api_job_fail(job, 404, json_pack("{s:s}", "message", "Missing record: community member"),
+                 "Oops! Missing record. Please try again later.");
+}
+
+/* Answer the outcome of a deactivation or deletion. */
+static void finish(api_job_t *job, int rc, const char *message)
+{
+    if (rc == ERR_NOT_FOUND)
+        fail_missing(job);
+    else if (rc)
+        api_job_fail_store(job, rc);
+    else
+        api_job_ok(job, 200, json_pack("{s:s}", "message", message));
+}
+
+static void work_deactivate(api_job_t *job)
+{
+    long long id = *(long long *)job->data;
+    int rc = domain_member_deactivate(job->ctx->store, job->ctx->hub, job->ctx->community->id, id,
+                                      domain_now_ms());
+    finish(job, rc, "The community member has been removed from the community.");
+}
+
+static void work_delete(api_job_t *job)
+{
+    long long id = *(long long *)job->data;
+    int rc = domain_member_delete(job->ctx->store, job->ctx->hub, job->ctx->community->id, id);
+    finish(job, rc, "Member deleted successfully.");
+}
+
+/* The member id of the path; NULL after answering 404 for one that is not
+ * a positive number. */
+static long long *path_id(http_exchange_t *x)
+{
+    size_t len;
+    const char *v = http_route_param(&x->params, "id", &len);
+    char tmp[24] = "";
+    if (v && len < sizeof tmp) memcpy(tmp, v, len);
+    char *end;
+    long long id = strtoll(tmp, &end, 10);
+    if (!v || len == 0 || len >= sizeof tmp || *end || id <= 0) {
+        static const char missing[] =
+            "{\"success\":false,\"message\":\"Oops! Missing record. Please try again later.\","
+            "\"error_details\":{\"message\":\"Missing record: community member\"}}";
+        http_respond_json(x, 404, missing, sizeof missing - 1);
+        return NULL;
+    }
+    long long *p = xmalloc(sizeof *p);
+    *p = id;
+    return p;
+}
+
+static void work_show(api_job_t *job)
+{
+    store_t *st = job->ctx->store;
+    store_member_t m;
+    int rc = st->ops->member_get(st, job->ctx->community->id, *(long long *)job->data, &m);
+    if (rc == ERR_NOT_FOUND) {
+        fail_missing(job);
+        return;
+    }
+    if (rc) {
+        api_job_fail_store(job, rc);
+        return;
+    }
+    api_job_ok(job, 200, domain_member_json(&m));
+    store_member_clear(&m);
+}
+
+static void on_show(http_exchange_t *x, void *data)
+{
+    if (!api__require_app_token(x, data)) return;
+    long long *id = path_id(x);
+    if (id) api_job_start(x, data, NULL, work_show, id, free);
+}
+
+static void on_deactivate(http_exchange_t *x, void *data)
+{
+    if (!api__require_app_token(x, data)) return;
+    long long *id = path_id(x);
+    if (id) api_job_start(x, data, NULL, work_deactivate, id, free);
+}
+
+static void on_delete(http_exchange_t *x, void *data)
+{
+    if (!api__require_app_token(x, data)) return;
+    long long *id = path_id(x);
+    if (id) api_job_start(x, data, NULL, work_delete, id, free);
+}
+
 void api__members_register(http_router_t *r, const api_context_t *ctx)
 {
     http_router_add(r, HTTP_POST, "/api/admin/v2/community_members", on_create, (void *)ctx);
     http_router_add(r, HTTP_GET, "/api/admin/v2/community_members", on_list, (void *)ctx);
+    http_router_add(r, HTTP_GET, "/api/admin/v2/community_members/:id", on_show, (void *)ctx);
+    http_router_add(r, HTTP_DELETE, "/api/admin/v2/community_members/:id", on_deactivate,
+                    (void *)ctx);
+    http_router_add(r, HTTP_PUT, "/api/admin/v2/community_members/:id/delete_member", on_delete,
+                    (void *)ctx);
 }

@@ -259,7 +259,7 @@ static void on_list(http_exchange_t *x, void *ctx)
     }
     if (r->status[0] == '\0') strcpy(r->status, "all");
     r->oldest = strcmp(sort, "oldest") == 0;
-    api_job_start(x, ctx, NULL, work_list, r, free);
+    api_job_start_as(x, ctx, r->member, NULL, work_list, r, free);
 }
 
 static void work_count(api_job_t *job)
@@ -276,7 +276,7 @@ static void work_count(api_job_t *job)
 static void on_count(http_exchange_t *x, void *ctx)
 {
     struct member_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_count, r, free);
+    if (r) api_job_start_as(x, ctx, r->member, NULL, work_count, r, free);
 }
 
 static void work_reset(api_job_t *job)
@@ -293,7 +293,7 @@ static void work_reset(api_job_t *job)
 static void on_reset(http_exchange_t *x, void *ctx)
 {
     struct member_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_reset, r, free);
+    if (r) api_job_start_as(x, ctx, r->member, NULL, work_reset, r, free);
 }
 
 static void work_mark_all(api_job_t *job)
@@ -310,7 +310,7 @@ static void work_mark_all(api_job_t *job)
 static void on_mark_all(http_exchange_t *x, void *ctx)
 {
     struct member_req *r = begin(x, ctx);
-    if (r) api_job_start(x, ctx, NULL, work_mark_all, r, free);
+    if (r) api_job_start_as(x, ctx, r->member, NULL, work_mark_all, r, free);
 }
 
 static void work_mark_one(api_job_t *job)
@@ -340,7 +340,7 @@ static void on_mark_one(http_exchange_t *x, void *ctx)
         http_respond_error(x, 404, NOT_FOUND);
         return;
     }
-    api_job_start(x, ctx, NULL, work_mark_one, r, free);
+    api_job_start_as(x, ctx, r->member, NULL, work_mark_one, r, free);
 }
 
 void api__notifications_register(http_router_t *r, const api_context_t *ctx)

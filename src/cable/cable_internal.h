@@ -14,6 +14,10 @@ extern const ws_endpoint_config_t *cable__ws_config;
 extern hub_t *cable__hub;
 extern size_t cable__max_identifier;
 extern size_t cable__max_subscriptions;
+/* cable_config_t.member_check (NULL: tokens are trusted alone). */
+extern int (*cable__member_check)(long long community_id, long long member_id);
+/* 1 while this loop is draining (shutting down). */
+int cable__draining(void);
 
 /* Link / unlink an open connection to its loop, and count every cable
  * connection (open or closing) until its socket is gone, so the drain

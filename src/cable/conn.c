@@ -1,6 +1,7 @@
 /* cable/conn: one Action Cable connection. See conn.h. */
 #include "cable/conn.h"
 
+#include "auth/members.h"
 #include "cable/cable_internal.h"
 #include "cable/protocol.h"
 #include "core/alloc.h"
@@ -12,6 +13,17 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+/* A token names a member this node does not know yet: whether it exists
+ * and is active is asked of the store on a worker, while the client waits
+ * for its welcome (its input unread). */
+struct member_check {
+    uv_work_t w;
+    cable_conn_t *conn;        /* NULL once the connection went away */
+    long long community_id;
+    long long member_id;
+    int result;                /* 1 active, 0 not, < 0 the store failed */
+};
 
 static void on_text(ws_endpoint_t *ep, const char *data, size_t len);
 static void on_close(ws_endpoint_t *ep);
@@ -374,9 +386,45 @@ static void on_close(ws_endpoint_t *ep)
         /* Its channel is still deciding: freed when the answer comes. */
         c->_pending->conn = NULL;
     }
+    if (c->_check) c->_check->conn = NULL;
     METRIC_DEC(connections);
     log_debug("cable conn=%llu closed", conn_id(c));
     free(c);
+}
+
+/* ---- the member check --------------------------------------------------- */
+
+static void welcome(cable_conn_t *c);
+
+static void on_check_work(uv_work_t *w)
+{
+    struct member_check *j = w->data;
+    j->result = cable__member_check(j->community_id, j->member_id);
+}
+
+static void on_check_done(uv_work_t *w, int status)
+{
+    struct member_check *j = w->data;
+    cable_conn_t *c = j->conn;
+    if (c) {
+        c->_check = NULL;
+        if (status == 0 && j->result == 0) {
+            log_info("cable conn=%llu refused: member=%lld does not exist or is deactivated",
+                     conn_id(c), j->member_id);
+            cable_conn_disconnect(c, "unauthorized", 0);
+        } else if (cable__draining()) {
+            cable_conn_disconnect(c, "server_restart", 1);
+        } else {
+            /* Known now; a store that could not answer lets the token
+             * speak for the member, as it did before the check. */
+            if (status == 0 && j->result == 1) auth_members_add(j->member_id);
+            if (status != 0 || j->result < 0)
+                log_warn("cable conn=%llu member=%lld not checked: the store did not answer",
+                         conn_id(c), j->member_id);
+            welcome(c);
+        }
+    }
+    free(j);
 }
 
 cable_conn_t *cable_conn_new(net_conn_t *nc, const auth_claims_t *claims, const char *reason)
@@ -396,6 +444,27 @@ cable_conn_t *cable_conn_new(net_conn_t *nc, const auth_claims_t *claims, const 
         return c;
     }
     c->claims = *claims;
+    if (!auth_members_known(claims->community_member_id) && cable__member_check) {
+        struct member_check *j = xcalloc(1, sizeof *j);
+        j->w.data = j;
+        j->conn = c;
+        j->community_id = claims->community_id;
+        j->member_id = claims->community_member_id;
+        ws_endpoint_pause(c->ep);
+        if (uv_queue_work(&nc->loop->uv, &j->w, on_check_work, on_check_done) == 0) {
+            c->_check = j;
+            return c;
+        }
+        free(j);
+    }
+    welcome(c);
+    return c;
+}
+
+/* The member is who the token says: welcome, then the commands that came
+ * with the handshake, none lost. */
+static void welcome(cable_conn_t *c)
+{
     rand_urlsafe(c->sid, 21);
     c->open = 1;
     buf_t b = BUF_INIT;
@@ -407,8 +476,8 @@ cable_conn_t *cable_conn_new(net_conn_t *nc, const auth_claims_t *claims, const 
               c->sid);
     /* Commands that arrived in the same packet as the handshake run now,
      * after the welcome is queued: none is lost. */
+    ws_endpoint_resume(c->ep);
     ws_endpoint_start(c->ep);
-    return c;
 }
 
 /* ---- revocation ---------------------------------------------------------- */

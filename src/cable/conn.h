@@ -34,6 +34,7 @@ struct cable_conn {
     size_t _subs_count;
     list_t _thread_node;        /* in the loop's list of open connections */
     cable_sub_t *_pending;      /* a subscribe waiting for an answer: later commands wait */
+    struct member_check *_check; /* the store is asked whether the member exists */
 };
 
 /* Create the cable state for an upgraded endpoint. Authenticated

@@ -2,6 +2,7 @@
  * the drain. See server.h. */
 #include "cable/server.h"
 
+#include "auth/members.h"
 #include "auth/revoked.h"
 #include "auth/token.h"
 #include "cable/cable_internal.h"
@@ -38,6 +39,7 @@ const ws_endpoint_config_t *cable__ws_config = &ws_config;
 hub_t *cable__hub;
 size_t cable__max_identifier;
 size_t cable__max_subscriptions;
+int (*cable__member_check)(long long community_id, long long member_id);
 static _Thread_local struct cable_thread *thread;
 
 /* Offered by the official client first; the only one it accepts back. */
@@ -50,6 +52,7 @@ void cable_server_init(const cable_config_t *cfg)
     cable__hub = cfg->hub;
     cable__max_identifier = cfg->max_identifier;
     cable__max_subscriptions = cfg->max_subscriptions;
+    cable__member_check = cfg->member_check;
     ws_config.max_message = cfg->max_message;
     ws_config.linger_ms = cfg->linger_ms;
 }
@@ -69,6 +72,11 @@ void cable__thread_remove(cable_conn_t *c)
 {
     list_unlink(&c->_thread_node);
     thread->count--;
+}
+
+int cable__draining(void)
+{
+    return thread && thread->draining;
 }
 
 list_t *cable__thread_conns(void)
@@ -191,10 +199,16 @@ static void token_revoked(const char *jti, int64_t exp)
     auth_revoked_add(jti, exp, clock_unix_s());
 }
 
+static void member_disabled(long long member_id)
+{
+    auth_members_forget(member_id);
+}
+
 const hub_output_t cable_hub_output = {
     .frame = frame_message,
     .send = cable__sub_send,
     .token_revoked = token_revoked,
+    .member_disabled = member_disabled,
     .kick_token = cable_conn_kick_token,
     .kick_member = cable_conn_kick_member,
 };

@@ -31,6 +31,11 @@ typedef struct cable_config {
     size_t max_message;           /* bytes */
     size_t max_identifier;        /* bytes of one subscription's identifier; longer: rejected */
     size_t max_subscriptions;     /* per connection; more are rejected */
+    /* Whether a token's member exists and is active, asked once per member
+     * this node does not know yet (auth/members.h): 1 yes, 0 no (refused
+     * as unauthorized), < 0 the store failed (the token is trusted).
+     * Blocking: runs on a worker thread. NULL: tokens alone decide. */
+    int (*member_check)(long long community_id, long long member_id);
     unsigned linger_ms;           /* wait for the peer after our close frame */
     unsigned drain_ms;            /* spread server_restart over this window */
 } cable_config_t;

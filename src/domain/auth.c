@@ -76,7 +76,9 @@ int domain_auth_refresh(const domain_auth_t *d, const char *refresh_token, int64
     store_member_t m;
     rc = d->store->ops->member_get(d->store, d->community->id, r.member_id, &m);
     if (rc) return rc == ERR_NOT_FOUND ? ERR_NOT_FOUND : rc;
+    int active = m.deactivated_at == 0;
     store_member_clear(&m);
+    if (!active) return ERR_NOT_FOUND;
     return sign_access(d, r.member_id, now, out);
 }
 

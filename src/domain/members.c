@@ -3,6 +3,7 @@
 
 #include "core/alloc.h"
 #include "core/err.h"
+#include "core/log.h"
 #include "core/utf8.h"
 #include "domain/time.h"
 
@@ -143,4 +144,37 @@ json_t *domain_member_json(const store_member_t *m)
                      "community_id", (json_int_t)m->community_id,
                      "created_at", created,
                      "updated_at", updated);
+}
+
+int domain_member_active(store_t *s, long long community_id, long long id)
+{
+    store_member_t m;
+    int rc = s->ops->member_get(s, community_id, id, &m);
+    if (rc == ERR_NOT_FOUND) return 0;
+    if (rc) return rc;
+    int active = m.deactivated_at == 0;
+    store_member_clear(&m);
+    return active;
+}
+
+/* Committed: every node cuts the member's sockets and forgets it. */
+static void announce(hub_t *hub, long long id, const char *what)
+{
+    if (hub_disable_member(hub, id) != 0) log_error("members member=%lld %s not announced", id, what);
+    log_info("members member=%lld %s", id, what);
+}
+
+int domain_member_deactivate(store_t *s, hub_t *hub, long long community_id, long long id,
+                             int64_t now_ms)
+{
+    int rc = s->ops->member_deactivate(s, community_id, id, now_ms);
+    if (rc == 0) announce(hub, id, "deactivated");
+    return rc;
+}
+
+int domain_member_delete(store_t *s, hub_t *hub, long long community_id, long long id)
+{
+    int rc = s->ops->member_delete(s, community_id, id);
+    if (rc == 0) announce(hub, id, "deleted");
+    return rc;
 }

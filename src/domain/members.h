@@ -3,6 +3,7 @@
 #ifndef DOMAIN_MEMBERS_H
 #define DOMAIN_MEMBERS_H
 
+#include "hub/hub.h"
 #include "store/store.h"
 
 #include <jansson.h>
@@ -15,6 +16,17 @@
  * sso_user_id is taken; ERR_STORE. */
 int domain_member_create(store_t *s, long long community_id, const json_t *in,
                          store_member_t *out, const char **field, const char **problem);
+/* Whether member 'id' of 'community_id' exists and is active: 1 yes, 0 no,
+ * or a negative store error. */
+int domain_member_active(store_t *s, long long community_id, long long id);
+/* Deactivate member 'id' (it stays, but may no longer sign in), or delete
+ * it with what is theirs (store.h), then tell every node, which cuts the
+ * member's sockets and refuses their tokens. Returns 0, ERR_NOT_FOUND (no
+ * such member; for deactivate also: already deactivated) or a store
+ * error. */
+int domain_member_deactivate(store_t *s, hub_t *hub, long long community_id, long long id,
+                             int64_t now_ms);
+int domain_member_delete(store_t *s, hub_t *hub, long long community_id, long long id);
 /* The member as the API shows it. Returns a new reference. */
 json_t *domain_member_json(const store_member_t *m);
 /* An email address as stored: trimmed and lower-cased. Returns owned, or

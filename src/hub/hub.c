@@ -211,6 +211,9 @@ static void on_control(hub_t *h, const payload_t *message)
         post_task(h, ~(uint64_t)0, &t, NULL);
         break;
     case HUB_CONTROL_MEMBER_DISABLED:
+        /* Forgotten first, so a handshake after this looks the member up
+         * (and is refused); then the loops cut their sockets. */
+        h->out->member_disabled(c.member_id);
         t.kind = TASK_KICK_MEMBER;
         post_task(h, ~(uint64_t)0, &t, NULL);
         break;

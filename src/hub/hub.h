@@ -58,6 +58,8 @@ typedef struct hub_output {
     int (*send)(hub_sub_t *sub, payload_t *frame);
     /* An access token was revoked: remember it (any thread). */
     void (*token_revoked)(const char *jti, int64_t exp);
+    /* A member was deactivated or deleted: forget it (any thread). */
+    void (*member_disabled)(long long member_id);
     /* Cut this loop's connections that use token 'jti' / belong to
      * 'member_id'. Loop thread. */
     void (*kick_token)(net_loop_t *loop, const char *jti);

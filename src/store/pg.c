@@ -633,6 +633,7 @@ static void read_member(const PGresult *r, int row, void *out)
     m->avatar_url = pg__col_text(r, row, 5);
     m->created_at = pg__col_int(r, row, 6);
     m->updated_at = pg__col_int(r, row, 7);
+    m->deactivated_at = pg__col_int(r, row, 8);
 }
 
 static void read_id(const PGresult *r, int row, void *out)
@@ -741,6 +742,28 @@ static int refresh_get(store_t *base, const uint8_t hash[32], store_refresh_t *o
     return pg__one_op(S(base), PG_STMT_REFRESH_GET, &p, read_refresh, out, "refresh_get");
 }
 
+static int member_deactivate(store_t *base, long long community_id, long long id, int64_t now)
+{
+    pg_params_t p = {0};
+    pg__int(&p, community_id);
+    pg__int(&p, id);
+    pg__int(&p, now);
+    long long changed = 0;
+    int rc = pg__run_op(S(base), PG_STMT_MEMBER_DEACTIVATE, &p, &changed, "member_deactivate");
+    if (rc) return rc;
+    return changed == 1 ? 0 : ERR_NOT_FOUND;
+}
+
+static int member_delete(store_t *base, long long community_id, long long id)
+{
+    pg_params_t p = {0};
+    pg__int(&p, community_id);
+    pg__int(&p, id);
+    long long n = pg__value_op(S(base), PG_STMT_MEMBER_DELETE, &p, "member_delete");
+    if (n < 0) return (int)n;
+    return n == 1 ? 0 : ERR_NOT_FOUND;
+}
+
 static int refresh_revoke(store_t *base, const uint8_t hash[32], int64_t now)
 {
     pg_params_t p = {0};
@@ -811,6 +834,8 @@ static const struct store_ops pg_ops = {
     .community_put = community_put,
     .member_create = member_create,
     .member_get = member_get,
+    .member_deactivate = member_deactivate,
+    .member_delete = member_delete,
     .member_find = member_find,
     .member_list = member_list,
     .member_count = member_count,

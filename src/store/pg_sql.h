@@ -116,7 +116,8 @@
       "CREATE TABLE notification_resets ("                                                         \
       "  community_member_id BIGINT PRIMARY KEY,"                                                  \
       "  reset_at_id BIGINT NOT NULL DEFAULT 0"                                                    \
-      ");")
+      ");")                                                                                        \
+    X("ALTER TABLE community_members ADD COLUMN deactivated_at BIGINT NOT NULL DEFAULT 0")
 
 /* SQLite reads a negative LIMIT as "no limit" and a negative OFFSET as 0;
  * PostgreSQL refuses both. These keep SQLite's meaning. */
@@ -138,7 +139,8 @@
     "m.id, m.chat_room_id, m.participant_id, m.sender_id, m.body, m.rich_text_body, "             \
     "m.creation_uuid, m.parent_message_id, m.replies_count, m.edited_at, m.created_at"
 #define PG_MEMBER_COLUMNS                                                                          \
-    "id, community_id, email, name, sso_user_id, avatar_url, created_at, updated_at"
+    "id, community_id, email, name, sso_user_id, avatar_url, created_at, updated_at, "           \
+    "deactivated_at"
 #define PG_NOTIFICATION_COLUMNS                                                                    \
     "id, community_id, community_member_id, actor_id, actor_name, action, display_action, "       \
     "notifiable_type, notifiable_id, notifiable_title, action_web_url, extra, created_at, "       \
@@ -172,6 +174,22 @@
     X(MEMBER_LIST, "SELECT " PG_MEMBER_COLUMNS " FROM community_members WHERE community_id = $1 " \
                    "ORDER BY id" PG_LIMIT("2") PG_OFFSET("3"))                                     \
     X(MEMBER_COUNT, "SELECT count(*) FROM community_members WHERE community_id = $1")             \
+    X(MEMBER_DEACTIVATE, "UPDATE community_members SET deactivated_at = $3, updated_at = $3 "     \
+                         "WHERE community_id = $1 AND id = $2 AND deactivated_at = 0")             \
+    /* One statement, so one transaction: the member and what is theirs. */                        \
+    X(MEMBER_DELETE, "WITH m AS (DELETE FROM community_members WHERE community_id = $1 AND id = $2 " \
+                     "RETURNING id), "                                                             \
+                     "p AS (DELETE FROM chat_room_participants WHERE community_member_id IN "      \
+                     "(SELECT id FROM m)), "                                                       \
+                     "r AS (DELETE FROM refresh_tokens WHERE community_member_id IN "              \
+                     "(SELECT id FROM m)), "                                                       \
+                     "n AS (DELETE FROM notifications WHERE community_member_id IN "               \
+                     "(SELECT id FROM m)), "                                                       \
+                     "nr AS (DELETE FROM notification_resets WHERE community_member_id IN "        \
+                     "(SELECT id FROM m)), "                                                       \
+                     "t AS (DELETE FROM chat_thread_reads WHERE community_member_id IN "           \
+                     "(SELECT id FROM m)) "                                                        \
+                     "SELECT count(*) FROM m")                                                     \
     X(REFRESH_INSERT, "INSERT INTO refresh_tokens (token_sha256, community_id, "                  \
                       "community_member_id, expires_at) VALUES ($1, $2, $3, $4)")                  \
     X(REFRESH_GET, "SELECT community_id, community_member_id, expires_at, revoked_at "            \

@@ -129,6 +129,15 @@ static const char *const migrations[] = {
     "  community_member_id INTEGER PRIMARY KEY,"
     "  reset_at_id INTEGER NOT NULL DEFAULT 0"
     ");",
+    /* 4: deactivated members; deleting a member deletes what is theirs */
+    "ALTER TABLE community_members ADD COLUMN deactivated_at INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TRIGGER community_members_deleted AFTER DELETE ON community_members BEGIN"
+    "  DELETE FROM chat_room_participants WHERE community_member_id = OLD.id;"
+    "  DELETE FROM refresh_tokens WHERE community_member_id = OLD.id;"
+    "  DELETE FROM notifications WHERE community_member_id = OLD.id;"
+    "  DELETE FROM notification_resets WHERE community_member_id = OLD.id;"
+    "  DELETE FROM chat_thread_reads WHERE community_member_id = OLD.id;"
+    "END;",
 };
 
 static const char *const stmt_sql[] = {
@@ -385,6 +394,7 @@ static void read_member(sqlite3_stmt *st, void *row)
     m->avatar_url = sqlite__col_text(st, 5);
     m->created_at = sqlite3_column_int64(st, 6);
     m->updated_at = sqlite3_column_int64(st, 7);
+    m->deactivated_at = sqlite3_column_int64(st, 8);
 }
 
 static int member_create(store_t *base, store_member_t *m)
@@ -431,6 +441,32 @@ static int member_find(store_t *base, long long community_id, const char *field,
     sqlite3_bind_int64(st, 1, community_id);
     sqlite__bind_text(st, 2, value);
     return one_member(st, out, "member_find");
+}
+
+static int member_deactivate(store_t *base, long long community_id, long long id, int64_t now)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = sqlite__stmt((struct store_sqlite *)base, STMT_MEMBER_DEACTIVATE, &db);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, community_id);
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_bind_int64(st, 3, now);
+    int rc = sqlite__run(st, "member_deactivate");
+    if (rc) return rc;
+    return sqlite3_changes(db) == 1 ? 0 : ERR_NOT_FOUND;
+}
+
+static int member_delete(store_t *base, long long community_id, long long id)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = sqlite__stmt((struct store_sqlite *)base, STMT_MEMBER_DELETE, &db);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, community_id);
+    sqlite3_bind_int64(st, 2, id);
+    /* The trigger of migration 4 deletes the rest, in the same statement. */
+    int rc = sqlite__run(st, "member_delete");
+    if (rc) return rc;
+    return sqlite3_changes(db) == 1 ? 0 : ERR_NOT_FOUND;
 }
 
 static long long member_count(store_t *base, long long community_id)
@@ -563,6 +599,8 @@ static const struct store_ops sqlite_ops = {
     .community_put = community_put,
     .member_create = member_create,
     .member_get = member_get,
+    .member_deactivate = member_deactivate,
+    .member_delete = member_delete,
     .member_find = member_find,
     .member_list = member_list,
     .member_count = member_count,

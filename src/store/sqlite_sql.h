@@ -34,16 +34,19 @@
     X(MEMBER_INSERT, "INSERT INTO community_members (community_id, email, name, sso_user_id, "    \
                      "avatar_url, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)")    \
     X(MEMBER_GET, "SELECT id, community_id, email, name, sso_user_id, avatar_url, created_at, "   \
-                  "updated_at FROM community_members WHERE community_id = ?1 AND id = ?2")         \
+                  "updated_at, deactivated_at FROM community_members WHERE community_id = ?1 AND id = ?2")         \
     X(MEMBER_BY_EMAIL, "SELECT id, community_id, email, name, sso_user_id, avatar_url, "          \
-                       "created_at, updated_at FROM community_members "                           \
+                       "created_at, updated_at, deactivated_at FROM community_members "                           \
                        "WHERE community_id = ?1 AND email = ?2")                                   \
     X(MEMBER_BY_SSO, "SELECT id, community_id, email, name, sso_user_id, avatar_url, "            \
-                     "created_at, updated_at FROM community_members "                             \
+                     "created_at, updated_at, deactivated_at FROM community_members "                             \
                      "WHERE community_id = ?1 AND sso_user_id = ?2")                               \
     X(MEMBER_LIST, "SELECT id, community_id, email, name, sso_user_id, avatar_url, created_at, "  \
-                   "updated_at FROM community_members WHERE community_id = ?1 "                   \
+                   "updated_at, deactivated_at FROM community_members WHERE community_id = ?1 "   \
                    "ORDER BY id LIMIT ?2 OFFSET ?3")                                               \
+    X(MEMBER_DEACTIVATE, "UPDATE community_members SET deactivated_at = ?3, updated_at = ?3 "     \
+                         "WHERE community_id = ?1 AND id = ?2 AND deactivated_at = 0")             \
+    X(MEMBER_DELETE, "DELETE FROM community_members WHERE community_id = ?1 AND id = ?2")         \
     X(MEMBER_COUNT, "SELECT count(*) FROM community_members WHERE community_id = ?1")             \
     X(REFRESH_INSERT, "INSERT INTO refresh_tokens (token_sha256, community_id, "                  \
                       "community_member_id, expires_at) VALUES (?1, ?2, ?3, ?4)")                  \

@@ -42,6 +42,7 @@ typedef struct store_member {
     char *avatar_url;                  /* NULL when none */
     int64_t created_at;                /* unix milliseconds */
     int64_t updated_at;
+    int64_t deactivated_at;            /* unix milliseconds, 0 while active */
 } store_member_t;
 
 typedef struct store_refresh {
@@ -128,6 +129,14 @@ struct store_ops {
     int (*member_list)(store_t *s, long long community_id, long long offset, long long limit,
                        store_member_t **rows, size_t *count, long long *total);
     long long (*member_count)(store_t *s, long long community_id);
+    /* Deactivate a member (deactivated_at = now): it stays, but may no
+     * longer sign in. ERR_NOT_FOUND when there is no such member or it is
+     * deactivated already. */
+    int (*member_deactivate)(store_t *s, long long community_id, long long id, int64_t now);
+    /* Delete a member with what is theirs, in one transaction: room
+     * participations, refresh tokens, notifications, read positions. The
+     * messages they wrote stay. ERR_NOT_FOUND when there is no such member. */
+    int (*member_delete)(store_t *s, long long community_id, long long id);
 
     /* Refresh tokens, kept only as the SHA-256 of the token. */
     int (*refresh_create)(store_t *s, const uint8_t hash[32], long long community_id,

@@ -84,9 +84,8 @@ describe('@rails/actioncable client', () => {
   const consumers = [];
 
   before(async () => {
-    server = await startServer({ pingInterval: 1 });
-    const [member] = await server.createMembers(1);
-    assert.equal(member, 1, 'the consumers below connect as member 1');
+    server = await startServer({ pingInterval: 1, members: 2 });
+    const member = 1; // the consumers below connect as member 1, created with the server
     room = await server.createRoom([member]);
   });
   after(async () => {
@@ -196,7 +195,7 @@ describe('@rails/actioncable client', () => {
   });
 
   it('reconnects after SIGTERM to a server restarted on the same port, re-subscribes and receives', { timeout: 60000 }, async () => {
-    const first = await startServer({ pingInterval: 1 });
+    const first = await startServer({ pingInterval: 1, members: 1 });
     const { consumer, socketsOf } = consumerFor(1, first);
     const w = watch(consumer, { channel: 'Chats::CommunityMemberThreadsChannel', community_member_id: 1 });
     await w.next(is('connected', { reconnected: false }), { what: 'connected' });
@@ -211,7 +210,7 @@ describe('@rails/actioncable client', () => {
     assert.equal(firstSocket.received.filter((s) => s === frames.disconnect('server_restart', true)).length, 1,
       `server_restart frame; received: ${JSON.stringify(firstSocket.received.slice(-3))}`);
 
-    const second = await startServer({ port: first.port, pingInterval: 1 });
+    const second = await startServer({ port: first.port, pingInterval: 1, members: 1 });
     await w.next(is('connected', { reconnected: true }), { from: mark, timeoutMs: 40000, what: 'connected({reconnected: true})' });
     assert.ok(socketsOf().length >= 2, 'a new WebSocket was opened');
     await publish(second, { stream: 'chat-community-member-1-threads-channel', data: { after: 'restart' } });

@@ -464,6 +464,88 @@ describe('Headless Auth', () => {
       await assertRefused(server.token(alice.id, { ttl: -10 }), 'token_expired');
       await assertRefused(server.token(alice.id, { ttl: -10 }), 'token_expired', { tokenIn: 'query' });
     });
+    it('for a member that does not exist (signed with the key): unauthorized, and 401 on the API', async () => {
+      const ghost = server.token(999999);
+      await assertRefused(ghost, 'unauthorized');
+      await assertRefused(ghost, 'unauthorized', { tokenIn: 'query' });
+      assertJSON(await api(server, 'GET', '/api/headless/v1/notifications', undefined, { token: ghost }), 401,
+        errorBody('The access token is invalid.'));
+      assertJSON(await api(server, 'GET', '/api/headless/v1/messages', undefined, { token: ghost }), 401,
+        errorBody('The access token is invalid.'));
+    });
+  });
+
+  describe('deactivated and deleted members', () => {
+    const MISSING = errorBody('Oops! Missing record. Please try again later.',
+      { message: 'Missing record: community member' });
+
+    /** A new member with a grant and two live sockets, one subscribed to its notifications. */
+    async function liveMember(name) {
+      const r = await api(server, 'POST', MEMBERS, { email: `${name}@example.com`, name });
+      assert.equal(r.status, 201, r.body);
+      const m = r.json();
+      const g = await grant({ community_member_id: m.id });
+      const a = await welcomed(g.access_token);
+      assert.equal(await a.subscribe(notif()), 'confirm');
+      const b = await welcomed(g.access_token, { tokenIn: 'query' });
+      return { m, g, sockets: [a, b] };
+    }
+
+    async function assertCut(sockets) {
+      for (const c of sockets) {
+        await c.expect(frames.disconnect('remote', false), { what: 'the disconnect of a removed member' });
+        assert.equal((await c.waitClose()).code, 1000);
+      }
+    }
+
+    async function assertLockedOut(m, g) {
+      await assertRefused(g.access_token, 'unauthorized');
+      assertJSON(await api(server, 'GET', '/api/headless/v1/notifications', undefined, { token: g.access_token }), 401,
+        errorBody('The access token is invalid.'));
+      assertJSON(await api(server, 'POST', AUTH_TOKEN, { community_member_id: m.id }), 404,
+        errorBody('Community member not found'));
+      assertJSON(await refresh(g.refresh_token), 401, errorBody('Invalid refresh token'));
+    }
+
+    it('DELETE /api/admin/v2/community_members/:id deactivates: sockets cut on every node, tokens refused', async () => {
+      const { m, g, sockets } = await liveMember('dora');
+      const r = await api(server, 'DELETE', `${MEMBERS}/${m.id}`);
+      assertJSON(r, 200, { message: 'The community member has been removed from the community.' });
+      await assertCut(sockets);
+      await assertLockedOut(m, g);
+      // Still there (shown), just inactive; a second deactivation finds nothing to do.
+      assert.equal((await api(server, 'GET', `${MEMBERS}/${m.id}`)).status, 200);
+      assertJSON(await api(server, 'DELETE', `${MEMBERS}/${m.id}`), 404, MISSING);
+      // Alice is untouched.
+      await welcomed(server.token(alice.id));
+    });
+
+    it('PUT /api/admin/v2/community_members/:id/delete_member deletes: sockets cut, rooms left, tokens refused', async () => {
+      const { m, g, sockets } = await liveMember('eddie');
+      const room = await api(server, 'POST', '/api/admin/v2/chat_rooms',
+        { kind: 'group_chat', name: 'With Eddie', community_member_ids: [alice.id, m.id] });
+      assert.equal(room.status, 201, room.body);
+      const uuid = room.json().chat_room.uuid;
+      const r = await api(server, 'PUT', `${MEMBERS}/${m.id}/delete_member`);
+      assertJSON(r, 200, { message: 'Member deleted successfully.' });
+      await assertCut(sockets);
+      await assertLockedOut(m, g);
+      assertJSON(await api(server, 'GET', `${MEMBERS}/${m.id}`), 404, MISSING);
+      assertJSON(await api(server, 'PUT', `${MEMBERS}/${m.id}/delete_member`), 404, MISSING);
+      const ga = await grant({ community_member_id: alice.id });
+      const list = await api(server, 'GET', `/api/headless/v1/messages/${uuid}/chat_room_participants`, undefined,
+        { token: ga.access_token });
+      assert.deepEqual(list.json().records.map((p) => p.community_member_id), [alice.id]);
+    });
+
+    it('unknown or malformed ids: 404 in Circle\'s shape; the app token is required', async () => {
+      for (const path of [`${MEMBERS}/999999`, `${MEMBERS}/abc`, `${MEMBERS}/0`]) {
+        assertJSON(await api(server, 'DELETE', path), 404, MISSING, path);
+      }
+      assertJSON(await api(server, 'PUT', `${MEMBERS}/999999/delete_member`), 404, MISSING);
+      assert.equal((await api(server, 'DELETE', `${MEMBERS}/${carol.id}`, undefined, { token: null })).status, 401);
+      assert.equal((await api(server, 'GET', `${MEMBERS}/${carol.id}`)).json().email, 'carol@example.com');
+    });
   });
 });
 

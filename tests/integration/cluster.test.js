@@ -47,7 +47,7 @@ describe('cluster over Redis', () => {
   const cluster = (size = 3, extra = []) => {
     process.env.CABLED_TEST_REDIS_URL = redis.url;
     const prefix = `c${++prefixSeq}:`;
-    return startCluster({ args: ['--redis-channel-prefix', prefix, ...extra] }, size)
+    return startCluster({ args: ['--redis-channel-prefix', prefix, ...extra], members: 12 }, size)
       .then((c) => Object.assign(c, { prefix }));
   };
 
@@ -190,8 +190,10 @@ describe('cluster over Redis', () => {
   it('processes share one port with a cluster pub/sub, and every subscriber gets each broadcast', async () => {
     const port = await freePort();
     const args = ['--pubsub', redis.url, '--redis-channel-prefix', 'shared:', '--threads', '1'];
-    const a = await startNode({ port, args });
-    const b = await startNode({ port, args });
+    // One database for both (a member must exist wherever its socket lands).
+    const db = `sqlite:${require('node:path').join(require('node:os').tmpdir(), `cabled-shared-${port}.db`)}`;
+    const a = await startNode({ port, args: [...args, '--db', db], members: 12 });
+    const b = await startNode({ port, args: [...args, '--db', db] });
     const clients = [];
     for (let i = 0; i < 24; i++) clients.push(await subscriber(a, 12));
     await publish(a, { stream: 'notification-channel-12', data: { all: 24 } });
@@ -202,6 +204,7 @@ describe('cluster over Redis', () => {
     closeAll(clients);
     await a.stop();
     await b.stop();
+    for (const ext of ['', '-wal', '-shm']) require('node:fs').rmSync(db.slice(7) + ext, { force: true });
   });
 });
 

@@ -21,7 +21,7 @@ describe('handshake', () => {
   let raws = [];
   let wss = [];
 
-  before(async () => { server = await startServer({ pingInterval: 1, origins: [ORIGIN, SECOND_ORIGIN] }); });
+  before(async () => { server = await startServer({ pingInterval: 1, origins: [ORIGIN, SECOND_ORIGIN], members: 8 }); });
   afterEach(() => {
     for (const r of raws) r.destroy();
     closeAll(wss);
@@ -297,6 +297,8 @@ describe('configuration from the environment', () => {
         CABLED_PING_INTERVAL: '1',
       },
       args: ['--app-token', 'flag-app-token'],
+      appToken: 'flag-app-token',
+      members: 1,
     });
     server.secret = envSecret;
     const c = await CableClient.connectWelcomed(server.wsUrl, { origin: 'https://env.example', token: server.token(1) });

@@ -26,7 +26,7 @@ describe('RFC 6455 framing', () => {
   let barrierSeq = 0;
 
   before(async () => {
-    server = await startServer({ args: ['--max-message-size', String(MAX_MESSAGE), '--max-body-size', String(1 << 20)] });
+    server = await startServer({ args: ['--max-message-size', String(MAX_MESSAGE), '--max-body-size', String(1 << 20)], members: 8 });
   });
   afterEach(() => { for (const r of raws) r.destroy(); raws = []; });
   after(stopAll);

@@ -22,7 +22,7 @@ describe('the seed websocket-connection-test.js script', () => {
   let server;
   const children = [];
 
-  before(async () => { server = await startServer({ pingInterval: 1 }); });
+  before(async () => { server = await startServer({ pingInterval: 1, members: MEMBER }); });
   after(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await stopAll();

@@ -142,7 +142,7 @@ describe('shutdown', () => {
 
   for (const signal of ['SIGTERM', 'SIGINT']) {
     it(`${signal}: every client gets server_restart and close 1000; the process exits 0`, { timeout: 30000 }, async () => {
-      const server = await startServer();
+      const server = await startServer({ members: 2 });
       const id = ident({ channel: 'NotificationChannel', community_member_id: 1 });
       const ws = [];
       for (let i = 0; i < 5; i++) {
@@ -175,7 +175,7 @@ describe('shutdown', () => {
   }
 
   it('exits 0 even when a client never reads or answers the close', { timeout: 30000 }, async () => {
-    const server = await startServer();
+    const server = await startServer({ members: 2 });
     const id = ident({ channel: 'NotificationChannel', community_member_id: 1 });
     const mute = await rawSubscribed(server, id);
     raws.push(mute);

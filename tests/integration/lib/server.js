@@ -201,7 +201,10 @@ class CabledServer {
  * Starts cabled and resolves once it prints its listening line.
  * opts: port (0 = any free port), secret, appToken, origins (array; [] for none), pingInterval,
  *       args (extra argv), env (extra environment), bare (true: pass only --listen and args),
- *       single (true: one process even when CABLED_TEST_REDIS_URL asks for clusters).
+ *       single (true: one process even when CABLED_TEST_REDIS_URL asks for clusters),
+ *       members (create that many members through the admin API once it listens: ids 1..n of
+ *       a fresh database, for tests that mint tokens for member ids; a token must name an
+ *       existing member).
  *
  * With CABLED_TEST_REDIS_URL set (a redis:// URL), it starts a cluster instead: three nodes on
  * that Redis (a channel prefix of their own) sharing one database (PostgreSQL when
@@ -233,7 +236,7 @@ async function startCluster(opts = {}, size = 3) {
   const nodeOpts = { ...opts, args };
   // The first node creates the database; the others join it.
   const first = await startNode(nodeOpts);
-  const rest = await Promise.all(Array.from({ length: size - 1 }, () => startNode(nodeOpts)));
+  const rest = await Promise.all(Array.from({ length: size - 1 }, () => startNode({ ...nodeOpts, members: 0 })));
   return new ClusterServer([first, ...rest], dir);
 }
 
@@ -329,6 +332,7 @@ async function startNode(opts = {}) {
     server.cleanup();
     throw e;
   });
+  if (o.members) await server.createMembers(o.members);
   return server;
 }
 

@@ -155,6 +155,12 @@ static void kick_token(net_loop_t *l, const char *jti)
     atomic_fetch_add(&kicked_tokens, 1);
 }
 
+static atomic_llong disabled_member;
+static void on_member_disabled(long long m)
+{
+    atomic_store(&disabled_member, m);
+}
+
 static void kick_member(net_loop_t *l, long long m)
 {
     (void)l, (void)m;
@@ -165,6 +171,7 @@ static const hub_output_t output = {
     .frame = build_frame,
     .send = send_frame,
     .token_revoked = on_revoked,
+    .member_disabled = on_member_disabled,
     .kick_token = kick_token,
     .kick_member = kick_member,
 };
@@ -481,6 +488,7 @@ TEST(hub_control_messages_reach_every_loop)
     ASSERT_EQ(hub_disable_member(hub, 4), 0);
     settle();
     ASSERT_STR_EQ(revoked_jti, "abc123");
+    ASSERT_EQ(atomic_load(&disabled_member), 4);
     ASSERT_EQ(atomic_load(&kicked_tokens), 2);
     ASSERT_EQ(atomic_load(&kicked_members), 2);
     /* A malformed control message is ignored. */

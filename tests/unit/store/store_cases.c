@@ -99,6 +99,55 @@ void store_case_members_unique_and_paged(const store_fixture_t *f)
     f->remove();
 }
 
+void store_case_members_deactivate_and_delete(const store_fixture_t *f)
+{
+    store_t *s = f->open();
+    ASSERT_NOT_NULL(s);
+    store_community_t in = {.id = 1, .name = "Acme", .secret_len = 1};
+    ASSERT_EQ(s->ops->community_put(s, &in), 0);
+    long long a, b;
+    ASSERT_EQ(add_member(s, "a@x.io", NULL, &a), 0);
+    ASSERT_EQ(add_member(s, "b@x.io", NULL, &b), 0);
+    store_room_t room = {.community_id = 1, .uuid = "u-1", .kind = "group_chat", .creator_id = a};
+    long long ids[] = {a, b};
+    ASSERT_EQ(s->ops->room_create(s, &room, ids, 2), 0);
+    uint8_t h[32] = {9};
+    ASSERT_EQ(s->ops->refresh_create(s, h, 1, b, 5000), 0);
+    store_notification_t n = {.community_id = 1, .member_id = b, .action = "x"};
+    ASSERT_EQ(s->ops->notification_create(s, &n), 0);
+
+    /* Deactivated: still there, marked, and only once. */
+    ASSERT_EQ(s->ops->member_deactivate(s, 1, a, 1234), 0);
+    ASSERT_EQ(s->ops->member_deactivate(s, 1, a, 1300), ERR_NOT_FOUND);
+    ASSERT_EQ(s->ops->member_deactivate(s, 2, b, 1300), ERR_NOT_FOUND);
+    store_member_t m;
+    ASSERT_EQ(s->ops->member_get(s, 1, a, &m), 0);
+    ASSERT_EQ(m.deactivated_at, 1234);
+    store_member_clear(&m);
+    ASSERT_EQ(s->ops->member_get(s, 1, b, &m), 0);
+    ASSERT_EQ(m.deactivated_at, 0);
+    store_member_clear(&m);
+
+    /* Deleted: gone, with its participation, refresh tokens and notifications. */
+    ASSERT_EQ(s->ops->member_delete(s, 2, b), ERR_NOT_FOUND);
+    ASSERT_EQ(s->ops->member_delete(s, 1, b), 0);
+    ASSERT_EQ(s->ops->member_delete(s, 1, b), ERR_NOT_FOUND);
+    ASSERT_EQ(s->ops->member_get(s, 1, b, &m), ERR_NOT_FOUND);
+    store_participant_t *ps;
+    size_t np;
+    ASSERT_EQ(s->ops->participants(s, room.id, &ps, &np), 0);
+    ASSERT_EQ(np, 1);
+    ASSERT_EQ(ps[0].member_id, a);
+    free(ps);
+    store_refresh_t r;
+    ASSERT_EQ(s->ops->refresh_get(s, h, &r), ERR_NOT_FOUND);
+    ASSERT_EQ(s->ops->notifications_new_count(s, b), 0);
+    ASSERT_EQ(s->ops->member_count(s, 1), 1);
+    store_room_clear(&room);
+    store_destroy(s);
+    f->remove();
+}
+
 void store_case_tokens_and_reopen(const store_fixture_t *f)
 {
     store_t *s = f->open();

@@ -22,6 +22,7 @@ typedef struct store_fixture {
 
 void store_case_community_roundtrip(const store_fixture_t *f);
 void store_case_members_unique_and_paged(const store_fixture_t *f);
+void store_case_members_deactivate_and_delete(const store_fixture_t *f);
 void store_case_tokens_and_reopen(const store_fixture_t *f);
 void store_case_chat_rooms_and_participants(const store_fixture_t *f);
 void store_case_chat_messages_threads_unread(const store_fixture_t *f);

@@ -132,6 +132,11 @@ TEST(store_pg_tokens_and_reopen)
     PG_CASE(tokens_and_reopen);
 }
 
+TEST(store_pg_members_deactivate_and_delete)
+{
+    PG_CASE(members_deactivate_and_delete);
+}
+
 TEST(store_pg_notifications)
 {
     PG_CASE(notifications);
@@ -193,8 +198,8 @@ TEST(store_pg_migrations_once_under_concurrent_opens)
     int opened = 0;
     for (int i = 0; i < N; i++) opened += stores[i] != NULL;
     ASSERT_EQ(opened, N);
-    ASSERT_EQ(db_value("SELECT count(*) FROM cabled_migrations"), 3);
-    ASSERT_EQ(db_value("SELECT max(version) FROM cabled_migrations"), 3);
+    ASSERT_EQ(db_value("SELECT count(*) FROM cabled_migrations"), 4);
+    ASSERT_EQ(db_value("SELECT max(version) FROM cabled_migrations"), 4);
     /* Each works on the one schema. */
     store_community_t c = {.id = 1, .name = "m", .secret_len = 1};
     ASSERT_EQ(stores[0]->ops->community_put(stores[0], &c), 0);

@@ -49,6 +49,11 @@ TEST(store_sqlite_members_unique_and_paged)
     store_case_members_unique_and_paged(&sqlite_fixture);
 }
 
+TEST(store_sqlite_members_deactivate_and_delete)
+{
+    store_case_members_deactivate_and_delete(&sqlite_fixture);
+}
+
 TEST(store_sqlite_tokens_and_reopen)
 {
     store_case_tokens_and_reopen(&sqlite_fixture);
