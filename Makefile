@@ -106,16 +106,19 @@ fuzz-smoke: $(FUZZ_TARGETS)
 	@FUZZ_SECONDS=10 scripts/fuzz.sh $(FUZZ_TARGETS)
 
 # ---- benchmark ------------------------------------------------------------
-$(BUILD)/bench_fanout: $(BUILD)/bench/fanout.o $(BUILD)/libcabled.a
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
+
+$(BUILD)/bench_fanout: $(BENCH_OBJ) $(BUILD)/libcabled.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 bench: deps $(BUILD)/cabled $(BUILD)/bench_fanout
 	@BUILD=$(BUILD) bench/run.sh
 
--include $(BUILD)/bench/fanout.d
+-include $(BENCH_OBJ:.o=.d)
 
 format:
-	clang-format -i $(wildcard src/*/*.[ch] src/*.c tests/*.[ch] tests/unit/*/*.c fuzz/*.c bench/*.c)
+	clang-format -i $(wildcard src/*/*.[ch] src/*.c tests/*.[ch] tests/unit/*/*.c fuzz/*.c bench/*.[ch])
 
 clean:
 	rm -rf build
