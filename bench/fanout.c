@@ -64,8 +64,6 @@ fanout_run_t fanout_run = {
     .rss_before_kb = -1,
     .rss_after_kb = -1,
     .rss_end_kb = -1,
-    .server_cpu_start = -1,
-    .server_cpu_end = -1,
 };
 uv_loop_t *fanout_loop;
 struct sockaddr_storage fanout_server_addr;
@@ -74,6 +72,49 @@ int fanout_finished;
 static uv_timer_t deadline_timer, linger_timer;
 static uv_signal_t sigint_handle, sigterm_handle;
 static int exit_failed;
+static uint32_t rounds_delivered; /* rounds whose every delivery arrived */
+static uint32_t rounds_reported;  /* ... and whose linger is over */
+static uint32_t current_round;    /* the round whose CPU window is open */
+
+uint32_t fanout_round_of(uint64_t seq)
+{
+    uint64_t lo = 0;
+    uint32_t r = 0;
+    for (; r < fanout_opt.rounds; r++) {
+        if (seq < lo + fanout_opt.round_size[r]) break;
+        lo += fanout_opt.round_size[r];
+    }
+    return r;
+}
+
+/* Open a CPU window: read this process's CPU time and the server's. */
+static void cpu_open(fanout_cpu_t *c)
+{
+    c->started = 1;
+    c->client_start = proc_self_cpu_s();
+    c->server_start = fanout_opt.server_pid > 0 ? proc_cpu_s(fanout_opt.server_pid) : -1;
+}
+
+/* Close a CPU window, if it was opened and is not closed yet. */
+static void cpu_close(fanout_cpu_t *c)
+{
+    if (!c->started || c->ended) return;
+    c->ended = 1;
+    c->client_end = proc_self_cpu_s();
+    c->server_end = c->server_start >= 0 ? proc_cpu_s(fanout_opt.server_pid) : -1;
+}
+
+/* Open the CPU window of round 'r'. */
+static void cpu_window_start(uint32_t r)
+{
+    cpu_open(&fanout_run.cpu[r]);
+    current_round = r;
+}
+
+static void cpu_window_end(uint32_t r)
+{
+    cpu_close(&fanout_run.cpu[r]);
+}
 
 /* ---- the end of the run -------------------------------------------------- */
 
@@ -93,11 +134,9 @@ static void finish(void)
 {
     if (fanout_finished) return;
     fanout_finished = 1;
-    fanout_run.client_cpu_end = proc_self_cpu_s();
-    if (fanout_opt.server_pid > 0) {
-        fanout_run.server_cpu_end = proc_cpu_s(fanout_opt.server_pid);
-        fanout_run.rss_end_kb = proc_rss_kb(fanout_opt.server_pid);
-    }
+    cpu_close(&fanout_run.connect_cpu);
+    cpu_window_end(current_round);
+    if (fanout_opt.server_pid > 0) fanout_run.rss_end_kb = proc_rss_kb(fanout_opt.server_pid);
     exit_failed = report_print();
     if (fanout_opt.report_path && report_write(fanout_opt.report_path) != 0) exit_failed = 1;
     uv_walk(fanout_loop, close_walk, NULL);
@@ -125,9 +164,11 @@ static void on_deadline(uv_timer_t *t)
                 fanout_opt.broadcasts);
     else if (subs_stats.ready < n)
         fprintf(stderr, "fanout: timeout: %u of %u subscribers ready\n", subs_stats.ready, n);
-    else
-        fprintf(stderr, "fanout: timeout: %" PRIu64 " of %" PRIu64 " deliveries\n",
-                subs_stats.delivered, (uint64_t)n * fanout_opt.broadcasts);
+    else {
+        uint32_t r = rounds_delivered < fanout_opt.rounds ? rounds_delivered : 0;
+        fprintf(stderr, "fanout: timeout: %" PRIu64 " of %" PRIu64 " deliveries of round %u\n",
+                subs_stats.rounds[r].delivered, (uint64_t)n * fanout_opt.round_size[r], r + 1);
+    }
     finish();
 }
 
@@ -137,10 +178,24 @@ static void arm_deadline(void)
     uv_timer_start(&deadline_timer, on_deadline, (uint64_t)(fanout_opt.timeout_s * 1000), 0);
 }
 
+/* The linger after a round's last delivery is over: report the round to
+ * the coordinator, then end the run or wait for the next round. */
 static void on_linger(uv_timer_t *t)
 {
     (void)t;
-    finish();
+    while (rounds_reported < rounds_delivered) {
+        uint32_t r = rounds_reported++;
+        if (fanout_opt.role != FANOUT_ROLE_SUBSCRIBE) continue;
+        cpu_window_end(r);
+        if (r + 1 < fanout_opt.rounds) {
+            printf("done round=%u\n", r + 1);
+            fflush(stdout);
+        }
+    }
+    if (rounds_reported == fanout_opt.rounds)
+        finish();
+    else
+        arm_deadline();
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -151,17 +206,12 @@ static void on_signal(uv_signal_t *h, int signum)
     finish();
 }
 
-static void start_cpu_window(void)
-{
-    fanout_run.client_cpu_start = proc_self_cpu_s();
-    if (fanout_opt.server_pid > 0) fanout_run.server_cpu_start = proc_cpu_s(fanout_opt.server_pid);
-}
-
 /* ---- progress hooks ------------------------------------------------------ */
 
 void fanout_on_ready(void)
 {
     fanout_run.connect_end = clock_mono_us();
+    cpu_close(&fanout_run.connect_cpu);
     if (fanout_opt.server_pid > 0) fanout_run.rss_after_kb = proc_rss_kb(fanout_opt.server_pid);
     if (fanout_opt.role == FANOUT_ROLE_BOTH) {
         /* The publish phase gets its own deadline once connected. */
@@ -177,23 +227,26 @@ void fanout_on_ready(void)
     arm_deadline();
 }
 
-void fanout_on_first_delivery(void)
+void fanout_on_first_delivery(uint32_t round)
 {
     if (fanout_opt.role != FANOUT_ROLE_SUBSCRIBE) return;
-    /* The publish window of a generator starts here: charge CPU from now,
-     * and give the deliveries a whole phase. */
-    start_cpu_window();
+    /* The publish window of a generator's round starts here: charge CPU
+     * from now, and give the deliveries a whole phase. */
+    cpu_window_end(current_round);
+    cpu_window_start(round);
     arm_deadline();
 }
 
-void fanout_on_all_delivered(void)
+void fanout_on_round_delivered(uint32_t round)
 {
+    (void)round;
+    rounds_delivered++;
     if (!fanout_finished) uv_timer_start(&linger_timer, on_linger, LINGER_MS, 0);
 }
 
 void fanout_on_publish_start(void)
 {
-    start_cpu_window();
+    cpu_window_start(0);
     arm_deadline();
 }
 
@@ -224,6 +277,10 @@ static void usage(FILE *f)
         "                           member must participate in it (1)\n"
         "  --subscribers N          WebSocket connections (1000)\n"
         "  --broadcasts M           broadcasts to publish, or to expect (200)\n"
+        "  --rounds M1,M2,...       subscribe role: expect M1 broadcasts (seq 0..M1-1), then M2\n"
+        "                           more, and so on; print \"done round=R\" after each round but\n"
+        "                           the last, and report each round apart (at most 8)\n"
+        "  --first-seq S            publish role: number the broadcasts from S (0)\n"
         "  --rate R                 broadcasts per second; 0 = as fast as 202s return (100)\n"
         "  --pipeline P             most requests in flight (64 with a rate, 1 with --rate 0)\n"
         "  --payload-bytes B        pad each broadcast's data with a string of B bytes (0)\n"
@@ -281,6 +338,36 @@ static int parse_role(const char *v)
     return 0;
 }
 
+/* --rounds M1,M2,...: sets the rounds and their sizes. */
+static int parse_rounds(const char *v)
+{
+    fanout_options_t *o = &fanout_opt;
+    uint64_t total = 0;
+    o->rounds = 0;
+    for (const char *p = v;;) {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(p, &end, 10);
+        if (errno || end == p || n == 0 || o->rounds == FANOUT_ROUNDS_MAX ||
+            (*end && *end != ',')) {
+            fprintf(stderr,
+                    "fanout: --rounds: expected up to %d positive counts separated by "
+                    "commas, got \"%s\"\n",
+                    FANOUT_ROUNDS_MAX, v);
+            return -1;
+        }
+        o->round_size[o->rounds++] = (uint32_t)n;
+        total += n;
+        if (!*end) break;
+        p = end + 1;
+    }
+    if (total > UINT32_MAX / 2) {
+        fprintf(stderr, "fanout: --rounds: too many broadcasts\n");
+        return -1;
+    }
+    return 0;
+}
+
 /* Returns 0, 1 for --merge (the arguments from optind on are report
  * files), or -1 on a bad option. */
 static int parse_args(int argc, char **argv)
@@ -300,6 +387,8 @@ static int parse_args(int argc, char **argv)
         O_PID,
         O_CONC,
         O_TIMEOUT,
+        O_ROUNDS,
+        O_FIRST_SEQ,
         O_REPORT,
         O_MERGE,
         O_HELP
@@ -319,6 +408,8 @@ static int parse_args(int argc, char **argv)
         {"server-pid", required_argument, NULL, O_PID},
         {"connect-concurrency", required_argument, NULL, O_CONC},
         {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"rounds", required_argument, NULL, O_ROUNDS},
+        {"first-seq", required_argument, NULL, O_FIRST_SEQ},
         {"report", required_argument, NULL, O_REPORT},
         {"merge", no_argument, NULL, O_MERGE},
         {"help", no_argument, NULL, O_HELP},
@@ -390,6 +481,12 @@ static int parse_args(int argc, char **argv)
                 return -1;
             }
             break;
+        case O_ROUNDS:
+            if (parse_rounds(optarg) != 0) return -1;
+            break;
+        case O_FIRST_SEQ:
+            if (parse_u32(name, optarg, 0, &o->first_seq)) return -1;
+            break;
         case O_REPORT:
             o->report_path = optarg;
             break;
@@ -416,10 +513,20 @@ static int parse_args(int argc, char **argv)
         usage(stderr);
         return -1;
     }
-    if (o->report_path && o->role != FANOUT_ROLE_SUBSCRIBE) {
-        fprintf(stderr, "fanout: --report goes with --role subscribe\n");
+    if ((o->report_path || o->rounds) && o->role != FANOUT_ROLE_SUBSCRIBE) {
+        fprintf(stderr, "fanout: --report and --rounds go with --role subscribe\n");
         return -1;
     }
+    if (o->first_seq && o->role != FANOUT_ROLE_PUBLISH) {
+        fprintf(stderr, "fanout: --first-seq goes with --role publish\n");
+        return -1;
+    }
+    if (!o->rounds) {
+        o->rounds = 1;
+        o->round_size[0] = o->broadcasts;
+    }
+    o->broadcasts = 0; /* --rounds wins over --broadcasts, whatever their order */
+    for (uint32_t r = 0; r < o->rounds; r++) o->broadcasts += o->round_size[r];
     if (!o->pipeline) o->pipeline = o->rate > 0 ? 64 : 1;
     return 0;
 }
@@ -485,6 +592,7 @@ int main(int argc, char **argv)
     arm_deadline();
     if (subscribing) {
         fanout_run.connect_start = clock_mono_us();
+        cpu_open(&fanout_run.connect_cpu);
         subs_start();
     } else {
         pub_start();

@@ -30,6 +30,8 @@ typedef enum {
     FANOUT_ROLE_PUBLISH    /* publish only, to subscribers held by other processes */
 } fanout_role_t;
 
+#define FANOUT_ROUNDS_MAX 8
+
 typedef struct fanout_options {
     fanout_role_t role;
     char host[256];
@@ -39,8 +41,11 @@ typedef struct fanout_options {
     const char *app_token; /* bearer token of POST /api/v1/broadcast */
     long room;             /* Chats::RoomChannel chat_room_id */
     uint32_t subscribers;
-    uint32_t broadcasts;
-    double rate; /* broadcasts per second; 0 = as fast as acknowledged */
+    uint32_t broadcasts;                    /* in all rounds */
+    uint32_t rounds;                        /* subscribe role: rounds reported separately (1) */
+    uint32_t round_size[FANOUT_ROUNDS_MAX]; /* broadcasts per round, summing to 'broadcasts' */
+    uint32_t first_seq; /* publish role: sequence number of the first broadcast (0) */
+    double rate;        /* broadcasts per second; 0 = as fast as acknowledged */
     uint32_t payload_bytes;
     uint32_t pipeline;
     uint32_t connect_concurrency;
@@ -49,17 +54,24 @@ typedef struct fanout_options {
     const char *report_path; /* subscribe role: where the report file goes, or NULL */
 } fanout_options_t;
 
+/* CPU seconds spent over one round's publish window. */
+typedef struct fanout_cpu {
+    int started, ended;              /* the window was opened, closed */
+    double client_start, client_end; /* this process */
+    double server_start, server_end; /* the server's; -1 if it could not be read */
+} fanout_cpu_t;
+
 /* What the driver measures around the phases, for the report. */
 typedef struct fanout_run {
-    mono_us_t connect_start, connect_end;    /* first connect, last confirmation */
-    long rss_before_kb;                      /* server VmRSS before the first connect; -1 unread */
-    long rss_after_kb;                       /* ... once every subscriber is confirmed */
-    long rss_end_kb;                         /* ... at the end of the run */
-    double client_cpu_start, client_cpu_end; /* this process, over the publish window */
-    double server_cpu_start, server_cpu_end; /* the server's; -1 unread */
-    int timed_out;                           /* a phase ran past --timeout */
-    int interrupted;                         /* SIGINT or SIGTERM ended the run */
-    int failed;                              /* fanout_fail was called */
+    mono_us_t connect_start, connect_end; /* first connect, last confirmation */
+    fanout_cpu_t connect_cpu;             /* over the same window */
+    long rss_before_kb;                   /* server VmRSS before the first connect; -1 unread */
+    long rss_after_kb;                    /* ... once every subscriber is confirmed */
+    long rss_end_kb;                      /* ... at the end of the run */
+    fanout_cpu_t cpu[FANOUT_ROUNDS_MAX];  /* per round; round 0 only when publishing */
+    int timed_out;                        /* a phase ran past --timeout */
+    int interrupted;                      /* SIGINT or SIGTERM ended the run */
+    int failed;                           /* fanout_fail was called */
 } fanout_run_t;
 
 extern fanout_options_t fanout_opt;
@@ -72,14 +84,18 @@ extern int fanout_finished; /* set once the run is over: callbacks only clean up
  * and end the run as failed; the summary is still printed. */
 void fanout_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The round sequence number 'seq' belongs to (rounds run one after the
+ * other through the sequence numbers), or fanout_opt.rounds if none. */
+uint32_t fanout_round_of(uint64_t seq);
+
 /* Every subscriber has its confirm_subscription. */
 void fanout_on_ready(void);
 
-/* The first data frame of the run arrived. */
-void fanout_on_first_delivery(void);
+/* The first data frame of round 'round' arrived. */
+void fanout_on_first_delivery(uint32_t round);
 
-/* Every subscriber has every sequence number. */
-void fanout_on_all_delivered(void);
+/* Every subscriber has every sequence number of round 'round'. */
+void fanout_on_round_delivered(uint32_t round);
 
 /* The publisher is connected and about to send its first broadcast. */
 void fanout_on_publish_start(void);

@@ -69,10 +69,10 @@ static int send_one(void)
     if (!slot) return -1;
     char body[160];
     mono_us_t now = clock_mono_us();
-    int blen =
-        snprintf(body, sizeof body,
-                 "{\"stream\":\"chat-room-%ld-channel\",\"data\":{\"t\":%" PRIu64 ",\"seq\":%u%s",
-                 o->room, (uint64_t)now, pub_stats.sent, o->payload_bytes ? ",\"pad\":\"" : "");
+    int blen = snprintf(
+        body, sizeof body,
+        "{\"stream\":\"chat-room-%ld-channel\",\"data\":{\"t\":%" PRIu64 ",\"seq\":%u%s", o->room,
+        (uint64_t)now, o->first_seq + pub_stats.sent, o->payload_bytes ? ",\"pad\":\"" : "");
     size_t total_body = (size_t)blen + o->payload_bytes + (o->payload_bytes ? 3 : 2);
     int hlen = snprintf(slot->data, slot->cap,
                         "POST /api/v1/broadcast HTTP/1.1\r\n"

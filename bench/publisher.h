@@ -2,11 +2,11 @@
  * keep-alive HTTP connection to POST /api/v1/broadcast.
  *
  * Each broadcast's data is {"t": <CLOCK_MONOTONIC µs at send>, "seq": k}
- * (plus "pad": "xxx…" with --payload-bytes). With --rate, requests leave on
- * a fixed schedule and up to --pipeline may be in flight, so a slow 202 does
- * not delay the next send; with --rate 0 the next request leaves as soon as
- * a 202 frees a slot of the pipeline. Responses come back in request order
- * (HTTP/1.1), which times each one from its send to its answer. */
+ * (plus "pad": "xxx…" with --payload-bytes), k counting from --first-seq. With --rate, requests
+ * leave on a fixed schedule and up to --pipeline may be in flight, so a slow 202 does not delay the
+ * next send; with --rate 0 the next request leaves as soon as a 202 frees a slot of the pipeline.
+ * Responses come back in request order (HTTP/1.1), which times each one from its send to its
+ * answer. */
 #ifndef BENCH_PUBLISHER_H
 #define BENCH_PUBLISHER_H
 

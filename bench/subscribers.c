@@ -36,8 +36,6 @@ typedef struct sub {
     buf_t carry;    /* bytes of a frame split across reads */
     uint32_t index; /* position in subs[], selects the bitmap row */
     enum sub_state state;
-    uint32_t received; /* distinct sequence numbers seen */
-    uint32_t dups;     /* sequence numbers seen more than once */
 } sub_t;
 
 subs_stats_t subs_stats;
@@ -109,28 +107,28 @@ static void on_sub_write(uv_write_t *req, int status)
 static void on_data(sub_t *s, const char *p, size_t len)
 {
     uint64_t t, seq;
+    uint32_t r;
     if (!find_uint(p, len, "\"t\":", &t) || !find_uint(p, len, "\"seq\":", &seq) ||
-        seq >= fanout_opt.broadcasts) {
+        (r = fanout_round_of(seq)) >= fanout_opt.rounds) {
         subs_stats.bad++;
         return;
     }
+    subs_round_t *round = &subs_stats.rounds[r];
     mono_us_t now = clock_mono_us();
-    int first = subs_stats.latency.count == 0;
-    hist_record(&subs_stats.latency, now > t ? now - t : 0);
-    subs_stats.last_delivery = now;
-    if (!subs_stats.first_t || t < subs_stats.first_t) subs_stats.first_t = t;
-    if (first) fanout_on_first_delivery();
+    int first = round->latency.count == 0;
+    hist_record(&round->latency, now > t ? now - t : 0);
+    round->last_delivery = now;
+    if (!round->first_t || t < round->first_t) round->first_t = t;
+    if (first) fanout_on_first_delivery(r);
     uint8_t *row = seen + (size_t)s->index * seen_stride;
     uint8_t bit = (uint8_t)(1u << (seq & 7));
     if (row[seq >> 3] & bit) {
-        s->dups++;
-        subs_stats.dups++;
+        round->dups++;
         return;
     }
     row[seq >> 3] |= bit;
-    s->received++;
-    if (++subs_stats.delivered == (uint64_t)fanout_opt.subscribers * fanout_opt.broadcasts)
-        fanout_on_all_delivered();
+    if (++round->delivered == (uint64_t)fanout_opt.subscribers * fanout_opt.round_size[r])
+        fanout_on_round_delivered(r);
 }
 
 static void on_text(sub_t *s, const char *p, size_t len)
@@ -327,12 +325,26 @@ void subs_start(void)
     start_more();
 }
 
-uint32_t subs_short(void)
+uint32_t subs_short(uint32_t round)
 {
-    uint32_t n = 0;
-    for (uint32_t i = 0; subs && i < fanout_opt.subscribers; i++)
-        if (subs[i].received < fanout_opt.broadcasts) n++;
+    uint32_t lo = 0, n = 0;
+    for (uint32_t r = 0; r < round; r++) lo += fanout_opt.round_size[r];
+    uint32_t hi = lo + fanout_opt.round_size[round];
+    for (uint32_t i = 0; subs && i < fanout_opt.subscribers; i++) {
+        const uint8_t *row = seen + (size_t)i * seen_stride;
+        for (uint32_t seq = lo; seq < hi; seq++)
+            if (!(row[seq >> 3] & (1u << (seq & 7)))) {
+                n++;
+                break;
+            }
+    }
     return n;
+}
+
+uint64_t subs_lost(uint32_t round)
+{
+    return (uint64_t)fanout_opt.subscribers * fanout_opt.round_size[round] -
+           subs_stats.rounds[round].delivered;
 }
 
 void subs_deinit(void)
