@@ -6,6 +6,7 @@
 #   make SANITIZE=address,undefined   the same build under sanitizers (in build/san)
 #   make fuzz                 build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make bench                the fan-out benchmark (see bench/README.md)
+#   make bench-cluster        the same fan-out across 1, 2 and 3 nodes on Redis
 
 SANITIZE ?=
 ifeq ($(SANITIZE),)
@@ -31,7 +32,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/unit/*/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
 
-.PHONY: all run test unit integration fuzz fuzz-smoke bench deps clean format
+.PHONY: all run test unit integration fuzz fuzz-smoke bench bench-cluster deps clean format
 all: $(BUILD)/cabled $(BUILD)/run_tests
 
 $(BUILD)/%.o: %.c
@@ -114,6 +115,9 @@ $(BUILD)/bench_fanout: $(BENCH_OBJ) $(BUILD)/libcabled.a
 
 bench: deps $(BUILD)/cabled $(BUILD)/bench_fanout
 	@BUILD=$(BUILD) bench/run.sh
+
+bench-cluster: deps $(BUILD)/cabled $(BUILD)/bench_fanout
+	@BUILD=$(BUILD) bench/cluster.sh
 
 -include $(BENCH_OBJ:.o=.d)
 
