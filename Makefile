@@ -7,6 +7,7 @@
 #   make SANITIZE=address,undefined   the same build under sanitizers (in build/san)
 #   make fuzz                 build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make bench                the fan-out benchmark (see bench/README.md)
+#   make bench-cluster        the same fan-out across 1, 2 and 3 nodes on Redis
 
 SANITIZE ?=
 ifeq ($(SANITIZE),)
@@ -32,7 +33,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/unit/*/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
 
-.PHONY: all run cluster test unit integration fuzz fuzz-smoke bench deps clean format
+.PHONY: all run cluster test unit integration fuzz fuzz-smoke bench bench-cluster deps clean format
 all: $(BUILD)/cabled $(BUILD)/run_tests
 
 $(BUILD)/%.o: %.c
@@ -111,16 +112,22 @@ fuzz-smoke: $(FUZZ_TARGETS)
 	@FUZZ_SECONDS=10 scripts/fuzz.sh $(FUZZ_TARGETS)
 
 # ---- benchmark ------------------------------------------------------------
-$(BUILD)/bench_fanout: $(BUILD)/bench/fanout.o $(BUILD)/libcabled.a
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
+
+$(BUILD)/bench_fanout: $(BENCH_OBJ) $(BUILD)/libcabled.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 bench: deps $(BUILD)/cabled $(BUILD)/bench_fanout
 	@BUILD=$(BUILD) bench/run.sh
 
--include $(BUILD)/bench/fanout.d
+bench-cluster: deps $(BUILD)/cabled $(BUILD)/bench_fanout
+	@BUILD=$(BUILD) bench/cluster.sh
+
+-include $(BENCH_OBJ:.o=.d)
 
 format:
-	clang-format -i $(wildcard src/*/*.[ch] src/*.c tests/*.[ch] tests/unit/*/*.c fuzz/*.c bench/*.c)
+	clang-format -i $(wildcard src/*/*.[ch] src/*.c tests/*.[ch] tests/unit/*/*.c fuzz/*.c bench/*.[ch])
 
 clean:
 	rm -rf build

@@ -36,6 +36,7 @@ APP_TOKEN=bench-app-token
 ORIGIN=http://localhost
 
 make -s "$BUILD/cabled" "$BUILD/bench_fanout" || exit 2
+. bench/lib.sh
 
 # Each subscriber costs a descriptor in the server and one in the client.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -52,61 +53,15 @@ stop_server() {
 trap 'stop_server; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
-# Start cabled on 127.0.0.1:0 and set $port from the line it prints.
+# Start cabled on a free loopback port with an empty database; sets
+# $server_pid and $port.
 start_server() {
     rm -f "$tmp"/bench.db*
-    "$BUILD/cabled" --listen 127.0.0.1:0 --db "sqlite:$tmp/bench.db" --secret "$SECRET" \
-        --app-token "$APP_TOKEN" --allowed-origin "$ORIGIN" --threads "$THREADS" --log-level warn \
-        >"$tmp/server.out" 2>"$tmp/server.err" &
-    server_pid=$!
-    port=
-    for _ in $(seq 100); do
-        port=$(sed -n 's|^cabled listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$tmp/server.out")
-        [ -n "$port" ] && return 0
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "bench: cabled did not start:" >&2
-    cat "$tmp/server.err" >&2
-    return 1
-}
-
-# Create member 1 and a group room holding it (POST /api/admin/v2/... with
-# the app token) on the server at $port; sets $member and $room from the ids
-# the API returns. node is there: `make bench` installs it with the test
-# clients.
-create_room() {
-    local ids
-    ids=$(node - "$port" "$APP_TOKEN" <<'EOF'
-const http = require('node:http');
-const [port, appToken] = process.argv.slice(2);
-function post(path, body) {
-  return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body);
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path, agent: false, headers: {
-      Authorization: `Bearer ${appToken}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } },
-    (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        if (res.statusCode !== 201) reject(new Error(`POST ${path}: ${res.statusCode} ${text}`));
-        else resolve(JSON.parse(text));
-      });
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-(async () => {
-  const member = await post('/api/admin/v2/community_members', { email: 'bench@example.com', name: 'Bench' });
-  // A single room comes wrapped as {"chat_room": {...}}, as in Circle's API.
-  const room = await post('/api/admin/v2/chat_rooms', { kind: 'group_chat', name: 'Bench', community_member_ids: [member.id] });
-  console.log(`${member.id} ${room.chat_room.id}`);
-})().catch((e) => { console.error(`bench: ${e.message}`); process.exit(1); });
-EOF
-    ) || return 1
-    read -r member room <<<"$ids"
+    cabled_spawn server -- --db "sqlite:$tmp/bench.db" --secret "$SECRET" \
+        --app-token "$APP_TOKEN" --allowed-origin "$ORIGIN" --threads "$THREADS" --log-level warn
+    server_pid=$cabled_pid
+    cabled_wait_port server "$server_pid" || return 1
+    port=$cabled_port
 }
 
 echo "bench: fan-out, $(nproc) cores, server --threads $THREADS, load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -117,7 +72,7 @@ run() {
         return
     fi
     local token
-    if ! create_room || ! token=$("$BUILD/cabled" token --secret "$SECRET" --member "$member"); then
+    if ! create_room "$port" "$APP_TOKEN" || ! token=$("$BUILD/cabled" token --secret "$SECRET" --member "$member"); then
         echo "bench: could not create the room's member, room or token" >&2
         stop_server
         failures=$((failures + 1))
