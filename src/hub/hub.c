@@ -349,27 +349,20 @@ static payload_t *cached_frame(struct hub__broadcast *b, const char *identifier,
 
 payload_t *hub__broadcast_frame(struct hub__broadcast *b, const char *identifier, size_t len)
 {
+    /* Built under the broadcast's own lock: a loop that finds another one
+     * building the frame it needs waits for it rather than build it again,
+     * so each identifier is framed exactly once per broadcast. */
     pthread_mutex_lock(&b->lock);
     payload_t *frame = cached_frame(b, identifier, len);
-    pthread_mutex_unlock(&b->lock);
-    if (frame) return frame;
-    /* Built outside the lock: another loop may build the same frame at
-     * the same time, and the first one cached wins. */
-    payload_t *built = b->hub->out->frame(identifier, len, b->message);
-    pthread_mutex_lock(&b->lock);
-    frame = cached_frame(b, identifier, len);
     if (!frame) {
+        frame = b->hub->out->frame(identifier, len, b->message);
         if (b->nframes == b->cap) {
             b->cap = b->cap ? b->cap * 2 : 2;
             b->frames = xrealloc(b->frames, b->cap * sizeof *b->frames);
         }
-        b->frames[b->nframes++] =
-            (struct hub__frame){xstrndup(identifier, len), len, built};
-        frame = built;
-        built = NULL;
+        b->frames[b->nframes++] = (struct hub__frame){xstrndup(identifier, len), len, frame};
     }
     pthread_mutex_unlock(&b->lock);
-    payload_unref(built);
     return frame;
 }
 

@@ -13,7 +13,7 @@
  * and posts the broadcast only to those, through a post embedded in the
  * broadcast itself. On a loop, each identifier group of each stream gets
  * its data frame {"identifier":…,"message":…} from the broadcast's frame
- * cache: built by the first loop that needs it, shared by every other loop
+ * cache: built once, by the first loop that needs it, and shared by every other loop
  * and every subscriber.
  *
  * Subscribing (loop thread): the stream's first subscriber on this node
