@@ -348,6 +348,16 @@ const http_header_t *http_request_header(const http_request_t *req, const char *
     return NULL;
 }
 
+size_t http_request_header_count(const http_request_t *req, const char *name)
+{
+    size_t n = strlen(name), count = 0;
+    for (size_t i = 0; i < req->num_headers; i++) {
+        const http_header_t *h = &req->headers[i];
+        if (h->name_len == n && strncasecmp(h->name, name, n) == 0) count++;
+    }
+    return count;
+}
+
 int http_header_has_token(const char *value, size_t len, const char *token)
 {
     size_t tlen = strlen(token);

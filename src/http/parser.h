@@ -125,6 +125,8 @@ void http_req_parser_reset(http_req_parser_t *p);
 
 /* Case-insensitive header lookup. Returns the first match, or NULL. */
 const http_header_t *http_request_header(const http_request_t *req, const char *name);
+/* How many header lines are named 'name' (case-insensitive). */
+size_t http_request_header_count(const http_request_t *req, const char *name);
 
 /* Returns 1 when the comma-separated list 'value' contains 'token' as one
  * whole element, compared case-insensitively with blanks trimmed (e.g.

@@ -52,3 +52,43 @@ describe('Authorization: Bearer with several spaces', () => {
     }
   });
 });
+
+describe('more than one Origin header', () => {
+  let server;
+  const raws = [];
+  before(async () => { server = await startServer(); });
+  after(async () => {
+    for (const r of raws) r.destroy();
+    await stopAll();
+  });
+
+  /** The upgrade request of a member with the given Origin lines, in that order. */
+  function twoOrigins(origins) {
+    const text = RawClient.requestText({ origin: null, token: server.token(1) });
+    return text.replace(/\r\n\r\n$/, '\r\n' + origins.map((o) => `Origin: ${o}\r\n`).join('') + '\r\n');
+  }
+
+  for (const origins of [
+    ['ORIGIN', 'https://evil.example'],
+    ['https://evil.example', 'ORIGIN'],
+    ['ORIGIN', 'ORIGIN'],
+  ]) {
+    it(`refuses ${origins.join(' + ')} with 403 before the upgrade`, async () => {
+      const c = await RawClient.connect(server.port);
+      raws.push(c);
+      c.write(Buffer.from(twoOrigins(origins.map((o) => (o === 'ORIGIN' ? server.origin : o))), 'latin1'));
+      await c.until(() => c.head !== null, 5000, 'the response head');
+      assert.equal(c.head.status, 403, c.head.raw);
+      await c.until(() => c.body.length >= Number(c.head.headers['content-length']), 5000, 'the body');
+      assert.deepEqual(JSON.parse(c.body.toString('utf8')),
+        { success: false, message: 'Origin not allowed', error_details: {} });
+    });
+  }
+
+  it('still upgrades a request with one allowed Origin', async () => {
+    const c = await RawClient.connect(server.port);
+    raws.push(c);
+    await c.upgrade({ origin: server.origin, token: server.token(1) });
+    assert.equal(c.head.status, 101, c.head.raw);
+  });
+});

@@ -195,6 +195,24 @@ TEST(http_parser_get_query_headers)
     http_req_parser_deinit(&p);
 }
 
+TEST(http_parser_header_count)
+{
+    static const char req_text[] = "GET /cable HTTP/1.1\r\n"
+                                   "Origin: https://a.example\r\n"
+                                   "Host: example.com\r\n"
+                                   "origin: https://b.example\r\n"
+                                   "\r\n";
+    http_req_parser_t p;
+    http_req_parser_init(&p, 8192, MiB);
+    const http_request_t *r = NULL;
+    ASSERT_EQ(feed(&p, S(req_text), &r), sizeof req_text - 1);
+    ASSERT_EQ(http_request_header_count(r, "ORIGIN"), 2);
+    ASSERT_EQ(http_request_header_count(r, "Host"), 1);
+    ASSERT_EQ(http_request_header_count(r, "Authorization"), 0);
+    ASSERT_STR_EQ(http_request_header(r, "Origin")->value, "https://a.example");
+    http_req_parser_deinit(&p);
+}
+
 TEST(http_parser_keep_alive)
 {
     static const struct {
