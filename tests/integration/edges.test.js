@@ -14,6 +14,42 @@ const { RawClient, OP } = require('./lib/wire');
 const { CableClient, closeAll, frames, WELCOME_RE } = require('./lib/clients');
 const { chatMember, call, fieldError, assertError, send } = require('./lib/chat');
 
+describe('numbers beyond 64 bits', () => {
+  let server;
+  let client;
+  before(async () => {
+    server = await startServer();
+    client = await CableClient.connectWelcomed(server.wsUrl, { token: server.token(1) });
+  });
+  after(async () => {
+    closeAll([client]);
+    await stopAll();
+  });
+
+  for (const big of ['12345678901234567890', '-98765432109876543210', '1e400', '-1.5E+999', '1e-400']) {
+    it(`an identifier holding ${big} as an extra member is confirmed and echoed verbatim`, async () => {
+      const id = `{"channel":"NotificationChannel","community_member_id":1,"n":${big}}`;
+      assert.equal(await client.subscribe(id), 'confirm');
+    });
+
+    it(`a subscribe command with an extra member ${big} is executed`, async () => {
+      const id = `{"channel":"ChatRoomChannel","community_member_id":1,"extra":"${big}"}`;
+      client.send(`{"command":"subscribe","identifier":${JSON.stringify(id)},"x":${big},"y":[${big}]}`);
+      await client.expect(frames.confirm(id), { what: 'the confirm of a command with a big number' });
+    });
+  }
+
+  for (const big of ['12345678901234567890', '1e400', '9223372036854775808']) {
+    it(`a member or room id of ${big} is not allowed, and the connection carries on`, async () => {
+      for (const id of [`{"channel":"NotificationChannel","community_member_id":${big}}`,
+        `{"channel":"Chats::RoomChannel","chat_room_id":${big}}`]) {
+        assert.equal(await client.subscribe(id), 'reject', id);
+      }
+      await client.barrier();
+    });
+  }
+});
+
 describe('Authorization: Bearer with several spaces', () => {
   let server;
   const clients = [];
