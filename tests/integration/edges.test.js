@@ -128,3 +128,41 @@ describe('more than one Origin header', () => {
     assert.equal(c.head.status, 101, c.head.raw);
   });
 });
+
+describe('rich_text_body depth', () => {
+  let server;
+  let member;
+  let room;
+  before(async () => {
+    server = await startServer();
+    member = await chatMember(server, 'Deep');
+    const other = await chatMember(server, 'Other');
+    room = await server.createRoom([member.id, other.id]);
+  });
+  after(stopAll);
+
+  /** A document whose text sits under `levels` nested blockquotes. */
+  function nested(levels) {
+    let node = { type: 'text', text: 'deep' };
+    for (let i = 0; i < levels; i++) node = { type: 'blockquote', content: [node] };
+    return { type: 'doc', content: [node] };
+  }
+
+  it('refuses a 680-level document with 400 naming the field, as an object or a JSON string', async () => {
+    for (const rich of [nested(680), JSON.stringify(nested(680)), nested(40)]) {
+      const r = await call(server, member, 'POST', `/messages/${room.uuid}/chat_room_messages`, { rich_text_body: rich });
+      assertError(r, 400, fieldError('rich_text_body'), 'a deeply nested rich_text_body');
+    }
+    const edit = await send(server, member, room, { body: 'to edit' });
+    const r = await call(server, member, 'PUT', `/messages/${room.uuid}/chat_room_messages/${edit.id}`, { rich_text_body: nested(680) });
+    assertError(r, 400, fieldError('rich_text_body'), 'an edit with a deeply nested rich_text_body');
+  });
+
+  it('accepts ordinary nesting (lists inside quotes)', async () => {
+    const doc = nested(12);
+    const sent = await send(server, member, room, { rich_text_body: doc });
+    const r = await call(server, member, 'GET', `/messages/${room.uuid}/chat_room_messages/${sent.id}`);
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual(r.json().rich_text_body, doc);
+  });
+});
