@@ -8,11 +8,20 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#ifdef __linux__
+#include <linux/sockios.h>
+#endif
 
 /* Enough iovecs for a burst of broadcasts; the rest goes in the next write. */
 #define NET_MAX_IOV 64
 /* Read buffer growth step. */
 #define NET_READ_CHUNK 65536
+/* A draining connection whose peer keeps taking bytes gets the linger again,
+ * this many times at most; "taking" means at least this many bytes fewer
+ * waiting in the kernel and in our queue than at the previous check. */
+#define NET_LINGER_EXTENSIONS 8
+#define NET_LINGER_PROGRESS 4096
 
 static atomic_uint_fast64_t next_conn_id = 1;
 
@@ -137,9 +146,39 @@ void net_conn_close(net_conn_t *c)
     uv_close((uv_handle_t *)&c->_linger, on_linger_closed);
 }
 
+/* Bytes on their way to the peer: ours not yet written, and what the kernel
+ * holds unacknowledged in the socket's send queue (Linux SIOCOUTQ; without
+ * it only ours count). */
+static size_t bytes_waiting(net_conn_t *c)
+{
+    size_t n = c->_out_bytes;
+#ifdef SIOCOUTQ
+    uv_os_fd_t fd;
+    int queued = 0;
+    if (uv_fileno((uv_handle_t *)&c->_tcp, &fd) == 0 && ioctl(fd, SIOCOUTQ, &queued) == 0 &&
+        queued > 0)
+        n += (size_t)queued;
+#endif
+    return n;
+}
+
 static void on_linger(uv_timer_t *t)
 {
-    net_conn_close(t->data);
+    net_conn_t *c = t->data;
+    /* Our last frames are still queued, but the peer is reading: it stopped
+     * for a while and started again late in the linger. Closing now would
+     * cut the frame being written in two, so it gets the linger again, a
+     * bounded number of times. */
+    if (!c->_closing && c->_q_len > 0 && c->_linger_extensions < NET_LINGER_EXTENSIONS) {
+        size_t waiting = bytes_waiting(c);
+        if (waiting + NET_LINGER_PROGRESS <= c->_linger_waiting) {
+            c->_linger_waiting = waiting;
+            c->_linger_extensions++;
+            uv_timer_start(&c->_linger, on_linger, c->_linger_ms, 0);
+            return;
+        }
+    }
+    net_conn_close(c);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -165,6 +204,8 @@ void net_conn_close_after_flush(net_conn_t *c, unsigned linger_ms)
 {
     if (c->_closing || c->_draining) return;
     c->_draining = 1;
+    c->_linger_ms = linger_ms;
+    c->_linger_waiting = bytes_waiting(c);
     uv_timer_start(&c->_linger, on_linger, linger_ms, 0);
     net_loop_defer(c->loop, &c->_flush);
 }
@@ -201,9 +242,13 @@ static void flush(net_conn_t *c)
         int w = uv_try_write((uv_stream_t *)&c->_tcp, iov, (unsigned)n);
         if (w == UV_EAGAIN || (w >= 0 && (size_t)w < bytes)) {
             if (w > 0) q_consume(c, (size_t)w);
-            /* The kernel buffer is full: let libuv finish this batch and
-             * tell us when it is done. The queue keeps the references. */
-            n = q_iov(c, iov, NET_MAX_IOV, &bytes);
+            /* The kernel buffer is full: let libuv finish the payload at the
+             * head of the queue and tell us when it is done; the next flush
+             * writes the rest in one batch again. Only that payload is handed
+             * over, so every one behind it is still ours to drop when the
+             * client turns out not to read (net_conn_drop_unsent). The queue
+             * keeps the references. */
+            n = q_iov(c, iov, 1, &bytes);
             c->_inflight = bytes;
             c->_wreq.data = c;
             int rc = uv_write(&c->_wreq, (uv_stream_t *)&c->_tcp, iov, (unsigned)n, on_write_done);

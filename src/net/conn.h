@@ -13,12 +13,21 @@
  * Input: bytes are appended to 'in'; the handler's on_read consumes what it
  * understands and leaves the rest for the next read.
  *
+ * When the kernel does not take everything, libuv is handed only the rest of
+ * the payload at the head of the queue; the payloads behind it are written
+ * once that is done. So at most one payload is ever partly written or in
+ * libuv's hands, and net_conn_drop_unsent() can drop every other one without
+ * cutting a frame.
+ *
  * Close: net_conn_close() stops everything at once; net_conn_close_after_flush()
  * writes what is queued, shuts down the write side and keeps reading and
  * discarding until the peer closes or the linger timer fires, so the last
- * frame is not lost to a TCP reset. Either way the handler's on_close runs
- * once, from the libuv close callback (never inside another callback of the
- * same connection), and the connection is freed right after it. */
+ * frame is not lost to a TCP reset. A peer that is still taking our last
+ * bytes when the linger ends (one that stopped reading and started again
+ * late) gets the linger again, up to eight times. Either way the handler's
+ * on_close runs once, from the libuv close callback (never inside another
+ * callback of the same connection), and the connection is freed right after
+ * it. */
 #ifndef NET_CONN_H
 #define NET_CONN_H
 
@@ -61,6 +70,9 @@ struct net_conn {
     size_t _out_bytes;         /* queued, not yet written */
     size_t _inflight;          /* bytes handed to uv_write, not yet completed */
     size_t _max_out;           /* cap on _out_bytes */
+    unsigned _linger_ms;       /* of the close after flush under way */
+    unsigned _linger_extensions; /* times the linger was granted again */
+    size_t _linger_waiting;    /* bytes on their way to the peer at the last linger check */
     uint64_t _idle_ms;         /* 0: no idle timeout */
     uint64_t _idle_deadline;   /* uv_now() value after which the sweep closes it */
     unsigned _writing : 1;     /* a uv_write is in flight */
@@ -86,8 +98,9 @@ int net_conn_send_force(net_conn_t *c, payload_t *p);
 /* Copy 'len' bytes into a new payload and queue it, ignoring the cap. */
 int net_conn_send_copy(net_conn_t *c, const void *data, size_t len);
 /* Drop queued payloads that have not started to go out (for a client that
- * is being dropped: its last frames should not wait behind stale data).
- * Returns the bytes dropped. */
+ * is being dropped: its last frames should not wait behind stale data). The
+ * one payload partly written, if any, is kept whole, so the stream still ends
+ * on a payload boundary. Returns the bytes dropped. */
 size_t net_conn_drop_unsent(net_conn_t *c);
 /* 1 when more than the cap is queued (forced sends can pass it). */
 int net_conn_over_limit(const net_conn_t *c);
