@@ -62,6 +62,7 @@ struct config {
     long long max_outbuf;
     long long max_body_size;
     long long max_header_size;
+    long long header_timeout_ms, body_timeout_ms, body_min_rate;
     long long drain_ms;
     int demo;
     /* token subcommand */
@@ -73,6 +74,7 @@ enum {
     OPT_LISTEN = 256, OPT_DB, OPT_COMMUNITY_NAME, OPT_APP_TOKEN, OPT_SECRET, OPT_ORIGIN, OPT_COMMUNITY, OPT_TTL_ACCESS,
     OPT_PING, OPT_THREADS, OPT_MAX_MESSAGE, OPT_MAX_OUTBUF, OPT_MAX_BODY, OPT_MAX_HEADER,
     OPT_DRAIN, OPT_DEMO, OPT_LOG_LEVEL, OPT_MEMBER, OPT_COMMUNITY_SHORT, OPT_TTL, OPT_HELP,
+    OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE,
 };
 
 static const struct option options[] = {
@@ -90,6 +92,9 @@ static const struct option options[] = {
     {"max-outbuf", required_argument, NULL, OPT_MAX_OUTBUF},
     {"max-body-size", required_argument, NULL, OPT_MAX_BODY},
     {"max-header-size", required_argument, NULL, OPT_MAX_HEADER},
+    {"header-timeout-ms", required_argument, NULL, OPT_HEADER_TIMEOUT},
+    {"body-timeout-ms", required_argument, NULL, OPT_BODY_TIMEOUT},
+    {"body-min-rate", required_argument, NULL, OPT_BODY_MIN_RATE},
     {"drain-ms", required_argument, NULL, OPT_DRAIN},
     {"demo", no_argument, NULL, OPT_DEMO},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -118,6 +123,9 @@ static void usage(FILE *f)
           "  --max-outbuf BYTES         output queued per client before too_slow (4194304)\n"
           "  --max-body-size BYTES      largest HTTP request body (1048576)\n"
           "  --max-header-size BYTES    largest HTTP request head (16384)\n"
+          "  --header-timeout-ms MS     a request head must be in this long after its first byte (10000)\n"
+          "  --body-timeout-ms MS       grace for a request body after its head (10000)\n"
+          "  --body-min-rate BYTES      ...then it must arrive at this many bytes/s (1024)\n"
           "  --drain-ms MS              spread server_restart over this window (1000)\n"
           "  --demo                     print member tokens and ready commands\n"
           "  --log-level LEVEL          debug, info, warn, error (info)\n"
@@ -166,6 +174,9 @@ static int apply(struct config *cfg, int opt, const char *name, const char *val)
     case OPT_MAX_OUTBUF: return parse_int(name, val, 4096, 1LL << 30, &cfg->max_outbuf);
     case OPT_MAX_BODY: return parse_int(name, val, 1024, 64LL << 20, &cfg->max_body_size);
     case OPT_MAX_HEADER: return parse_int(name, val, 1024, 1LL << 20, &cfg->max_header_size);
+    case OPT_HEADER_TIMEOUT: return parse_int(name, val, 100, 3600000, &cfg->header_timeout_ms);
+    case OPT_BODY_TIMEOUT: return parse_int(name, val, 100, 3600000, &cfg->body_timeout_ms);
+    case OPT_BODY_MIN_RATE: return parse_int(name, val, 1, 1LL << 30, &cfg->body_min_rate);
     case OPT_DRAIN: return parse_int(name, val, 0, 60000, &cfg->drain_ms);
     case OPT_MEMBER: return parse_int(name, val, 1, INT64_MAX, &cfg->member);
     case OPT_COMMUNITY_SHORT: return parse_int(name, val, 1, INT64_MAX, &cfg->community_id);
@@ -220,6 +231,9 @@ static int parse_args(struct config *cfg, int argc, char **argv)
         .max_outbuf = 4 << 20,
         .max_body_size = 1 << 20,
         .max_header_size = 16384,
+        .header_timeout_ms = 10000,
+        .body_timeout_ms = 10000,
+        .body_min_rate = 1024,
         .drain_ms = 1000,
         .ttl = 0,
     };
@@ -540,6 +554,9 @@ static int run_server(void)
         .max_head = (size_t)cfg.max_header_size,
         .max_body = (size_t)cfg.max_body_size,
         .router = router,
+        .head_timeout_ms = (unsigned)cfg.header_timeout_ms,
+        .body_timeout_ms = (unsigned)cfg.body_timeout_ms,
+        .body_min_rate = (unsigned)cfg.body_min_rate,
     };
 
     loop_states = xcalloc(threads, sizeof *loop_states);

@@ -17,6 +17,7 @@
     X(drops_total, counter, "Broadcast frames dropped because a client was too slow")   \
     X(bytes_out_total, counter, "Broadcast bytes queued to subscribers")                \
     X(http_requests_total, counter, "HTTP requests answered")                           \
+    X(http_timeouts_total, counter, "HTTP requests whose head or body came too slowly (408)") \
     X(disconnect_unauthorized_total, counter, "Disconnects with reason unauthorized")   \
     X(disconnect_token_expired_total, counter, "Disconnects with reason token_expired") \
     X(disconnect_server_restart_total, counter, "Disconnects with reason server_restart") \

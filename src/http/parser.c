@@ -271,6 +271,11 @@ void http_req_parser_deinit(http_req_parser_t *p)
     buf_deinit(&p->_body);
 }
 
+size_t http_req_parser_body_len(const http_req_parser_t *p)
+{
+    return p->_body.len;
+}
+
 const http_request_t *http_req_parser_head(const http_req_parser_t *p)
 {
     return p->_head_done && !p->_err ? &p->_req : NULL;

@@ -119,6 +119,8 @@ ssize_t http_req_parser_feed(http_req_parser_t *p, const char *data, size_t len,
  * are complete (the body may still be arriving), else NULL. Valid until
  * the next feed or reset. Used to answer "Expect: 100-continue". */
 const http_request_t *http_req_parser_head(const http_req_parser_t *p);
+/* Body bytes of the request being received so far; 0 between requests. */
+size_t http_req_parser_body_len(const http_req_parser_t *p);
 /* Prepare for the next request on the same connection (keep-alive), or
  * clear an error. Keeps up to 16 KiB of storage per buffer for reuse. */
 void http_req_parser_reset(http_req_parser_t *p);

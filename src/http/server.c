@@ -34,13 +34,18 @@ struct http_conn {
     int keep_alive;
     int continued;              /* "100 Continue" sent for the request being received */
     int refs;                   /* the socket's, plus one per deferred exchange */
+    int receiving;              /* bytes of a request arrived, the request is not complete */
+    uint64_t started_at;        /* net_conn_now() at its first byte */
+    uint64_t head_at;           /* net_conn_now() when its head was complete; 0 before */
 };
 
 static void on_http_read(net_conn_t *c);
 static void on_http_close(net_conn_t *c);
+static void on_http_deadline(net_conn_t *c);
 
 static const net_conn_handler_t http_handler = {
     .on_read = on_http_read,
+    .on_deadline = on_http_deadline,
     .on_close = on_http_close,
 };
 
@@ -144,9 +149,11 @@ int http_exchange_alive(const http_exchange_t *x)
     return x->_hc->conn != NULL;
 }
 
-/* Answer a request we could not parse, then close. */
+/* Answer a request we could not parse or will not take, then close. */
 static void reject(struct http_conn *hc, int status, const char *message)
 {
+    hc->receiving = 0;
+    net_conn_set_deadline(hc->conn, 0);
     buf_t out = BUF_INIT;
     http_response_append_error(&out, status, message, 0);
     net_conn_send_copy(hc->conn, buf_head(&out), out.len);
@@ -210,6 +217,50 @@ static int dispatch(struct http_conn *hc, const http_request_t *req)
     return DISPATCH_NEXT;
 }
 
+/* A request is arriving (it may have been arriving for a while): set when
+ * it must be complete. */
+static void track_request(struct http_conn *hc)
+{
+    const http_server_config_t *cfg = hc->cfg;
+    net_conn_t *c = hc->conn;
+    uint64_t now = net_conn_now(c);
+    if (!hc->receiving) {
+        hc->receiving = 1;
+        hc->started_at = now;
+        hc->head_at = 0;
+    }
+    uint64_t deadline = 0;
+    if (!http_req_parser_head(&hc->parser)) {
+        /* From the first byte, not from the last: a head trickled a byte at
+         * a time must not live for ever. */
+        if (cfg->head_timeout_ms) deadline = hc->started_at + cfg->head_timeout_ms;
+    } else {
+        if (!hc->head_at) hc->head_at = now;
+        /* Each body byte buys 1/body_min_rate of a second after the grace. */
+        if (cfg->body_min_rate)
+            deadline = hc->head_at + cfg->body_timeout_ms +
+                       (uint64_t)http_req_parser_body_len(&hc->parser) * 1000 / cfg->body_min_rate;
+    }
+    net_conn_set_deadline(c, deadline);
+}
+
+/* The request is complete: no deadline for it any more. */
+static void request_complete(struct http_conn *hc)
+{
+    hc->receiving = 0;
+    net_conn_set_deadline(hc->conn, 0);
+}
+
+static void on_http_deadline(net_conn_t *c)
+{
+    struct http_conn *hc = c->data;
+    int head_done = http_req_parser_head(&hc->parser) != NULL;
+    METRIC_INC(http_timeouts_total);
+    log_info("http conn=%llu rejected status=408 reason=%s", (unsigned long long)c->id,
+             head_done ? "body_too_slow" : "head_timeout");
+    reject(hc, 408, "Request timeout");
+}
+
 static void on_http_read(net_conn_t *c)
 {
     struct http_conn *hc = c->data;
@@ -225,6 +276,7 @@ static void on_http_read(net_conn_t *c)
         ssize_t n = http_req_parser_feed(&hc->parser, buf_head(&c->in), c->in.len, &req);
         if (n == HTTP_PARSE_PARTIAL) {
             buf_consume(&c->in, c->in.len);
+            track_request(hc);
             maybe_continue(hc);
             return;
         }
@@ -240,6 +292,7 @@ static void on_http_read(net_conn_t *c)
             return;
         }
         buf_consume(&c->in, (size_t)n);
+        request_complete(hc);
         /* After an upgrade the connection belongs to someone else (and hc
          * may be gone); while a deferred answer is pending, wait for it. */
         if (dispatch(hc, req) != DISPATCH_NEXT) return;

@@ -6,7 +6,12 @@
  * a worker thread), or take the connection over for another protocol
  * (http_exchange_detach, used by the WebSocket upgrade). Malformed requests are answered here: 400, 431
  * for a head over the limit, 413 for a body over the limit, 404 / 405 from
- * the router; each of those closes the connection after the response. */
+ * the router; each of those closes the connection after the response.
+ *
+ * How long a client may take over a request is bounded here too: a head
+ * must be complete within head_timeout_ms of its first byte, and a body must
+ * keep up body_min_rate after body_timeout_ms, else 408 and the connection
+ * is closed. */
 #ifndef HTTP_SERVER_H
 #define HTTP_SERVER_H
 
@@ -18,6 +23,9 @@ typedef struct http_server_config {
     size_t max_head;            /* request line + headers, bytes */
     size_t max_body;            /* bytes */
     const http_router_t *router;
+    unsigned head_timeout_ms;   /* a head must be complete this long after its first byte; 0: no limit */
+    unsigned body_timeout_ms;   /* grace for the body after the head ... */
+    unsigned body_min_rate;     /* ... then it must keep up this many bytes/s; 0: no limit */
 } http_server_config_t;
 
 struct http_exchange {

@@ -440,6 +440,11 @@ void net_conn_set_idle_timeout(net_conn_t *c, uint64_t ms)
     c->_idle_deadline = ms ? uv_now(&c->loop->uv) + ms : 0;
 }
 
+void net_conn_set_deadline(net_conn_t *c, uint64_t at_ms)
+{
+    c->_deadline = at_ms;
+}
+
 void net__sweep_idle(uv_timer_t *t)
 {
     net_loop_t *loop = t->data;
@@ -448,9 +453,16 @@ void net__sweep_idle(uv_timer_t *t)
     LIST_FOREACH_SAFE(it, tmp, &loop->_conns)
     {
         net_conn_t *c = LIST_ENTRY(it, net_conn_t, _loop_node);
-        if (c->_idle_ms && !c->_closing && now > c->_idle_deadline) {
+        if (c->_closing) continue;
+        if (c->_idle_ms && now > c->_idle_deadline) {
             log_debug("net conn=%llu idle timeout", (unsigned long long)c->id);
             net_conn_close(c);
+        } else if (c->_deadline && !c->_draining && now >= c->_deadline) {
+            c->_deadline = 0;
+            if (c->_handler && c->_handler->on_deadline)
+                c->_handler->on_deadline(c);
+            else
+                net_conn_close(c);
         }
     }
 }

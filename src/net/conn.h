@@ -43,6 +43,9 @@ typedef struct net_conn net_conn_t;
 typedef struct net_conn_handler {
     /* New bytes are in c->in. Consume them with buf_consume. */
     void (*on_read)(net_conn_t *c);
+    /* The deadline set with net_conn_set_deadline has passed (it is cleared
+     * before the call). NULL: the connection is closed. */
+    void (*on_deadline)(net_conn_t *c);
     /* The connection is closed and is freed when this returns. */
     void (*on_close)(net_conn_t *c);
 } net_conn_handler_t;
@@ -75,6 +78,7 @@ struct net_conn {
     size_t _linger_waiting;    /* bytes on their way to the peer at the last linger check */
     uint64_t _idle_ms;         /* 0: no idle timeout */
     uint64_t _idle_deadline;   /* uv_now() value after which the sweep closes it */
+    uint64_t _deadline;        /* uv_now() value after which on_deadline runs; 0: none */
     unsigned _writing : 1;     /* a uv_write is in flight */
     unsigned _draining : 1;    /* close after flush requested */
     unsigned _shut : 1;        /* write side shut down */
@@ -116,6 +120,13 @@ static inline int net_conn_is_closing(const net_conn_t *c) { return c->_closing 
 /* Close the connection when no bytes arrive for 'ms' milliseconds (0: never).
  * Checked by a once-a-second sweep per loop, so no timer per connection. */
 void net_conn_set_idle_timeout(net_conn_t *c, uint64_t ms);
+/* Run the handler's on_deadline (or close) once the loop time passes 'at_ms'
+ * (a net_conn_now() value), whatever arrives meanwhile; 0 clears it. Checked
+ * by the same sweep, so it fires up to a second late. Not checked while the
+ * connection closes after a flush (the linger bounds that). */
+void net_conn_set_deadline(net_conn_t *c, uint64_t at_ms);
+/* The loop's time in milliseconds (uv_now), for deadlines. */
+static inline uint64_t net_conn_now(const net_conn_t *c) { return uv_now(&c->loop->uv); }
 /* Stop / resume reading (back-pressure on a peer that sends too fast). */
 void net_conn_pause_read(net_conn_t *c);
 void net_conn_resume_read(net_conn_t *c);

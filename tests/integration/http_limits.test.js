@@ -1,0 +1,154 @@
+// How long an HTTP client may hold the server with a request it does not finish: a request
+// head must be complete within --header-timeout-ms of its first byte however it trickles in,
+// and a body must keep up --body-min-rate after --body-timeout-ms. The limits are set through
+// the environment (CABLED_HEADER_TIMEOUT_MS, ...) with short values, so the tests take seconds.
+
+'use strict';
+
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const net = require('node:net');
+const { startServer, stopAll } = require('./lib/server');
+
+/** A raw HTTP client: write bytes when told, collect what comes back, know when it closed. */
+class RawHttp {
+  static connect(port) {
+    return new Promise((resolve, reject) => {
+      const sock = net.connect({ port, host: '127.0.0.1' });
+      sock.once('connect', () => resolve(new RawHttp(sock)));
+      sock.once('error', reject);
+    });
+  }
+
+  constructor(sock) {
+    this.sock = sock;
+    sock.setNoDelay(true);
+    this.data = '';
+    this.closedAt = null;
+    this.error = null;
+    sock.setEncoding('latin1');
+    sock.on('data', (d) => { this.data += d; });
+    sock.on('error', (e) => { this.error = e; });
+    this.closed = new Promise((resolve) => sock.on('close', () => { this.closedAt = Date.now(); resolve(); }));
+  }
+
+  write(s) { if (!this.sock.destroyed) this.sock.write(s); }
+
+  /** The status of the first response, or null. */
+  get status() {
+    const m = /^HTTP\/1\.1 (\d{3})/.exec(this.data);
+    return m ? Number(m[1]) : null;
+  }
+
+  /** Resolves with the status once a whole response head has arrived; rejects after ms. */
+  async response(ms) {
+    const t0 = Date.now();
+    while (!this.data.includes('\r\n\r\n')) {
+      if (this.closedAt !== null) throw new Error(`closed without a response (${this.error ? this.error.code : 'FIN'})`);
+      if (Date.now() - t0 > ms) throw new Error(`no response within ${ms} ms`);
+      await sleep(20);
+    }
+    return this.status;
+  }
+
+  /** Writes `text` one byte every `everyMs` until the socket closes or `maxMs` pass. Resolves
+   *  with the bytes written. */
+  async trickle(text, everyMs, maxMs) {
+    const t0 = Date.now();
+    let i = 0;
+    while (this.closedAt === null && Date.now() - t0 < maxMs) {
+      this.write(text[i % text.length]);
+      i++;
+      await sleep(everyMs);
+    }
+    return i;
+  }
+
+  destroy() { this.sock.destroy(); }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('request head deadline', () => {
+  let server;
+  const socks = [];
+  before(async () => { server = await startServer({ env: { CABLED_HEADER_TIMEOUT_MS: '1000' } }); });
+  after(async () => {
+    for (const s of socks) s.destroy();
+    await stopAll();
+  });
+
+  it('closes a head trickled one byte at a time, counting from its first byte', { timeout: 20000 }, async () => {
+    const c = await RawHttp.connect(server.port);
+    socks.push(c);
+    const t0 = Date.now();
+    c.write('GET /health HTTP/1.1\r\nHost: x\r\n');
+    await c.trickle('X-Slow: aaaa\r\n', 100, 6000);
+    assert.notEqual(c.closedAt, null, 'the connection is still open after 6 s of a trickling head');
+    const took = c.closedAt - t0;
+    assert.ok(took < 3500, `closed ${took} ms after the first byte; the deadline is 1000 ms`);
+    assert.equal(c.status, 408, c.data);
+  });
+
+  it('serves a head that completes within the deadline, however it arrives', { timeout: 20000 }, async () => {
+    const c = await RawHttp.connect(server.port);
+    socks.push(c);
+    const head = 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n';
+    for (const ch of head) {
+      c.write(ch);
+      await sleep(15);
+    }
+    assert.equal(await c.response(3000), 200);
+    // The next request on the same connection gets its own deadline.
+    await sleep(700);
+    c.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleep(500);
+    assert.equal((c.data.match(/HTTP\/1\.1 200/g) || []).length, 2, c.data);
+  });
+});
+
+describe('request body rate', () => {
+  let server;
+  const socks = [];
+  before(async () => {
+    server = await startServer({ env: { CABLED_BODY_TIMEOUT_MS: '1000', CABLED_BODY_MIN_RATE: '1000' } });
+  });
+  after(async () => {
+    for (const s of socks) s.destroy();
+    await stopAll();
+  });
+
+  function head(length) {
+    return `POST /api/v1/broadcast HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${server.appToken}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+  }
+
+  it('closes an authenticated body that arrives slower than the minimum rate', { timeout: 20000 }, async () => {
+    const c = await RawHttp.connect(server.port);
+    socks.push(c);
+    const t0 = Date.now();
+    c.write(head(100000) + '{"stream":"s","data":"');
+    // 10 bytes every 100 ms is 100 bytes/s, a tenth of the minimum.
+    while (c.closedAt === null && Date.now() - t0 < 8000) {
+      c.write('xxxxxxxxxx');
+      await sleep(100);
+    }
+    assert.notEqual(c.closedAt, null, 'the connection is still open after 8 s of a trickling body');
+    const took = c.closedAt - t0;
+    assert.ok(took < 5000, `closed after ${took} ms; 1 s of grace plus ~0.1 s for the bytes sent`);
+    assert.equal(c.status, 408, c.data);
+  });
+
+  it('reads a body that keeps up the minimum rate to the end', { timeout: 20000 }, async () => {
+    const c = await RawHttp.connect(server.port);
+    socks.push(c);
+    const body = JSON.stringify({ stream: 's', data: 'y'.repeat(3960) });
+    c.write(head(Buffer.byteLength(body)));
+    // 1,000 bytes every 400 ms is 2,500 bytes/s.
+    for (let i = 0; i < body.length; i += 1000) {
+      c.write(body.slice(i, i + 1000));
+      await sleep(400);
+    }
+    assert.equal(await c.response(3000), 202, c.data);
+  });
+});
