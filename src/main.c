@@ -62,7 +62,7 @@ struct config {
     long long max_outbuf;
     long long max_body_size;
     long long max_header_size;
-    long long header_timeout_ms, body_timeout_ms, body_min_rate;
+    long long header_timeout_ms, body_timeout_ms, body_min_rate, max_request_memory;
     long long drain_ms;
     int demo;
     /* token subcommand */
@@ -74,7 +74,7 @@ enum {
     OPT_LISTEN = 256, OPT_DB, OPT_COMMUNITY_NAME, OPT_APP_TOKEN, OPT_SECRET, OPT_ORIGIN, OPT_COMMUNITY, OPT_TTL_ACCESS,
     OPT_PING, OPT_THREADS, OPT_MAX_MESSAGE, OPT_MAX_OUTBUF, OPT_MAX_BODY, OPT_MAX_HEADER,
     OPT_DRAIN, OPT_DEMO, OPT_LOG_LEVEL, OPT_MEMBER, OPT_COMMUNITY_SHORT, OPT_TTL, OPT_HELP,
-    OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE,
+    OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_MAX_REQUEST_MEMORY,
 };
 
 static const struct option options[] = {
@@ -95,6 +95,7 @@ static const struct option options[] = {
     {"header-timeout-ms", required_argument, NULL, OPT_HEADER_TIMEOUT},
     {"body-timeout-ms", required_argument, NULL, OPT_BODY_TIMEOUT},
     {"body-min-rate", required_argument, NULL, OPT_BODY_MIN_RATE},
+    {"max-request-memory", required_argument, NULL, OPT_MAX_REQUEST_MEMORY},
     {"drain-ms", required_argument, NULL, OPT_DRAIN},
     {"demo", no_argument, NULL, OPT_DEMO},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -126,6 +127,7 @@ static void usage(FILE *f)
           "  --header-timeout-ms MS     a request head must be in this long after its first byte (10000)\n"
           "  --body-timeout-ms MS       grace for a request body after its head (10000)\n"
           "  --body-min-rate BYTES      ...then it must arrive at this many bytes/s (1024)\n"
+          "  --max-request-memory BYTES held by all incomplete requests together (67108864)\n"
           "  --drain-ms MS              spread server_restart over this window (1000)\n"
           "  --demo                     print member tokens and ready commands\n"
           "  --log-level LEVEL          debug, info, warn, error (info)\n"
@@ -177,6 +179,8 @@ static int apply(struct config *cfg, int opt, const char *name, const char *val)
     case OPT_HEADER_TIMEOUT: return parse_int(name, val, 100, 3600000, &cfg->header_timeout_ms);
     case OPT_BODY_TIMEOUT: return parse_int(name, val, 100, 3600000, &cfg->body_timeout_ms);
     case OPT_BODY_MIN_RATE: return parse_int(name, val, 1, 1LL << 30, &cfg->body_min_rate);
+    case OPT_MAX_REQUEST_MEMORY:
+        return parse_int(name, val, 1LL << 20, 1LL << 40, &cfg->max_request_memory);
     case OPT_DRAIN: return parse_int(name, val, 0, 60000, &cfg->drain_ms);
     case OPT_MEMBER: return parse_int(name, val, 1, INT64_MAX, &cfg->member);
     case OPT_COMMUNITY_SHORT: return parse_int(name, val, 1, INT64_MAX, &cfg->community_id);
@@ -234,6 +238,7 @@ static int parse_args(struct config *cfg, int argc, char **argv)
         .header_timeout_ms = 10000,
         .body_timeout_ms = 10000,
         .body_min_rate = 1024,
+        .max_request_memory = 64LL << 20,
         .drain_ms = 1000,
         .ttl = 0,
     };
@@ -557,6 +562,9 @@ static int run_server(void)
         .head_timeout_ms = (unsigned)cfg.header_timeout_ms,
         .body_timeout_ms = (unsigned)cfg.body_timeout_ms,
         .body_min_rate = (unsigned)cfg.body_min_rate,
+        .max_pending = (size_t)cfg.max_request_memory,
+        .check_head = api_check_head,
+        .check_data = &api_ctx,
     };
 
     loop_states = xcalloc(threads, sizeof *loop_states);

@@ -17,6 +17,9 @@
 #define NET_MAX_IOV 64
 /* Read buffer growth step. */
 #define NET_READ_CHUNK 65536
+/* An input buffer larger than this is freed once everything in it is
+ * consumed: thousands of quiet connections must not each keep 64 KiB. */
+#define NET_READ_KEEP 4096
 /* A draining connection whose peer keeps taking bytes gets the linger again,
  * this many times at most; "taking" means at least this many bytes fewer
  * waiting in the kernel and in our queue than at the previous check. */
@@ -325,11 +328,19 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
     *out = uv_buf_init(buf_reserve(&c->in, NET_READ_CHUNK), NET_READ_CHUNK);
 }
 
+static void release_input(net_conn_t *c)
+{
+    if (c->in.len == 0 && c->in.cap > NET_READ_KEEP) buf_deinit(&c->in);
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
     net_conn_t *c = s->data;
     (void)b;
-    if (n == 0) return;
+    if (n == 0) {
+        release_input(c);
+        return;
+    }
     if (n < 0) {
         if (n != UV_EOF)
             log_debug("net conn=%llu read failed err=%s", (unsigned long long)c->id,
@@ -349,9 +360,11 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     if (c->_draining) {
         /* Half-close: input after our last frame is read and dropped. */
         buf_reset(&c->in);
+        release_input(c);
         return;
     }
     if (c->_handler && c->_handler->on_read) c->_handler->on_read(c);
+    release_input(c);
 }
 
 int net_conn_over_limit(const net_conn_t *c)

@@ -11,7 +11,9 @@
  * what to do with a client that does not read.
  *
  * Input: bytes are appended to 'in'; the handler's on_read consumes what it
- * understands and leaves the rest for the next read.
+ * understands and leaves the rest for the next read. Once everything is
+ * consumed, a large input buffer is released: an idle connection, or one
+ * trickling bytes, holds no read buffer between reads.
  *
  * When the kernel does not take everything, libuv is handed only the rest of
  * the payload at the head of the queue; the payloads behind it are written

@@ -1,7 +1,10 @@
-// How long an HTTP client may hold the server with a request it does not finish: a request
-// head must be complete within --header-timeout-ms of its first byte however it trickles in,
-// and a body must keep up --body-min-rate after --body-timeout-ms. The limits are set through
-// the environment (CABLED_HEADER_TIMEOUT_MS, ...) with short values, so the tests take seconds.
+// What an HTTP client may hold on the server before it is authenticated or done: a request
+// head must be complete within --header-timeout-ms of its first byte however it trickles in, a
+// body must keep up --body-min-rate after --body-timeout-ms, a route that needs a token refuses
+// a bad one from the head alone (before any body byte is kept), a route that needs none takes
+// only a small body, and all incomplete requests together hold at most --max-request-memory.
+// The limits are set through the environment (CABLED_HEADER_TIMEOUT_MS, ...) with short values,
+// so the tests take seconds.
 
 'use strict';
 
@@ -9,6 +12,7 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const { startServer, stopAll } = require('./lib/server');
+const { broadcast, request } = require('./lib/http');
 
 /** A raw HTTP client: write bytes when told, collect what comes back, know when it closed. */
 class RawHttp {
@@ -150,5 +154,89 @@ describe('request body rate', () => {
       await sleep(400);
     }
     assert.equal(await c.response(3000), 202, c.data);
+  });
+});
+
+describe('credentials before the body', () => {
+  let server;
+  const socks = [];
+  before(async () => { server = await startServer(); });
+  after(async () => {
+    for (const s of socks) s.destroy();
+    await stopAll();
+  });
+
+  const cases = [
+    ['POST', '/api/v1/broadcast', null, 401, 'Your account could not be authenticated.'],
+    ['POST', '/api/v1/broadcast', 'Bearer wrong-app-token', 401, 'Your account could not be authenticated.'],
+    ['POST', '/api/admin/v2/community_members', 'Basic abc', 401, 'Your account could not be authenticated.'],
+    ['POST', '/api/v1/headless/auth_token', 'Bearer  ', 401, 'Your account could not be authenticated.'],
+    ['POST', '/api/headless/v1/messages', null, 401, 'The access token is invalid.'],
+    ['PUT', '/api/headless/v1/messages/x/chat_room_messages/1', 'Bearer a.b.c', 401, 'The access token is invalid.'],
+    ['PATCH', '/api/v1/headless/access_token/refresh', null, 413, 'Payload too large'],
+    ['POST', '/no/such/route', null, 413, 'Payload too large'],
+  ];
+  for (const [method, path, auth, status, message] of cases) {
+    it(`${method} ${path} with ${auth === null ? 'no' : JSON.stringify(auth)} Authorization and a 500 kB body: ${status} from the head alone`, async () => {
+      const c = await RawHttp.connect(server.port);
+      socks.push(c);
+      c.write(`${method} ${path} HTTP/1.1\r\nHost: x\r\n${auth === null ? '' : `Authorization: ${auth}\r\n`}` +
+        'Content-Type: application/json\r\nContent-Length: 500000\r\n\r\n{"a":"');
+      assert.equal(await c.response(3000), status, c.data);
+      await c.closed;
+      assert.match(c.data, /\r\nConnection: close\r\n/i);
+      assert.deepEqual(JSON.parse(c.data.slice(c.data.indexOf('\r\n\r\n') + 4)),
+        { success: false, message, error_details: {} });
+    });
+  }
+
+  it('still takes a small body on a route that needs no token', async () => {
+    const r = await request(server.port, {
+      method: 'PATCH', path: '/api/v1/headless/access_token/refresh',
+      headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: 'x'.repeat(43) }),
+    });
+    assert.equal(r.status, 401, r.body);
+  });
+
+  it('an expired member token is refused before the body with the API\'s own message', async () => {
+    const c = await RawHttp.connect(server.port);
+    socks.push(c);
+    c.write(`POST /api/headless/v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${server.token(1, { ttl: -10 })}\r\n` +
+      'Content-Length: 500000\r\n\r\n');
+    assert.equal(await c.response(3000), 401, c.data);
+    assert.match(c.data, /"message":"The access token is expired\."/);
+  });
+});
+
+describe('memory held by incomplete requests', () => {
+  let server;
+  const socks = [];
+  before(async () => { server = await startServer({ env: { CABLED_MAX_REQUEST_MEMORY: '1048576' } }); });
+  after(async () => {
+    for (const s of socks) s.destroy();
+    await stopAll();
+  });
+
+  it('answers 503 to the request that would pass the cap, and frees what it held', { timeout: 20000 }, async () => {
+    const head = `POST /api/v1/broadcast HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${server.appToken}\r\n` +
+      'Content-Type: application/json\r\nContent-Length: 900000\r\n\r\n{"stream":"s","data":"';
+    const held = [];
+    for (let i = 0; i < 4; i++) {
+      const c = await RawHttp.connect(server.port);
+      socks.push(c);
+      held.push(c);
+      c.write(head + 'z'.repeat(400000));
+      await sleep(300);
+    }
+    const refused = held.filter((c) => c.status === 503);
+    assert.ok(refused.length >= 1, `no 503 while 4 x 400 kB wait under a 1 MiB cap: ${held.map((c) => c.status)}`);
+    assert.ok(refused.length <= 2, `${refused.length} of 4 refused: the cap is 1 MiB`);
+    for (const c of refused) {
+      assert.match(c.data, /"message":"Service unavailable: too many requests in progress"/);
+    }
+    for (const c of held) c.destroy();
+    await sleep(300);
+    const r = await broadcast(server, { stream: 's', data: 'w'.repeat(800000) });
+    assert.equal(r.status, 202, `after the held requests went away: ${r.status} ${r.body}`);
   });
 });
