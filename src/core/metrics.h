@@ -19,7 +19,7 @@
     X(http_requests_total, counter, "HTTP requests answered")                           \
     X(http_timeouts_total, counter, "HTTP requests whose head or body came too slowly (408)") \
     X(http_refused_head_total, counter, "HTTP requests refused from the head, before the body") \
-    X(http_busy_total, counter, "HTTP requests refused for the request memory cap (503)") \
+    X(http_busy_total, counter, "HTTP requests or connections refused for a cap (503)") \
     X(disconnect_unauthorized_total, counter, "Disconnects with reason unauthorized")   \
     X(disconnect_token_expired_total, counter, "Disconnects with reason token_expired") \
     X(disconnect_server_restart_total, counter, "Disconnects with reason server_restart") \

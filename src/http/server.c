@@ -29,6 +29,9 @@
 #define HTTP_IDLE_MS 30000
 /* Largest body of a request for which no route exists (it gets 404 or 405). */
 #define HTTP_NO_ROUTE_BODY_MAX 8192
+/* How long a connection turned away for the connection cap may take to read
+ * its 503: each one holds a descriptor from the reserve meanwhile. */
+#define HTTP_BUSY_LINGER_MS 500
 
 struct http_conn {
     net_conn_t *conn;           /* NULL once the socket closed */
@@ -47,6 +50,8 @@ struct http_conn {
 
 /* Bytes held by incomplete requests, on every loop. */
 static atomic_size_t pending_total;
+/* The connection cap was reached and logged; cleared below 90% of it. */
+static atomic_int at_connection_cap;
 
 static void on_http_read(net_conn_t *c);
 static void on_http_close(net_conn_t *c);
@@ -99,6 +104,28 @@ static void http_conn_unref(struct http_conn *hc)
     free(hc);
 }
 
+static void reject_with_linger(struct http_conn *hc, int status, const char *message,
+                               unsigned linger_ms);
+
+/* Over the connection cap: answer 503 right away, before reading anything. */
+static int over_connection_cap(struct http_conn *hc)
+{
+    const http_server_config_t *cfg = hc->cfg;
+    if (!cfg->max_connections) return 0;
+    size_t open = net_conn_count();
+    if (open <= cfg->max_connections) {
+        if (open * 10 < cfg->max_connections * 9) atomic_store(&at_connection_cap, 0);
+        return 0;
+    }
+    METRIC_INC(http_busy_total);
+    if (!atomic_exchange(&at_connection_cap, 1))
+        log_warn("http connection limit reached (%zu open, --max-connections %zu): new "
+                 "connections get 503 until some close",
+                 open, cfg->max_connections);
+    reject_with_linger(hc, 503, "Service unavailable: too many connections", HTTP_BUSY_LINGER_MS);
+    return 1;
+}
+
 void http_server_attach(net_conn_t *conn, const http_server_config_t *cfg)
 {
     struct http_conn *hc = xcalloc(1, sizeof *hc);
@@ -109,6 +136,7 @@ void http_server_attach(net_conn_t *conn, const http_server_config_t *cfg)
     http_req_parser_on_head(&hc->parser, on_head, hc);
     net_conn_set_handler(conn, &http_handler, hc);
     net_conn_set_idle_timeout(conn, HTTP_IDLE_MS);
+    over_connection_cap(hc);
 }
 
 /* The exchange is answered: move the connection on to its next request. */
@@ -194,7 +222,8 @@ int http_exchange_alive(const http_exchange_t *x)
 }
 
 /* Answer a request we could not parse or will not take, then close. */
-static void reject(struct http_conn *hc, int status, const char *message)
+static void reject_with_linger(struct http_conn *hc, int status, const char *message,
+                               unsigned linger_ms)
 {
     hc->receiving = 0;
     net_conn_set_deadline(hc->conn, 0);
@@ -202,7 +231,12 @@ static void reject(struct http_conn *hc, int status, const char *message)
     http_response_append_error(&out, status, message, 0);
     net_conn_send_copy(hc->conn, buf_head(&out), out.len);
     buf_deinit(&out);
-    net_conn_close_after_flush(hc->conn, HTTP_LINGER_MS);
+    net_conn_close_after_flush(hc->conn, linger_ms);
+}
+
+static void reject(struct http_conn *hc, int status, const char *message)
+{
+    reject_with_linger(hc, status, message, HTTP_LINGER_MS);
 }
 
 /* RFC 9110 §10.1.1: a client that sent "Expect: 100-continue" waits for

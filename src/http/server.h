@@ -15,7 +15,9 @@
  * for a missing token, 413 for a body the route does not take; a path with
  * no route takes 8 KiB at most, its answer being 404 or 405); and the bytes
  * all incomplete requests hold together stay under max_pending (else 503).
- * Each of those answers closes the connection too. */
+ * Each of those answers closes the connection too. A connection accepted
+ * while max_connections are open gets 503 at once and is closed: set below
+ * the descriptor limit, this answers clients that would otherwise be reset. */
 #ifndef HTTP_SERVER_H
 #define HTTP_SERVER_H
 
@@ -38,6 +40,7 @@ typedef struct http_server_config {
     unsigned body_timeout_ms;   /* grace for the body after the head ... */
     unsigned body_min_rate;     /* ... then it must keep up this many bytes/s; 0: no limit */
     size_t max_pending;         /* bytes all incomplete requests may hold together; 0: no cap */
+    size_t max_connections;     /* open connections (HTTP and WebSocket); more get 503; 0: no cap */
     http_check_head_cb check_head; /* NULL: every head goes on */
     void *check_data;
 } http_server_config_t;

@@ -5,10 +5,14 @@
 #include "core/err.h"
 #include "core/log.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #ifdef __linux__
 #include <linux/sockios.h>
 #endif
@@ -27,6 +31,7 @@
 #define NET_LINGER_PROGRESS 4096
 
 static atomic_uint_fast64_t next_conn_id = 1;
+static atomic_size_t conns_open;
 
 static void on_flush(net_deferred_t *d);
 static void flush(net_conn_t *c);
@@ -127,6 +132,7 @@ static void on_tcp_closed(uv_handle_t *h)
     q_clear(c);
     buf_deinit(&c->in);
     free(c);
+    atomic_fetch_sub(&conns_open, 1);
 }
 
 static void on_linger_closed(uv_handle_t *h)
@@ -391,6 +397,7 @@ void net_conn_resume_read(net_conn_t *c)
 net_conn_t *net_conn_accept(net_loop_t *loop, uv_stream_t *server, size_t max_out)
 {
     net_conn_t *c = xcalloc(1, sizeof *c);
+    atomic_fetch_add(&conns_open, 1);
     c->id = atomic_fetch_add(&next_conn_id, 1);
     c->loop = loop;
     c->_max_out = max_out;
@@ -436,6 +443,25 @@ void net_conn_peer(const net_conn_t *c, char *out, size_t cap)
         port = ntohs(a->sin6_port);
     }
     snprintf(out, cap, "%s:%d", ip, port);
+}
+
+size_t net_conn_count(void)
+{
+    return atomic_load(&conns_open);
+}
+
+long net_fds_available(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return -errno;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -errno;
+    long open_now = -1; /* the directory's own descriptor is listed too */
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (e->d_name[0] != '.') open_now++;
+    closedir(d);
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)LONG_MAX) return LONG_MAX;
+    return (long)rl.rlim_cur - open_now;
 }
 
 void net_loop_close_conns(net_loop_t *loop)

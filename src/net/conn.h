@@ -134,5 +134,11 @@ void net_conn_pause_read(net_conn_t *c);
 void net_conn_resume_read(net_conn_t *c);
 /* Write "ip:port" of the peer into out. */
 void net_conn_peer(const net_conn_t *c, char *out, size_t cap);
+/* Connections open in the process, on every loop, each holding a descriptor
+ * (counted from accept until freed). Thread-safe. */
+size_t net_conn_count(void);
+/* Descriptors this process may still open: the soft RLIMIT_NOFILE less
+ * those open now; -errno when that cannot be told. */
+long net_fds_available(void);
 
 #endif

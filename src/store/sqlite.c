@@ -177,31 +177,50 @@ static struct conn *conn_open(struct store_sqlite *s, char *err, size_t cap)
     sqlite3_extended_result_codes(c->db, 1);
     /* Writers from several worker threads take turns on the file lock. */
     sqlite3_busy_timeout(c->db, 10000);
+    /* Temporary tables and sorts stay in memory: past the start, no query
+     * needs a new file descriptor. */
     if (exec(c->db,
-             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", err,
-             cap) != 0) {
+             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+             "PRAGMA temp_store = MEMORY;",
+             err, cap) != 0) {
         conn_close(c);
         return NULL;
     }
     return c;
 }
 
-/* This thread's connection, opened on first use. */
+/* This thread's connection: one of those opened at start, or (past those)
+ * one opened now. */
 static struct conn *conn_get(struct store_sqlite *s)
 {
     struct conn *c = pthread_getspecific(s->key);
     if (c) return c;
-    char err[256];
-    c = conn_open(s, err, sizeof err);
-    if (!c) {
-        log_error("store sqlite open failed: %s", err);
-        return NULL;
-    }
     pthread_mutex_lock(&s->lock);
-    list_insert_tail(&s->conns, &c->node);
+    if (s->spare_count > 0) c = s->spare[--s->spare_count];
     pthread_mutex_unlock(&s->lock);
+    if (!c) {
+        char err[256];
+        c = conn_open(s, err, sizeof err);
+        if (!c) {
+            log_error("store sqlite open failed: %s", err);
+            return NULL;
+        }
+        pthread_mutex_lock(&s->lock);
+        list_insert_tail(&s->conns, &c->node);
+        pthread_mutex_unlock(&s->lock);
+    }
     pthread_setspecific(s->key, c);
     return c;
+}
+
+/* How many threads will call the store: libuv's worker pool, whose size
+ * libuv reads from UV_THREADPOOL_SIZE (4 by default, at most 1024). */
+static size_t worker_threads(void)
+{
+    const char *v = getenv("UV_THREADPOOL_SIZE");
+    long n = v ? strtol(v, NULL, 10) : 0;
+    if (n <= 0) return 4;
+    return n > 1024 ? 1024 : (size_t)n;
 }
 
 /* A prepared statement, reset and ready for binding. */
@@ -554,6 +573,7 @@ static void sqlite_destroy(store_t *base)
     }
     pthread_key_delete(s->key);
     pthread_mutex_destroy(&s->lock);
+    free(s->spare);
     free(s->uri);
     free(s);
 }
@@ -675,5 +695,18 @@ store_t *store_sqlite_open(const char *path, char *err, size_t err_cap)
         return NULL;
     }
     pthread_setspecific(s->key, c);
+    /* One connection per worker thread, opened now: a request must never
+     * need a new descriptor, which it would not get at the limit. */
+    size_t n = worker_threads();
+    s->spare = xcalloc(n, sizeof *s->spare);
+    for (size_t i = 0; i < n; i++) {
+        struct conn *w = conn_open(s, err, err_cap);
+        if (!w) {
+            sqlite_destroy(&s->base);
+            return NULL;
+        }
+        list_insert_tail(&s->conns, &w->node);
+        s->spare[s->spare_count++] = w;
+    }
     return &s->base;
 }

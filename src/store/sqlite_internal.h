@@ -22,8 +22,10 @@ struct store_sqlite {
     store_t base;
     char *uri;
     pthread_key_t key;           /* this thread's struct conn */
-    pthread_mutex_t lock;        /* guards 'conns' */
-    list_t conns;
+    pthread_mutex_t lock;        /* guards 'conns' and 'spare' */
+    list_t conns;                /* every connection */
+    struct conn **spare;         /* opened at start, not yet taken by a thread */
+    size_t spare_count;
 };
 
 /* Wall-clock unix milliseconds. */

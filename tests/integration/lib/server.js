@@ -161,7 +161,8 @@ class CabledServer {
 /**
  * Starts cabled and resolves once it prints its listening line.
  * opts: port (0 = any free port), secret, appToken, origins (array; [] for none), pingInterval,
- *       args (extra argv), env (extra environment), bare (true: pass only --listen and args).
+ *       args (extra argv), env (extra environment), bare (true: pass only --listen and args),
+ *       nofile (run under `ulimit -n nofile`, through sh).
  */
 async function startServer(opts = {}) {
   requireBinary();
@@ -177,7 +178,9 @@ async function startServer(opts = {}) {
   }
   args.push(...o.args);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabled-it-'));
-  const proc = spawn(BIN, args, { cwd: dir, env: cleanEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, argv] = o.nofile === undefined ? [BIN, args]
+    : ['/bin/sh', ['-c', `ulimit -n ${Number(o.nofile)} && exec "$0" "$@"`, BIN, ...args]];
+  const proc = spawn(cmd, argv, { cwd: dir, env: cleanEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
   const server = new CabledServer(proc, dir, { secret: o.secret, appToken: o.appToken, origin: o.origins[0] });
   live.add(server);
   unchecked.add(server);
