@@ -6,6 +6,7 @@
 #include "auth/token.h"
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/health.h"
 #include "core/metrics.h"
 #include "http/server.h"
 
@@ -25,6 +26,12 @@ static void on_health(http_exchange_t *x, void *data)
     if (atomic_load(&draining)) {
         static const char body[] = "{\"status\":\"draining\"}";
         http_respond_json(x, 503, body, sizeof body - 1);
+        return;
+    }
+    buf_t unhealthy = BUF_INIT;
+    if (health_report(&unhealthy) > 0) {
+        http_respond_json(x, 503, buf_head(&unhealthy), unhealthy.len);
+        buf_deinit(&unhealthy);
         return;
     }
     static const char body[] = "{\"status\":\"ok\"}";

@@ -10,7 +10,9 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct conn {
     sqlite3 *db;
@@ -26,6 +28,16 @@ struct store_sqlite {
     list_t conns;                /* every connection */
     struct conn **spare;         /* opened at start, not yet taken by a thread */
     size_t spare_count;
+    /* The file the connections have open, to tell when it is gone. */
+    char *path;                  /* NULL for an in-memory database */
+    dev_t dev;
+    ino_t ino;
+    atomic_int gone;             /* the file at 'path' is not ours any more: fail every call */
+    atomic_int disk_failing;     /* a write failed for the disk (full, I/O error) */
+    pthread_t watch_thread;      /* looks at the file and the disk every second */
+    pthread_mutex_t watch_lock;
+    pthread_cond_t watch_cond;
+    int watch_started, watch_stop;
 };
 
 /* Wall-clock unix milliseconds. */
