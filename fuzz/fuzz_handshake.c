@@ -57,7 +57,8 @@ static void check_head(const http_request_t *r)
         char accept[29];
         ws_handshake_accept_key(key->value, key->value_len, accept);
         CHECK(strlen(hs.accept) == 28 && strcmp(hs.accept, accept) == 0);
-        CHECK(hs.protocol == NULL || hs.protocol == subprotocols[0] || hs.protocol == subprotocols[1]);
+        CHECK(hs.protocol == NULL || hs.protocol == subprotocols[0] ||
+              hs.protocol == subprotocols[1]);
         buf_t out = BUF_INIT;
         ws_handshake_append_response(&out, &hs);
         CHECK(out.len > 4 && memcmp(buf_head(&out) + out.len - 4, "\r\n\r\n", 4) == 0);

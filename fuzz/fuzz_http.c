@@ -104,10 +104,10 @@ static void check_request(const http_req_parser_t *p, const http_request_t *r)
 
 struct head_seen {
     http_req_parser_t *p;
-    unsigned mode;   /* bit 0: refuse odd header counts; bit 1: halve the body limit */
-    int calls;       /* for the request being parsed */
+    unsigned mode; /* bit 0: refuse odd header counts; bit 1: halve the body limit */
+    int calls;     /* for the request being parsed */
     int refused;
-    size_t limit;    /* the body limit it set */
+    size_t limit; /* the body limit it set */
 };
 
 static int on_head(void *data, const http_request_t *head, size_t *max_body)

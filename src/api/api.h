@@ -37,8 +37,7 @@ void api_register(http_router_t *r, const api_context_t *ctx);
  * head that announces a body must carry the credentials its route needs,
  * else 401 with the route's own message; a route that needs none takes at
  * most API_OPEN_BODY_MAX bytes. See api/auth.c for which route needs what. */
-int api_check_head(void *data, const http_request_t *head, size_t *max_body,
-                   const char **message);
+int api_check_head(void *data, const http_request_t *head, size_t *max_body, const char **message);
 
 /* GET /health answers 503 once draining is set. Thread-safe. */
 void api_health_set_draining(int draining);

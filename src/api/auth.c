@@ -78,14 +78,17 @@ static const char *member_token_problem(const http_request_t *req, const api_con
     return NULL;
 }
 
-int api_check_head(void *data, const http_request_t *head, size_t *max_body,
-                   const char **message)
+int api_check_head(void *data, const http_request_t *head, size_t *max_body, const char **message)
 {
     const api_context_t *ctx = data;
     const char *problem = NULL;
     switch (route_needs(head)) {
-    case NEED_MEMBER_TOKEN: problem = member_token_problem(head, ctx); break;
-    case NEED_APP_TOKEN: problem = app_token_problem(head, ctx); break;
+    case NEED_MEMBER_TOKEN:
+        problem = member_token_problem(head, ctx);
+        break;
+    case NEED_APP_TOKEN:
+        problem = app_token_problem(head, ctx);
+        break;
     case NEED_NOTHING:
         if (*max_body > API_OPEN_BODY_MAX) *max_body = API_OPEN_BODY_MAX;
         break;

@@ -43,8 +43,8 @@ void health_set(const char *component, const char *reason)
         log_info("health %s ok again", component);
         return;
     }
-    int changed = !table[i].component ||
-                  strncmp(table[i].reason, reason, sizeof table[i].reason - 1) != 0;
+    int changed =
+        !table[i].component || strncmp(table[i].reason, reason, sizeof table[i].reason - 1) != 0;
     if (!table[i].component) atomic_fetch_add(&reasons_set, 1);
     table[i].component = component;
     snprintf(table[i].reason, sizeof table[i].reason, "%s", reason);

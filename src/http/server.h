@@ -36,13 +36,13 @@ typedef struct http_server_config {
     size_t max_head;            /* request line + headers, bytes */
     size_t max_body;            /* bytes */
     const http_router_t *router;
-    unsigned head_timeout_ms;   /* a head must be complete this long after its first byte; 0: no limit */
+    unsigned head_timeout_ms;   /* time for a head from its first byte; 0: no limit */
     unsigned body_timeout_ms;   /* grace for the body after the head ... */
     unsigned body_min_rate;     /* ... then it must keep up this many bytes/s; 0: no limit */
     size_t max_pending;         /* bytes all incomplete requests may hold together; 0: no cap */
     size_t max_connections;     /* open connections (HTTP and WebSocket); more get 503; 0: no cap */
     http_check_head_cb check_head; /* NULL: every head goes on */
-    void *check_data;
+    void *check_data;           /* for check_head */
 } http_server_config_t;
 
 struct http_exchange {

@@ -28,7 +28,7 @@
  * this many times at most; "taking" means at least this many bytes fewer
  * waiting in the kernel and in our queue than at the previous check. */
 #define NET_LINGER_EXTENSIONS 8
-#define NET_LINGER_PROGRESS 4096
+#define NET_LINGER_PROGRESS   4096
 
 static atomic_uint_fast64_t next_conn_id = 1;
 static atomic_size_t conns_open;
@@ -178,11 +178,11 @@ static void on_linger(uv_timer_t *t)
      * for a while and started again late in the linger. Closing now would
      * cut the frame being written in two, so it gets the linger again, a
      * bounded number of times. */
-    if (!c->_closing && c->_q_len > 0 && c->_linger_extensions < NET_LINGER_EXTENSIONS) {
+    if (!c->_closing && c->_q_len > 0 && c->_linger_again < NET_LINGER_EXTENSIONS) {
         size_t waiting = bytes_waiting(c);
         if (waiting + NET_LINGER_PROGRESS <= c->_linger_waiting) {
             c->_linger_waiting = waiting;
-            c->_linger_extensions++;
+            c->_linger_again++;
             uv_timer_start(&c->_linger, on_linger, c->_linger_ms, 0);
             return;
         }

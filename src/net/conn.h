@@ -76,7 +76,7 @@ struct net_conn {
     size_t _inflight;          /* bytes handed to uv_write, not yet completed */
     size_t _max_out;           /* cap on _out_bytes */
     unsigned _linger_ms;       /* of the close after flush under way */
-    unsigned _linger_extensions; /* times the linger was granted again */
+    unsigned _linger_again;    /* times the linger was granted again */
     size_t _linger_waiting;    /* bytes on their way to the peer at the last linger check */
     uint64_t _idle_ms;         /* 0: no idle timeout */
     uint64_t _idle_deadline;   /* uv_now() value after which the sweep closes it */

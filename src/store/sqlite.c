@@ -151,7 +151,7 @@ static const char *const stmt_sql[] = {
 #undef STMT_SQL
 };
 
-/* ---- the database file ------------------------------------------------------------------------ */
+/* ---- the database file ---------------------------------------------------------------------- */
 
 /* A database whose file was removed or replaced keeps working on the old
  * inode, which nobody will ever read again: writes would be acknowledged and

@@ -28,10 +28,9 @@ struct store_sqlite {
     list_t conns;                /* every connection */
     struct conn **spare;         /* opened at start, not yet taken by a thread */
     size_t spare_count;
-    /* The file the connections have open, to tell when it is gone. */
-    char *path;                  /* NULL for an in-memory database */
-    dev_t dev;
-    ino_t ino;
+    char *path;                  /* the database file; NULL for an in-memory database */
+    dev_t dev;                   /* the file the connections have open, */
+    ino_t ino;                   /* to tell when the one at 'path' is another */
     atomic_int gone;             /* the file at 'path' is not ours any more: fail every call */
     atomic_int disk_failing;     /* a write failed for the disk (full, I/O error) */
     pthread_t watch_thread;      /* looks at the file and the disk every second */

@@ -480,7 +480,8 @@ TEST(http_parser_head_callback_before_the_body)
         checked_parser = &p;
         http_req_parser_on_head(&p, check_head, &hc);
         ssize_t rc = feed(&p, req_text, split, &r);
-        if (rc == HTTP_PARSE_PARTIAL) rc = feed(&p, req_text + split, sizeof req_text - 1 - split, &r);
+        if (rc == HTTP_PARSE_PARTIAL)
+            rc = feed(&p, req_text + split, sizeof req_text - 1 - split, &r);
         if (rc <= 0) TEST_FAIL_("split %zu: rc %zd", split, rc);
         ASSERT_EQ(hc.calls, 1);
         ASSERT_EQ(hc.seen_body, 0);
@@ -513,13 +514,15 @@ TEST(http_parser_head_callback_lowers_the_limit)
     http_req_parser_init(&p, 8192, MiB);
     checked_parser = &p;
     http_req_parser_on_head(&p, check_head, &hc);
-    ASSERT_EQ(feed(&p, S("POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\n"), &r), HTTP_PARSE_BODY_TOO_LARGE);
+    ASSERT_EQ(feed(&p, S("POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\n"), &r),
+              HTTP_PARSE_BODY_TOO_LARGE);
     http_req_parser_reset(&p);
     ASSERT_EQ(feed(&p, S("POST / HTTP/1.1\r\nContent-Length: 8\r\n\r\n12345678"), &r), 46);
     /* Chunked: as the chunks pass it. The limit is per request. */
     http_req_parser_reset(&p);
-    ASSERT_EQ(feed(&p, S("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\naaaaa\r\n"), &r),
-              HTTP_PARSE_PARTIAL);
+    ASSERT_EQ(
+        feed(&p, S("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\naaaaa\r\n"), &r),
+        HTTP_PARSE_PARTIAL);
     ASSERT_EQ(feed(&p, S("4\r\n"), &r), HTTP_PARSE_BODY_TOO_LARGE);
     ASSERT_EQ(hc.calls, 3);
     /* A request without a body is not shown to the callback. */

@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define PAYLOAD 65536
+#define PAYLOAD  65536
 #define PAYLOADS 200
 
 static struct {
@@ -101,7 +101,8 @@ static long read_checked(int fd, long *total, long max, int wait_ms)
         ssize_t n = recv(fd, buf, want, 0);
         if (n <= 0) break;
         for (ssize_t i = 0; i < n; i++)
-            if ((unsigned char)buf[i] != (unsigned char)(((*total + i) / PAYLOAD) & 0xff)) return -1;
+            if ((unsigned char)buf[i] != (unsigned char)(((*total + i) / PAYLOAD) & 0xff))
+                return -1;
         *total += n;
         got += n;
     }
@@ -142,7 +143,8 @@ TEST(net_conn_drop_unsent_keeps_only_the_payload_being_written)
     size_t pending = atomic_load(&t.pending_after_drop);
     if (pending > PAYLOAD) TEST_FAIL_("%zu bytes still queued after the drop", pending);
     ASSERT(read_checked(client, &total, (long)PAYLOADS * PAYLOAD, 1000) >= 0);
-    if (total % PAYLOAD != 0) TEST_FAIL_("the stream ends %ld bytes into a payload", total % PAYLOAD);
+    if (total % PAYLOAD != 0)
+        TEST_FAIL_("the stream ends %ld bytes into a payload", total % PAYLOAD);
     ASSERT(total < (long)PAYLOADS * PAYLOAD);
 
     close(client);

@@ -69,7 +69,8 @@ TEST(store_sqlite_disk_full_is_refused_and_reported)
     buf_t b = BUF_INIT;
     ASSERT_EQ(health_report(&b), 1);
     buf_append(&b, "", 1);
-    ASSERT_STR_EQ(buf_head(&b), "{\"status\":\"unhealthy\",\"reasons\":[\"disk: the database disk is full\"]}");
+    ASSERT_STR_EQ(buf_head(&b),
+                  "{\"status\":\"unhealthy\",\"reasons\":[\"disk: the database disk is full\"]}");
     buf_deinit(&b);
     /* The refused member is not there; reads still work. */
     char email[64];
