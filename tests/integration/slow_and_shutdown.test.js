@@ -151,11 +151,11 @@ describe('a slow reader', () => {
 
   // Frames of 256 KiB under the default --max-outbuf (4 MiB), so when the server gives up on the
   // client its queue holds many whole frames besides the one being written. The client starts
-  // reading again within the 2 s linger, 1 s or 1.8 s after too_slow, at about 1 MB/s: the
+  // reading again within the 2 s linger, 1 s or 1.5 s after too_slow, at about 1 MB/s: the
   // kernel's buffers (~4 MB here) drain too slowly for the frame being written to be finished
   // before the linger ends. It must still get every frame whole, then too_slow, then the
   // close, and nothing of the queue behind the frame that was being written.
-  for (const pauseMs of [1000, 1800]) {
+  for (const pauseMs of [1000, 1500]) {
     const how = `reading again ${pauseMs} ms after too_slow`;
     it(`${how}, it gets the frame in flight whole, then too_slow, then the close`, { timeout: 60000 }, async () => {
       const server = await startServer();
