@@ -26,6 +26,8 @@
 /* Health components this adapter reports under (core/health.h). */
 static const char health_database[] = "database";
 static const char health_disk[] = "disk";
+/* Values of disk_failing besides 0. */
+enum { DISK_FULL = 1, DISK_ERROR = 2 };
 /* Free space under which a disk that filled up is still taken as full. */
 #define DISK_FREE_MIN (1024 * 1024)
 /* Pages in the WAL after which a commit checkpoints it (SQLite's default). */
@@ -177,11 +179,12 @@ static int file_check(struct store_sqlite *s)
 static void disk_failed(struct store_sqlite *s, int code, const char *msg)
 {
     char why[HEALTH_REASON_MAX];
-    if ((code & 0xff) == SQLITE_FULL)
+    int full = (code & 0xff) == SQLITE_FULL;
+    if (full)
         snprintf(why, sizeof why, "the database disk is full");
     else
         snprintf(why, sizeof why, "the database cannot be written: %s", msg);
-    atomic_store(&s->disk_failing, 1);
+    atomic_store(&s->disk_failing, full ? DISK_FULL : DISK_ERROR);
     health_set(health_disk, why);
 }
 
@@ -221,7 +224,9 @@ static void *watch_main(void *arg)
         pthread_cond_timedwait(&s->watch_cond, &s->watch_lock, &until);
         if (s->watch_stop) break;
         pthread_mutex_unlock(&s->watch_lock);
-        if (file_check(s) == 0 && atomic_load(&s->disk_failing)) {
+        /* Only a full disk can be seen to be over from here; any other
+         * failure lasts until a write succeeds. */
+        if (file_check(s) == 0 && atomic_load(&s->disk_failing) == DISK_FULL) {
             char dir[4200];
             snprintf(dir, sizeof dir, "%s", s->path);
             struct statvfs vfs;

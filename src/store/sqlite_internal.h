@@ -32,7 +32,7 @@ struct store_sqlite {
     dev_t dev;                   /* the file the connections have open, */
     ino_t ino;                   /* to tell when the one at 'path' is another */
     atomic_int gone;             /* the file at 'path' is not ours any more: fail every call */
-    atomic_int disk_failing;     /* a write failed for the disk (full, I/O error) */
+    atomic_int disk_failing;     /* a write failed for the disk: full (1), other error (2) */
     pthread_t watch_thread;      /* looks at the file and the disk every second */
     pthread_mutex_t watch_lock;
     pthread_cond_t watch_cond;
