@@ -6,6 +6,7 @@
 #   make test                 install what is missing, build, run every test suite
 #   make SANITIZE=address,undefined   the same build under sanitizers (in build/san)
 #   make fuzz                 build the libFuzzer targets and run each for FUZZ_SECONDS
+#                             (300: minutes each; make test only runs each for 10 s)
 #   make bench                the fan-out benchmark (see bench/README.md)
 #   make bench-cluster        the same fan-out across 1, 2 and 3 nodes on Redis
 

@@ -8,7 +8,9 @@
  *   - json_append_compact is idempotent: compacting its output again gives
  *     the same bytes;
  *   - spans returned by json_span_member / json_span_next are themselves
- *     valid JSON of the kind json_span_kind reports. */
+ *     valid JSON of the kind json_span_kind reports;
+ *   - json_decode agrees with jansson wherever jansson decodes, and decodes
+ *     beyond it only input the scanner finds valid (numbers jansson refuses). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -138,11 +140,36 @@ static void fuzz_json(const char *in, size_t len)
     CHECK(pos <= len);
 }
 
+static void fuzz_decode(const char *in, size_t len)
+{
+    const size_t flags = JSON_DECODE_ANY | JSON_ALLOW_NUL;
+    json_t *plain = json_loadb(in, len, flags, NULL);
+    json_t *wide = json_decode(in, len, flags);
+    if (plain) {
+        CHECK(wide != NULL && json_equal(plain, wide));
+    } else if (wide) {
+        buf_t b = BUF_INIT;
+        CHECK(json_append_compact(&b, in, len) == 0);
+        buf_deinit(&b);
+    }
+    if (wide) {
+        /* Whatever was decoded encodes back to valid JSON. */
+        buf_t b = BUF_INIT, c = BUF_INIT;
+        json_append_value(&b, wide);
+        CHECK(json_append_compact(&c, buf_head(&b), b.len) == 0);
+        buf_deinit(&b);
+        buf_deinit(&c);
+    }
+    json_decref(plain);
+    json_decref(wide);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_protocol((const char *)data, size);
     fuzz_json((const char *)data, size);
+    fuzz_decode((const char *)data, size);
     return 0;
 }

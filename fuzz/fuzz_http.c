@@ -7,7 +7,11 @@
  * reads freed memory and ASan stops. On every complete request the
  * invariants below are checked, then the parser is reset and fed the rest,
  * as a keep-alive connection would; the first error ends the input. The
- * query and token helpers are also run on the raw input. */
+ * query and token helpers are also run on the raw input. A head callback
+ * (the server's credentials check) sees every head that announces a body;
+ * byte 0's low bits make it refuse some (odd header counts) and lower the
+ * body limit of others, and it must run once per such request, before any
+ * body byte is kept. */
 #include "http/parser.h"
 
 #include <stdint.h>
@@ -98,6 +102,30 @@ static void check_request(const http_req_parser_t *p, const http_request_t *r)
     }
 }
 
+struct head_seen {
+    http_req_parser_t *p;
+    unsigned mode; /* bit 0: refuse odd header counts; bit 1: halve the body limit */
+    int calls;     /* for the request being parsed */
+    int refused;
+    size_t limit; /* the body limit it set */
+};
+
+static int on_head(void *data, const http_request_t *head, size_t *max_body)
+{
+    struct head_seen *h = data;
+    h->calls++;
+    CHECK(h->calls == 1);
+    CHECK(http_req_parser_body_len(h->p) == 0);
+    CHECK(head->path != NULL && head->path_len > 0);
+    if ((h->mode & 1) && (head->num_headers & 1)) {
+        h->refused = 1;
+        return 1;
+    }
+    if (h->mode & 2) *max_body /= 2;
+    h->limit = *max_body;
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -118,6 +146,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     http_req_parser_t p;
     http_req_parser_init(&p, max_head, max_body);
+    struct head_seen seen = {.p = &p, .mode = data[0] & 3, .limit = max_body};
+    http_req_parser_on_head(&p, on_head, &seen);
     size_t pos = 0, k = 0;
     while (pos < n) {
         size_t len = steps[k++ & 1];
@@ -135,7 +165,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (rc < 0) {
             CHECK(rc == HTTP_PARSE_INVALID || rc == HTTP_PARSE_HEAD_TOO_LARGE ||
-                  rc == HTTP_PARSE_BODY_TOO_LARGE);
+                  rc == HTTP_PARSE_BODY_TOO_LARGE || rc == HTTP_PARSE_REFUSED);
+            CHECK((rc == HTTP_PARSE_REFUSED) == (seen.refused == 1));
             CHECK(req == NULL);
             /* Errors are sticky. */
             CHECK(http_req_parser_feed(&p, "GET / HTTP/1.1\r\n\r\n", 18, &req) == rc);
@@ -144,8 +175,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(rc > 0 && (size_t)rc <= len);
         CHECK(req != NULL);
         check_request(&p, req);
+        CHECK(seen.calls <= 1 && !seen.refused);
+        CHECK(req->body_len <= seen.limit);
         pos += (size_t)rc;
         http_req_parser_reset(&p);
+        seen.calls = 0;
+        seen.limit = max_body;
     }
     http_req_parser_deinit(&p);
     return 0;

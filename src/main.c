@@ -70,6 +70,8 @@ struct config {
     long long max_outbuf;
     long long max_body_size;
     long long max_header_size;
+    long long header_timeout_ms, body_timeout_ms, body_min_rate, max_request_memory;
+    long long max_connections;
     long long drain_ms;
     long long db_pool;
     int demo;
@@ -83,6 +85,8 @@ enum {
     OPT_PING, OPT_THREADS, OPT_MAX_MESSAGE, OPT_MAX_IDENTIFIER, OPT_MAX_SUBSCRIPTIONS, OPT_MAX_OUTBUF, OPT_MAX_BODY, OPT_MAX_HEADER,
     OPT_DRAIN, OPT_DEMO, OPT_LOG_LEVEL, OPT_MEMBER, OPT_COMMUNITY_SHORT, OPT_TTL, OPT_HELP,
     OPT_DB_POOL,
+    OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_MAX_REQUEST_MEMORY,
+    OPT_MAX_CONNECTIONS,
 };
 
 static const struct option options[] = {
@@ -106,6 +110,11 @@ static const struct option options[] = {
     {"max-outbuf", required_argument, NULL, OPT_MAX_OUTBUF},
     {"max-body-size", required_argument, NULL, OPT_MAX_BODY},
     {"max-header-size", required_argument, NULL, OPT_MAX_HEADER},
+    {"header-timeout-ms", required_argument, NULL, OPT_HEADER_TIMEOUT},
+    {"body-timeout-ms", required_argument, NULL, OPT_BODY_TIMEOUT},
+    {"body-min-rate", required_argument, NULL, OPT_BODY_MIN_RATE},
+    {"max-request-memory", required_argument, NULL, OPT_MAX_REQUEST_MEMORY},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
     {"drain-ms", required_argument, NULL, OPT_DRAIN},
     {"demo", no_argument, NULL, OPT_DEMO},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -140,6 +149,11 @@ static void usage(FILE *f)
           "  --max-outbuf BYTES         output queued per client before too_slow (4194304)\n"
           "  --max-body-size BYTES      largest HTTP request body (1048576)\n"
           "  --max-header-size BYTES    largest HTTP request head (16384)\n"
+          "  --header-timeout-ms MS     time for a request head from its first byte (10000)\n"
+          "  --body-timeout-ms MS       grace for a request body after its head (10000)\n"
+          "  --body-min-rate BYTES      ...then it must arrive at this many bytes/s (1024)\n"
+          "  --max-request-memory BYTES held by all incomplete requests together (67108864)\n"
+          "  --max-connections N        open connections, more get 503 (ulimit -n less a reserve)\n"
           "  --drain-ms MS              spread server_restart over this window (1000)\n"
           "  --demo                     print member tokens and ready commands\n"
           "  --log-level LEVEL          debug, info, warn, error (info)\n"
@@ -193,6 +207,12 @@ static int apply(struct config *cfg, int opt, const char *name, const char *val)
     case OPT_MAX_OUTBUF: return parse_int(name, val, 4096, 1LL << 30, &cfg->max_outbuf);
     case OPT_MAX_BODY: return parse_int(name, val, 1024, 64LL << 20, &cfg->max_body_size);
     case OPT_MAX_HEADER: return parse_int(name, val, 1024, 1LL << 20, &cfg->max_header_size);
+    case OPT_HEADER_TIMEOUT: return parse_int(name, val, 100, 3600000, &cfg->header_timeout_ms);
+    case OPT_BODY_TIMEOUT: return parse_int(name, val, 100, 3600000, &cfg->body_timeout_ms);
+    case OPT_BODY_MIN_RATE: return parse_int(name, val, 1, 1LL << 30, &cfg->body_min_rate);
+    case OPT_MAX_REQUEST_MEMORY:
+        return parse_int(name, val, 1LL << 20, 1LL << 40, &cfg->max_request_memory);
+    case OPT_MAX_CONNECTIONS: return parse_int(name, val, 1, 1LL << 30, &cfg->max_connections);
     case OPT_DRAIN: return parse_int(name, val, 0, 60000, &cfg->drain_ms);
     case OPT_DB_POOL: return parse_int(name, val, 1, STORE_PG_POOL_MAX, &cfg->db_pool);
     case OPT_MEMBER: return parse_int(name, val, 1, INT64_MAX, &cfg->member);
@@ -253,6 +273,10 @@ static int parse_args(struct config *cfg, int argc, char **argv)
         .max_outbuf = 4 << 20,
         .max_body_size = 1 << 20,
         .max_header_size = 16384,
+        .header_timeout_ms = 10000,
+        .body_timeout_ms = 10000,
+        .body_min_rate = 1024,
+        .max_request_memory = 64LL << 20,
         .drain_ms = 1000,
         .db_pool = STORE_PG_POOL_DEFAULT,
         .ttl = 0,
@@ -353,6 +377,21 @@ static int cmd_token(int argc, char **argv)
 }
 
 /* ---- the server ---------------------------------------------------------- */
+
+/* Connections the descriptor limit leaves room for, once each loop has its
+ * own descriptors (epoll, wakeup, libuv's reserve) and a reserve is kept to
+ * answer 503 to the connections past the cap rather than reset them. */
+static size_t default_max_connections(unsigned threads)
+{
+    long avail = net_fds_available();
+    long reserve = 32 + 4L * threads;
+    if (avail < 0) return 0;
+    if (avail - reserve < 8) {
+        log_warn("main few descriptors left (%ld): raise ulimit -n", avail);
+        return avail > 16 ? (size_t)(avail / 2) : 8;
+    }
+    return (size_t)(avail - reserve);
+}
 
 struct loop_state {
     net_listener_t listener;
@@ -635,8 +674,16 @@ static int run_server(void)
         .max_head = (size_t)cfg.max_header_size,
         .max_body = (size_t)cfg.max_body_size,
         .router = router,
+        .head_timeout_ms = (unsigned)cfg.header_timeout_ms,
+        .body_timeout_ms = (unsigned)cfg.body_timeout_ms,
+        .body_min_rate = (unsigned)cfg.body_min_rate,
+        .max_pending = (size_t)cfg.max_request_memory,
+        .max_connections = (size_t)cfg.max_connections,
+        .check_head = api_check_head,
+        .check_data = &api_ctx,
     };
 
+    if (!cfg.max_connections) http_cfg.max_connections = default_max_connections(threads);
     loop_states = xcalloc(threads, sizeof *loop_states);
     for (unsigned i = 0; i < threads; i++) {
         loop_states[i].fd = net_listener_bind(&addr);
@@ -665,7 +712,8 @@ static int run_server(void)
     }
     printf("cabled listening on http://%s:%d\n", host, port);
     fflush(stdout);
-    log_info("main listening addr=%s:%d threads=%u pubsub=%s", host, port, threads, ps->name);
+    log_info("main listening addr=%s:%d threads=%u pubsub=%s max_connections=%zu", host, port,
+             threads, ps->name, http_cfg.max_connections);
     if (cfg.demo) {
         print_demo(host, port, &auth, demo_ids, demo_count, cfg.app_token);
         if (demo_room_id) print_demo_room(host, port, &auth, demo_ids[0], demo_room_id,

@@ -7,12 +7,14 @@
  *   members.c         /api/admin/v2/community_members
  *   chat.c            /api/headless/v1/messages…, /chat_threads…, /api/admin/v2/chat_rooms
  *   notifications.c   /api/admin/v2/notifications, /api/headless/v1/notifications…
- *   job.c             running a handler's storage work on the worker pool */
+ *   job.c             running a handler's storage work on the worker pool
+ *   auth.c            credentials checked from a request's head, before its body */
 #ifndef API_API_H
 #define API_API_H
 
 #include "auth/community.h"
 #include "domain/auth.h"
+#include "http/parser.h"
 #include "http/router.h"
 #include "hub/hub.h"
 #include "store/store.h"
@@ -26,6 +28,16 @@ typedef struct api_context {
 
 /* Add every API route. 'ctx' is borrowed for the router's lifetime. */
 void api_register(http_router_t *r, const api_context_t *ctx);
+
+/* Largest body a route that needs no credentials takes (the token refresh,
+ * and paths that are no route at all). */
+#define API_OPEN_BODY_MAX 8192
+
+/* The http_check_head_cb of the API ('data' is the api_context_t): a request
+ * head that announces a body must carry the credentials its route needs,
+ * else 401 with the route's own message; a route that needs none takes at
+ * most API_OPEN_BODY_MAX bytes. See api/auth.c for which route needs what. */
+int api_check_head(void *data, const http_request_t *head, size_t *max_body, const char **message);
 
 /* GET /health answers 503 once draining is set. Thread-safe. */
 void api_health_set_draining(int draining);

@@ -4,6 +4,7 @@
 #include "auth/members.h"
 #include "core/alloc.h"
 #include "core/err.h"
+#include "core/health.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "domain/members.h"
@@ -43,6 +44,10 @@ static void on_done(uv_work_t *w, int status)
     api_job_t *job = w->data;
     (void)status;
     http_exchange_t *x = job->x;
+    /* A failure while a component reports itself unhealthy (the database
+     * file gone, the disk full) is that component's: the client may retry
+     * later, or elsewhere. GET /health says why. */
+    if (job->status == 500 && !health_ok()) api_job_fail(job, 503, NULL, "Service unavailable");
     if (job->status >= 400)
         respond_error_details(x, job->status, job->message, job->details);
     else if (job->out)

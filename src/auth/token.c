@@ -177,7 +177,7 @@ done:
 
 int auth_bearer_parse(const char *value, size_t len, const char **tok, size_t *tok_len)
 {
-    static const char scheme[] = "bearer ";
+    static const char scheme[] = "bearer";
     const size_t slen = sizeof scheme - 1;
     if (!value || len <= slen) return 0;
     for (size_t i = 0; i < slen; i++) {
@@ -185,11 +185,15 @@ int auth_bearer_parse(const char *value, size_t len, const char **tok, size_t *t
         if (c >= 'A' && c <= 'Z') c = (unsigned char)(c - 'A' + 'a');
         if (c != (unsigned char)scheme[i]) return 0;
     }
-    for (size_t i = slen; i < len; i++) {
+    /* RFC 6750 section 2.1: credentials = "Bearer" 1*SP b64token. */
+    size_t start = slen;
+    while (start < len && value[start] == ' ') start++;
+    if (start == slen || start == len) return 0;
+    for (size_t i = start; i < len; i++) {
         unsigned char c = (unsigned char)value[i];
         if (c <= 0x20 || c == 0x7f) return 0;
     }
-    *tok = value + slen;
-    *tok_len = len - slen;
+    *tok = value + start;
+    *tok_len = len - start;
     return 1;
 }

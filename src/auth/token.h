@@ -54,8 +54,9 @@ int auth_token_verify(const uint8_t *key, size_t key_len, const char *token, siz
                       int64_t now, auth_claims_t *out);
 
 /* Extract the token from an Authorization header value (len bytes, borrowed):
- * exactly "Bearer <token>", the scheme case-insensitive, one space, then a
- * non-empty token without spaces or control characters. Returns 1 and points
+ * "Bearer <token>", the scheme case-insensitive, one or more spaces (RFC 6750
+ * section 2.1, 1*SP; a tab is not a space there), then a non-empty token
+ * without spaces or control characters. Returns 1 and points
  * *tok / *tok_len into 'value' (valid as long as 'value' is), else 0.
  * Action Cable itself only reads this header; the `?token=` query parameter
  * that browsers use is handled by the caller. */

@@ -1,7 +1,9 @@
 /* cable/protocol: Action Cable commands and server messages, see protocol.h.
  *
  * Client commands are small, so they are decoded with jansson (last duplicate
- * member wins, as in Ruby's JSON.parse). The identifier keeps the client's
+ * member wins, as in Ruby's JSON.parse), through json_decode so that numbers
+ * beyond 64 bits, which Ruby reads without complaint, do not make a command
+ * or an identifier invalid. The identifier keeps the client's
  * exact characters: jansson only undoes the JSON string escaping of the outer
  * message, and the inner JSON is parsed separately when a channel needs its
  * parameters. Server messages are written directly with core/json's escaping
@@ -50,7 +52,7 @@ int cable_command_parse(const char *msg, size_t len, cable_command_t *cmd, const
     memset(cmd, 0, sizeof *cmd);
     /* JSON_ALLOW_NUL so that a \u0000 inside the identifier is reported as
      * such instead of as malformed JSON; the lengths below carry it. */
-    json_t *root = json_loadb(msg, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    json_t *root = json_decode(msg, len, JSON_DECODE_ANY | JSON_ALLOW_NUL);
     if (!root) {
         *why = "invalid JSON";
         return ERR_JSON;
@@ -108,7 +110,7 @@ void cable_command_deinit(cable_command_t *cmd)
 
 json_t *cable_identifier_parse(const char *identifier, size_t len, const char **why)
 {
-    json_t *root = json_loadb(identifier, len, JSON_DECODE_ANY, NULL);
+    json_t *root = json_decode(identifier, len, JSON_DECODE_ANY);
     if (!root) {
         *why = "identifier is not valid JSON";
         return NULL;
@@ -155,7 +157,7 @@ int cable_param_id(const json_t *params, const char *key, long long *out)
 json_t *cable_data_parse(const char *data, size_t len, const char **action, const char **why)
 {
     *action = NULL;
-    json_t *root = json_loadb(data, len, JSON_DECODE_ANY, NULL);
+    json_t *root = json_decode(data, len, JSON_DECODE_ANY);
     if (!root) {
         *why = "data is not valid JSON";
         return NULL;

@@ -240,8 +240,10 @@ void cable_handle_upgrade(http_exchange_t *x, void *data)
         http_respond_error(x, 503, "Server is restarting");
         return;
     }
+    /* RFC 6454 section 7.3: at most one Origin. With two, a proxy or a
+     * filter in front of us may judge by one and we by the other. */
     const http_header_t *origin = http_request_header(req, "Origin");
-    if (!origin ||
+    if (!origin || http_request_header_count(req, "Origin") > 1 ||
         !auth_origins_allowed(config->community->origins, origin->value, origin->value_len)) {
         char esc[160];
         log_info("cable conn=%llu refused reason=origin origin=\"%s\"",

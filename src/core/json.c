@@ -10,12 +10,15 @@
  * JSON_MAX_DEPTH. */
 #include "core/json.h"
 
+#include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/err.h"
 #include "core/utf8.h"
 
@@ -86,6 +89,7 @@ typedef struct scan {
     const unsigned char *end; /* one past the last byte */
     buf_t *out;               /* compact output, or NULL to only validate */
     int depth;                /* open arrays and objects */
+    int widen;                /* write numbers jansson cannot hold as reals it can */
 } scan_t;
 
 /* Where the decoded pieces of one string go. */
@@ -245,27 +249,63 @@ static int is_digit(const scan_t *s)
     return s->p < s->end && *s->p >= '0' && *s->p <= '9';
 }
 
+/* Write the number 'text' (valid JSON, 'len' bytes) so that jansson reads it
+ * without an overflow: an integer outside int64 as the nearest double, a
+ * real outside the double range as the largest finite double of its sign.
+ * Numbers jansson can hold are copied verbatim. */
+static void emit_widened(scan_t *s, const unsigned char *text, size_t len, int is_integer)
+{
+    char small[64];
+    char *z = len < sizeof small ? small : xmalloc(len + 1);
+    memcpy(z, text, len);
+    z[len] = '\0';
+    errno = 0;
+    if (is_integer) {
+        (void)strtoll(z, NULL, 10);
+    } else {
+        double d = strtod(z, NULL);
+        if (errno == ERANGE && !isinf(d)) errno = 0; /* underflow to 0 is fine */
+    }
+    if (errno != ERANGE) {
+        emit(s, text, len);
+    } else {
+        double d = strtod(z, NULL);
+        if (isinf(d)) d = copysign(DBL_MAX, d);
+        char tmp[40];
+        snprintf(tmp, sizeof tmp, "%.17g", d);
+        emit(s, tmp, strlen(tmp));
+        if (!strpbrk(tmp, ".eE")) emit(s, ".0", 2);
+    }
+    if (z != small) free(z);
+}
+
 /* RFC 8259 section 6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?,
- * copied verbatim. */
+ * copied verbatim (or widened, see emit_widened). */
 static int scan_number(scan_t *s)
 {
     const unsigned char *start = s->p;
+    int is_integer = 1;
     if (*s->p == '-') s->p++;
     if (!is_digit(s)) return ERR_JSON;
     if (*s->p++ != '0')
         while (is_digit(s)) s->p++;
     if (s->p < s->end && *s->p == '.') {
         s->p++;
+        is_integer = 0;
         if (!is_digit(s)) return ERR_JSON;
         while (is_digit(s)) s->p++;
     }
     if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
         s->p++;
+        is_integer = 0;
         if (s->p < s->end && (*s->p == '+' || *s->p == '-')) s->p++;
         if (!is_digit(s)) return ERR_JSON;
         while (is_digit(s)) s->p++;
     }
-    emit(s, start, (size_t)(s->p - start));
+    if (s->widen && s->out)
+        emit_widened(s, start, (size_t)(s->p - start), is_integer);
+    else
+        emit(s, start, (size_t)(s->p - start));
     return 0;
 }
 
@@ -379,6 +419,7 @@ static void scan_init(scan_t *s, const char *in, size_t len, buf_t *out)
     s->end = len ? s->p + len : s->p; /* 'in' may be NULL when empty */
     s->out = out;
     s->depth = 0;
+    s->widen = 0;
 }
 
 /* Scan the whole input as one value with whitespace around it. */
@@ -401,6 +442,21 @@ int json_append_compact(buf_t *out, const char *in, size_t len)
     int rc = scan_document(&s);
     if (rc < 0) out->len = saved;
     return rc;
+}
+
+json_t *json_decode(const char *in, size_t len, size_t flags)
+{
+    json_error_t err;
+    json_t *v = json_loadb(in, len, flags, &err);
+    if (v || json_error_code(&err) != json_error_numeric_overflow) return v;
+    /* Rare: rewrite the numbers jansson refused and decode that instead. */
+    buf_t text = BUF_INIT;
+    scan_t s;
+    scan_init(&s, in, len, &text);
+    s.widen = 1;
+    if (scan_document(&s) == 0) v = json_loadb(buf_head(&text), text.len, flags, NULL);
+    buf_deinit(&text);
+    return v;
 }
 
 int json_span_member(const char *in, size_t len, const char *key, json_span_t *out)

@@ -59,6 +59,19 @@ int json_append_compact(buf_t *out, const char *in, size_t len);
  * written as null, since neither is JSON. */
 void json_append_value(buf_t *out, const json_t *v);
 
+/* Decode 'in' (borrowed, 'len' bytes) into jansson values as
+ * json_loadb(in, len, flags) does, except that no valid number fails the
+ * decoding. jansson holds integers in int64 and reals in double and refuses
+ * anything beyond, where Ruby's JSON (and so Action Cable) reads
+ * 12345678901234567890 as a Bignum and 1e400 as Infinity. Here an integer
+ * beyond int64 becomes the nearest double (a real, so it never passes for an
+ * id), and a real beyond the double range becomes the largest finite double
+ * of its sign. Whoever must keep such a number exactly keeps the input text
+ * (identifiers are echoed from the client's string, never re-encoded).
+ * Returns a new reference, or NULL for invalid JSON (nesting deeper than
+ * JSON_MAX_DEPTH included, when a number had to be rewritten). */
+json_t *json_decode(const char *in, size_t len, size_t flags);
+
 /* A span of raw JSON text inside a larger buffer (borrowed from it). */
 typedef struct json_span {
     const char *p; /* first byte of the value, NULL when empty */

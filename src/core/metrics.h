@@ -18,6 +18,9 @@
     X(drops_total, counter, "Broadcast frames dropped because a client was too slow")   \
     X(bytes_out_total, counter, "Broadcast bytes queued to subscribers")                \
     X(http_requests_total, counter, "HTTP requests answered")                           \
+    X(http_timeouts_total, counter, "HTTP requests too slow in head or body (408)")     \
+    X(http_refused_head_total, counter, "HTTP requests refused from their head alone")  \
+    X(http_busy_total, counter, "HTTP requests or connections refused by a cap (503)")  \
     X(disconnect_unauthorized_total, counter, "Disconnects with reason unauthorized")   \
     X(disconnect_token_expired_total, counter, "Disconnects with reason token_expired") \
     X(disconnect_server_restart_total, counter, "Disconnects with reason server_restart") \

@@ -62,9 +62,27 @@ static void append_text(buf_t *out, const json_t *node, int *first_block)
         append_text(out, child, first_block);
 }
 
+/* 1 when 'v' nests arrays and objects at most 'left' levels deep. Stops
+ * descending past the limit, so the stack stays bounded too. */
+static int depth_within(const json_t *v, int left)
+{
+    if (!json_is_object(v) && !json_is_array(v)) return 1;
+    if (left == 0) return 0;
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *child;
+        json_array_foreach(v, i, child) if (!depth_within(child, left - 1)) return 0;
+        return 1;
+    }
+    const char *key;
+    json_t *child;
+    json_object_foreach((json_t *)v, key, child) if (!depth_within(child, left - 1)) return 0;
+    return 1;
+}
+
 char *chat_body_from_rich_text(const json_t *doc)
 {
-    if (!json_is_object(doc)) return NULL;
+    if (!json_is_object(doc) || !depth_within(doc, CHAT_RICH_TEXT_MAX_DEPTH)) return NULL;
     const char *type = json_string_value(json_object_get(doc, "type"));
     if (!type || strcmp(type, "doc") != 0 || !json_is_array(json_object_get(doc, "content")))
         return NULL;

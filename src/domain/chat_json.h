@@ -16,10 +16,17 @@
 
 #include <jansson.h>
 
+/* Deepest nesting of arrays and objects in a rich text document, the
+ * document object itself counting as one. An editor's document stays far
+ * below (a linked word in a bulleted list is 12 levels); a deeper one is
+ * refused, so storing, echoing and walking it stays cheap. */
+#define CHAT_RICH_TEXT_MAX_DEPTH 64
+
 /* The rich text document for a plain body. Returns a new reference. */
 json_t *chat_rich_text_from_body(const char *body);
 /* The plain body of a rich text document. Returns owned, or NULL when
- * 'doc' is not a document (an object with "type":"doc" and "content"). */
+ * 'doc' is not a document (an object with "type":"doc" and "content") or
+ * nests deeper than CHAT_RICH_TEXT_MAX_DEPTH. */
 char *chat_body_from_rich_text(const json_t *doc);
 /* Call 'cb' for every mentioned member id in 'doc' (mention nodes with a
  * numeric attrs.id). */

@@ -194,9 +194,17 @@ static int on_headers_complete(http_parser *hp)
 
     /* A declared length is known before any body byte: refuse it now rather
      * than read megabytes we would throw away. ULLONG_MAX means "none". */
-    if (!(hp->flags & F_CHUNKED) && hp->content_length != UINT64_MAX &&
-        hp->content_length > p->_max_body)
+    int chunked = (hp->flags & F_CHUNKED) != 0;
+    int has_length = !chunked && hp->content_length != UINT64_MAX;
+    if (has_length && hp->content_length > p->_max_body)
         return fail_cb(p, HTTP_PARSE_BODY_TOO_LARGE);
+    if (p->_on_head && (chunked || (has_length && hp->content_length > 0))) {
+        size_t limit = p->_max_body;
+        if (p->_on_head(p->_on_head_data, r, &limit) != 0) return fail_cb(p, HTTP_PARSE_REFUSED);
+        if (limit < p->_body_limit) p->_body_limit = limit;
+        if (has_length && hp->content_length > p->_body_limit)
+            return fail_cb(p, HTTP_PARSE_BODY_TOO_LARGE);
+    }
     return 0;
 }
 
@@ -206,7 +214,7 @@ static int on_chunk_header(http_parser *hp)
 {
     http_req_parser_t *p = parser_of(hp);
     /* The library stores the announced chunk size in content_length. */
-    if (hp->content_length > p->_max_body - p->_body.len)
+    if (hp->content_length > p->_body_limit - p->_body.len)
         return fail_cb(p, HTTP_PARSE_BODY_TOO_LARGE);
     return 0;
 }
@@ -214,7 +222,7 @@ static int on_chunk_header(http_parser *hp)
 static int on_body(http_parser *hp, const char *at, size_t len)
 {
     http_req_parser_t *p = parser_of(hp);
-    if (len > p->_max_body - p->_body.len) return fail_cb(p, HTTP_PARSE_BODY_TOO_LARGE);
+    if (len > p->_body_limit - p->_body.len) return fail_cb(p, HTTP_PARSE_BODY_TOO_LARGE);
     buf_append(&p->_body, at, len);
     return 0;
 }
@@ -271,6 +279,22 @@ void http_req_parser_deinit(http_req_parser_t *p)
     buf_deinit(&p->_body);
 }
 
+void http_req_parser_on_head(http_req_parser_t *p, http_head_cb cb, void *data)
+{
+    p->_on_head = cb;
+    p->_on_head_data = data;
+}
+
+size_t http_req_parser_pending(const http_req_parser_t *p)
+{
+    return p->_url.len + p->_head.len + p->_body.len;
+}
+
+size_t http_req_parser_body_len(const http_req_parser_t *p)
+{
+    return p->_body.len;
+}
+
 const http_request_t *http_req_parser_head(const http_req_parser_t *p)
 {
     return p->_head_done && !p->_err ? &p->_req : NULL;
@@ -291,6 +315,7 @@ void http_req_parser_reset(http_req_parser_t *p)
             buf_reset(bufs[i]);
     }
     p->_num_spans = 0;
+    p->_body_limit = p->_max_body;
     p->_head_bytes = 0;
     p->_last_cb = LAST_NONE;
     p->_err = 0;
@@ -346,6 +371,16 @@ const http_header_t *http_request_header(const http_request_t *req, const char *
         if (h->name_len == n && strncasecmp(h->name, name, n) == 0) return h;
     }
     return NULL;
+}
+
+size_t http_request_header_count(const http_request_t *req, const char *name)
+{
+    size_t n = strlen(name), count = 0;
+    for (size_t i = 0; i < req->num_headers; i++) {
+        const http_header_t *h = &req->headers[i];
+        if (h->name_len == n && strncasecmp(h->name, name, n) == 0) count++;
+    }
+    return count;
 }
 
 int http_header_has_token(const char *value, size_t len, const char *token)

@@ -24,7 +24,9 @@
  * byte, so 'max_head' applies well below the library's own 80 KiB cap; more
  * than HTTP_MAX_HEADERS headers also fail the head. The body is checked
  * against 'max_body' as soon as its size is known: at the end of the head
- * for Content-Length, at each chunk header for chunked bodies. */
+ * for Content-Length, at each chunk header for chunked bodies. Between the
+ * head and the first body byte an optional callback may refuse the request
+ * or lower its body limit (http_req_parser_on_head). */
 #ifndef HTTP_PARSER_H
 #define HTTP_PARSER_H
 
@@ -41,6 +43,7 @@
 #define HTTP_PARSE_INVALID        (-1) /* malformed -> 400 */
 #define HTTP_PARSE_HEAD_TOO_LARGE (-3) /* head over max_head or too many headers -> 431 */
 #define HTTP_PARSE_BODY_TOO_LARGE (-4) /* body over max_body -> 413 */
+#define HTTP_PARSE_REFUSED        (-5) /* the head callback refused the request */
 
 /* One header line. Both strings point into parser storage and are also
  * NUL-terminated there (the terminator is not counted). The name is as sent
@@ -70,6 +73,15 @@ typedef struct http_request {
     int upgrade;    /* Connection: upgrade + Upgrade header: the rest belongs to that protocol */
 } http_request_t;
 
+/* Called once the head of a request that announces a body (a Content-Length
+ * above 0, or chunked) is complete and within the limits, before any byte of
+ * the body is kept: the place to check credentials, so a client that has
+ * none cannot make the server hold its body. 'head' is valid during the call
+ * (its body is not there yet); *max_body holds the parser's limit and may be
+ * lowered for this request. Returns 0 to go on, or nonzero to refuse the
+ * request: http_req_parser_feed then returns HTTP_PARSE_REFUSED. */
+typedef int (*http_head_cb)(void *data, const http_request_t *head, size_t *max_body);
+
 /* Per-header offsets into _head, kept until the pointers can be built. */
 typedef struct http__hdr_span {
     size_t name_off, name_len, value_off, value_len;
@@ -87,6 +99,9 @@ typedef struct http_req_parser {
     size_t _num_spans;
     size_t _max_head;   /* bytes allowed for request line + headers */
     size_t _max_body;   /* bytes allowed for the (de-chunked) body */
+    size_t _body_limit; /* this request's: _max_body, or lower as the head callback said */
+    http_head_cb _on_head;
+    void *_on_head_data;
     size_t _head_bytes; /* bytes fed while the head was incomplete */
     int _last_cb;       /* which header callback ran last: none, field, value */
     int _err;           /* sticky HTTP_PARSE_* error, 0 while fine */
@@ -101,6 +116,9 @@ typedef struct http_req_parser {
 void http_req_parser_init(http_req_parser_t *p, size_t max_head, size_t max_body);
 /* Free the storage. Any request returned earlier becomes invalid. */
 void http_req_parser_deinit(http_req_parser_t *p);
+/* Call 'cb' with 'data' (borrowed) for every request head that announces a
+ * body, from now on; NULL stops it. */
+void http_req_parser_on_head(http_req_parser_t *p, http_head_cb cb, void *data);
 
 /* Feed bytes; 'data' is borrowed (everything kept is copied). Returns the
  * number of bytes consumed (>= 0) when one whole request is complete: *req
@@ -119,12 +137,18 @@ ssize_t http_req_parser_feed(http_req_parser_t *p, const char *data, size_t len,
  * are complete (the body may still be arriving), else NULL. Valid until
  * the next feed or reset. Used to answer "Expect: 100-continue". */
 const http_request_t *http_req_parser_head(const http_req_parser_t *p);
+/* Bytes of the request being received that the parser holds (target,
+ * headers, body so far), and of those the body's; both 0 between requests. */
+size_t http_req_parser_pending(const http_req_parser_t *p);
+size_t http_req_parser_body_len(const http_req_parser_t *p);
 /* Prepare for the next request on the same connection (keep-alive), or
  * clear an error. Keeps up to 16 KiB of storage per buffer for reuse. */
 void http_req_parser_reset(http_req_parser_t *p);
 
 /* Case-insensitive header lookup. Returns the first match, or NULL. */
 const http_header_t *http_request_header(const http_request_t *req, const char *name);
+/* How many header lines are named 'name' (case-insensitive). */
+size_t http_request_header_count(const http_request_t *req, const char *name);
 
 /* Returns 1 when the comma-separated list 'value' contains 'token' as one
  * whole element, compared case-insensitively with blanks trimmed (e.g.

@@ -6,7 +6,18 @@
  * a worker thread), or take the connection over for another protocol
  * (http_exchange_detach, used by the WebSocket upgrade). Malformed requests are answered here: 400, 431
  * for a head over the limit, 413 for a body over the limit, 404 / 405 from
- * the router; each of those closes the connection after the response. */
+ * the router; each of those closes the connection after the response.
+ *
+ * What a client can hold before its request is handled is bounded here too:
+ * a head must be complete within head_timeout_ms of its first byte and a body
+ * must keep up body_min_rate after body_timeout_ms (else 408); check_head
+ * sees every head that announces a body before any body byte is kept (401
+ * for a missing token, 413 for a body the route does not take; a path with
+ * no route takes 8 KiB at most, its answer being 404 or 405); and the bytes
+ * all incomplete requests hold together stay under max_pending (else 503).
+ * Each of those answers closes the connection too. A connection accepted
+ * while max_connections are open gets 503 at once and is closed: set below
+ * the descriptor limit, this answers clients that would otherwise be reset. */
 #ifndef HTTP_SERVER_H
 #define HTTP_SERVER_H
 
@@ -14,10 +25,24 @@
 #include "http/router.h"
 #include "net/conn.h"
 
+/* Looks at a request head that announces a body, for which a route exists,
+ * before any of the body is read. May lower *max_body for this request.
+ * Returns 0 to go on, or the status to answer (the connection is then
+ * closed) with *message, a static string, as Circle's error message. */
+typedef int (*http_check_head_cb)(void *data, const http_request_t *head, size_t *max_body,
+                                  const char **message);
+
 typedef struct http_server_config {
     size_t max_head;            /* request line + headers, bytes */
     size_t max_body;            /* bytes */
     const http_router_t *router;
+    unsigned head_timeout_ms;   /* time for a head from its first byte; 0: no limit */
+    unsigned body_timeout_ms;   /* grace for the body after the head ... */
+    unsigned body_min_rate;     /* ... then it must keep up this many bytes/s; 0: no limit */
+    size_t max_pending;         /* bytes all incomplete requests may hold together; 0: no cap */
+    size_t max_connections;     /* open connections (HTTP and WebSocket); more get 503; 0: no cap */
+    http_check_head_cb check_head; /* NULL: every head goes on */
+    void *check_data;           /* for check_head */
 } http_server_config_t;
 
 struct http_exchange {

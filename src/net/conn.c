@@ -5,16 +5,33 @@
 #include "core/err.h"
 #include "core/log.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <linux/sockios.h>
+#endif
 
 /* Enough iovecs for a burst of broadcasts; the rest goes in the next write. */
 #define NET_MAX_IOV 64
 /* Read buffer growth step. */
 #define NET_READ_CHUNK 65536
+/* An input buffer larger than this is freed once everything in it is
+ * consumed: thousands of quiet connections must not each keep 64 KiB. */
+#define NET_READ_KEEP 4096
+/* A draining connection whose peer keeps taking bytes gets the linger again,
+ * this many times at most; "taking" means at least this many bytes fewer
+ * waiting in the kernel and in our queue than at the previous check. */
+#define NET_LINGER_EXTENSIONS 8
+#define NET_LINGER_PROGRESS   4096
 
 static atomic_uint_fast64_t next_conn_id = 1;
+static atomic_size_t conns_open;
 
 static void on_flush(net_deferred_t *d);
 static void flush(net_conn_t *c);
@@ -115,6 +132,7 @@ static void on_tcp_closed(uv_handle_t *h)
     q_clear(c);
     buf_deinit(&c->in);
     free(c);
+    atomic_fetch_sub(&conns_open, 1);
 }
 
 static void on_linger_closed(uv_handle_t *h)
@@ -137,9 +155,39 @@ void net_conn_close(net_conn_t *c)
     uv_close((uv_handle_t *)&c->_linger, on_linger_closed);
 }
 
+/* Bytes on their way to the peer: ours not yet written, and what the kernel
+ * holds unacknowledged in the socket's send queue (Linux SIOCOUTQ; without
+ * it only ours count). */
+static size_t bytes_waiting(net_conn_t *c)
+{
+    size_t n = c->_out_bytes;
+#ifdef SIOCOUTQ
+    uv_os_fd_t fd;
+    int queued = 0;
+    if (uv_fileno((uv_handle_t *)&c->_tcp, &fd) == 0 && ioctl(fd, SIOCOUTQ, &queued) == 0 &&
+        queued > 0)
+        n += (size_t)queued;
+#endif
+    return n;
+}
+
 static void on_linger(uv_timer_t *t)
 {
-    net_conn_close(t->data);
+    net_conn_t *c = t->data;
+    /* Our last frames are still queued, but the peer is reading: it stopped
+     * for a while and started again late in the linger. Closing now would
+     * cut the frame being written in two, so it gets the linger again, a
+     * bounded number of times. */
+    if (!c->_closing && c->_q_len > 0 && c->_linger_again < NET_LINGER_EXTENSIONS) {
+        size_t waiting = bytes_waiting(c);
+        if (waiting + NET_LINGER_PROGRESS <= c->_linger_waiting) {
+            c->_linger_waiting = waiting;
+            c->_linger_again++;
+            uv_timer_start(&c->_linger, on_linger, c->_linger_ms, 0);
+            return;
+        }
+    }
+    net_conn_close(c);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -165,6 +213,8 @@ void net_conn_close_after_flush(net_conn_t *c, unsigned linger_ms)
 {
     if (c->_closing || c->_draining) return;
     c->_draining = 1;
+    c->_linger_ms = linger_ms;
+    c->_linger_waiting = bytes_waiting(c);
     uv_timer_start(&c->_linger, on_linger, linger_ms, 0);
     net_loop_defer(c->loop, &c->_flush);
 }
@@ -201,9 +251,13 @@ static void flush(net_conn_t *c)
         int w = uv_try_write((uv_stream_t *)&c->_tcp, iov, (unsigned)n);
         if (w == UV_EAGAIN || (w >= 0 && (size_t)w < bytes)) {
             if (w > 0) q_consume(c, (size_t)w);
-            /* The kernel buffer is full: let libuv finish this batch and
-             * tell us when it is done. The queue keeps the references. */
-            n = q_iov(c, iov, NET_MAX_IOV, &bytes);
+            /* The kernel buffer is full: let libuv finish the payload at the
+             * head of the queue and tell us when it is done; the next flush
+             * writes the rest in one batch again. Only that payload is handed
+             * over, so every one behind it is still ours to drop when the
+             * client turns out not to read (net_conn_drop_unsent). The queue
+             * keeps the references. */
+            n = q_iov(c, iov, 1, &bytes);
             c->_inflight = bytes;
             c->_wreq.data = c;
             int rc = uv_write(&c->_wreq, (uv_stream_t *)&c->_tcp, iov, (unsigned)n, on_write_done);
@@ -280,11 +334,19 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
     *out = uv_buf_init(buf_reserve(&c->in, NET_READ_CHUNK), NET_READ_CHUNK);
 }
 
+static void release_input(net_conn_t *c)
+{
+    if (c->in.len == 0 && c->in.cap > NET_READ_KEEP) buf_deinit(&c->in);
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
     net_conn_t *c = s->data;
     (void)b;
-    if (n == 0) return;
+    if (n == 0) {
+        release_input(c);
+        return;
+    }
     if (n < 0) {
         if (n != UV_EOF)
             log_debug("net conn=%llu read failed err=%s", (unsigned long long)c->id,
@@ -304,9 +366,11 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     if (c->_draining) {
         /* Half-close: input after our last frame is read and dropped. */
         buf_reset(&c->in);
+        release_input(c);
         return;
     }
     if (c->_handler && c->_handler->on_read) c->_handler->on_read(c);
+    release_input(c);
 }
 
 int net_conn_over_limit(const net_conn_t *c)
@@ -333,6 +397,7 @@ void net_conn_resume_read(net_conn_t *c)
 net_conn_t *net_conn_accept(net_loop_t *loop, uv_stream_t *server, size_t max_out)
 {
     net_conn_t *c = xcalloc(1, sizeof *c);
+    atomic_fetch_add(&conns_open, 1);
     c->id = atomic_fetch_add(&next_conn_id, 1);
     c->loop = loop;
     c->_max_out = max_out;
@@ -380,6 +445,25 @@ void net_conn_peer(const net_conn_t *c, char *out, size_t cap)
     snprintf(out, cap, "%s:%d", ip, port);
 }
 
+size_t net_conn_count(void)
+{
+    return atomic_load(&conns_open);
+}
+
+long net_fds_available(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return -errno;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -errno;
+    long open_now = -1; /* the directory's own descriptor is listed too */
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (e->d_name[0] != '.') open_now++;
+    closedir(d);
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)LONG_MAX) return LONG_MAX;
+    return (long)rl.rlim_cur - open_now;
+}
+
 void net_loop_close_conns(net_loop_t *loop)
 {
     list_t *it, *tmp;
@@ -395,6 +479,11 @@ void net_conn_set_idle_timeout(net_conn_t *c, uint64_t ms)
     c->_idle_deadline = ms ? uv_now(&c->loop->uv) + ms : 0;
 }
 
+void net_conn_set_deadline(net_conn_t *c, uint64_t at_ms)
+{
+    c->_deadline = at_ms;
+}
+
 void net__sweep_idle(uv_timer_t *t)
 {
     net_loop_t *loop = t->data;
@@ -403,9 +492,16 @@ void net__sweep_idle(uv_timer_t *t)
     LIST_FOREACH_SAFE(it, tmp, &loop->_conns)
     {
         net_conn_t *c = LIST_ENTRY(it, net_conn_t, _loop_node);
-        if (c->_idle_ms && !c->_closing && now > c->_idle_deadline) {
+        if (c->_closing) continue;
+        if (c->_idle_ms && now > c->_idle_deadline) {
             log_debug("net conn=%llu idle timeout", (unsigned long long)c->id);
             net_conn_close(c);
+        } else if (c->_deadline && !c->_draining && now >= c->_deadline) {
+            c->_deadline = 0;
+            if (c->_handler && c->_handler->on_deadline)
+                c->_handler->on_deadline(c);
+            else
+                net_conn_close(c);
         }
     }
 }

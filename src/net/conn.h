@@ -11,14 +11,25 @@
  * what to do with a client that does not read.
  *
  * Input: bytes are appended to 'in'; the handler's on_read consumes what it
- * understands and leaves the rest for the next read.
+ * understands and leaves the rest for the next read. Once everything is
+ * consumed, a large input buffer is released: an idle connection, or one
+ * trickling bytes, holds no read buffer between reads.
+ *
+ * When the kernel does not take everything, libuv is handed only the rest of
+ * the payload at the head of the queue; the payloads behind it are written
+ * once that is done. So at most one payload is ever partly written or in
+ * libuv's hands, and net_conn_drop_unsent() can drop every other one without
+ * cutting a frame.
  *
  * Close: net_conn_close() stops everything at once; net_conn_close_after_flush()
  * writes what is queued, shuts down the write side and keeps reading and
  * discarding until the peer closes or the linger timer fires, so the last
- * frame is not lost to a TCP reset. Either way the handler's on_close runs
- * once, from the libuv close callback (never inside another callback of the
- * same connection), and the connection is freed right after it. */
+ * frame is not lost to a TCP reset. A peer that is still taking our last
+ * bytes when the linger ends (one that stopped reading and started again
+ * late) gets the linger again, up to eight times. Either way the handler's
+ * on_close runs once, from the libuv close callback (never inside another
+ * callback of the same connection), and the connection is freed right after
+ * it. */
 #ifndef NET_CONN_H
 #define NET_CONN_H
 
@@ -34,6 +45,9 @@ typedef struct net_conn net_conn_t;
 typedef struct net_conn_handler {
     /* New bytes are in c->in. Consume them with buf_consume. */
     void (*on_read)(net_conn_t *c);
+    /* The deadline set with net_conn_set_deadline has passed (it is cleared
+     * before the call). NULL: the connection is closed. */
+    void (*on_deadline)(net_conn_t *c);
     /* The connection is closed and is freed when this returns. */
     void (*on_close)(net_conn_t *c);
 } net_conn_handler_t;
@@ -61,8 +75,12 @@ struct net_conn {
     size_t _out_bytes;         /* queued, not yet written */
     size_t _inflight;          /* bytes handed to uv_write, not yet completed */
     size_t _max_out;           /* cap on _out_bytes */
+    unsigned _linger_ms;       /* of the close after flush under way */
+    unsigned _linger_again;    /* times the linger was granted again */
+    size_t _linger_waiting;    /* bytes on their way to the peer at the last linger check */
     uint64_t _idle_ms;         /* 0: no idle timeout */
     uint64_t _idle_deadline;   /* uv_now() value after which the sweep closes it */
+    uint64_t _deadline;        /* uv_now() value after which on_deadline runs; 0: none */
     unsigned _writing : 1;     /* a uv_write is in flight */
     unsigned _draining : 1;    /* close after flush requested */
     unsigned _shut : 1;        /* write side shut down */
@@ -86,8 +104,9 @@ int net_conn_send_force(net_conn_t *c, payload_t *p);
 /* Copy 'len' bytes into a new payload and queue it, ignoring the cap. */
 int net_conn_send_copy(net_conn_t *c, const void *data, size_t len);
 /* Drop queued payloads that have not started to go out (for a client that
- * is being dropped: its last frames should not wait behind stale data).
- * Returns the bytes dropped. */
+ * is being dropped: its last frames should not wait behind stale data). The
+ * one payload partly written, if any, is kept whole, so the stream still ends
+ * on a payload boundary. Returns the bytes dropped. */
 size_t net_conn_drop_unsent(net_conn_t *c);
 /* 1 when more than the cap is queued (forced sends can pass it). */
 int net_conn_over_limit(const net_conn_t *c);
@@ -103,10 +122,23 @@ static inline int net_conn_is_closing(const net_conn_t *c) { return c->_closing 
 /* Close the connection when no bytes arrive for 'ms' milliseconds (0: never).
  * Checked by a once-a-second sweep per loop, so no timer per connection. */
 void net_conn_set_idle_timeout(net_conn_t *c, uint64_t ms);
+/* Run the handler's on_deadline (or close) once the loop time passes 'at_ms'
+ * (a net_conn_now() value), whatever arrives meanwhile; 0 clears it. Checked
+ * by the same sweep, so it fires up to a second late. Not checked while the
+ * connection closes after a flush (the linger bounds that). */
+void net_conn_set_deadline(net_conn_t *c, uint64_t at_ms);
+/* The loop's time in milliseconds (uv_now), for deadlines. */
+static inline uint64_t net_conn_now(const net_conn_t *c) { return uv_now(&c->loop->uv); }
 /* Stop / resume reading (back-pressure on a peer that sends too fast). */
 void net_conn_pause_read(net_conn_t *c);
 void net_conn_resume_read(net_conn_t *c);
 /* Write "ip:port" of the peer into out. */
 void net_conn_peer(const net_conn_t *c, char *out, size_t cap);
+/* Connections open in the process, on every loop, each holding a descriptor
+ * (counted from accept until freed). Thread-safe. */
+size_t net_conn_count(void);
+/* Descriptors this process may still open: the soft RLIMIT_NOFILE less
+ * those open now; -errno when that cannot be told. */
+long net_fds_available(void);
 
 #endif

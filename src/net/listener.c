@@ -38,10 +38,23 @@ int net_addr_parse(const char *hostport, struct sockaddr_storage *out)
 static void on_connection(uv_stream_t *server, int status)
 {
     net_listener_t *l = server->data;
+    if (status == UV_EMFILE || status == UV_ENFILE) {
+        /* libuv has already accepted and closed what was pending, with the
+         * descriptor it keeps in reserve for this. Say so once, not once
+         * per connection, until an accept works again. */
+        if (!l->at_fd_limit)
+            log_warn("net accept failed err=%s: at the descriptor limit, new connections are "
+                     "closed unanswered until some end",
+                     uv_err_name(status));
+        l->at_fd_limit = 1;
+        return;
+    }
     if (status < 0) {
         log_warn("net listen error err=%s", uv_err_name(status));
         return;
     }
+    if (l->at_fd_limit) log_info("net accepting again after the descriptor limit");
+    l->at_fd_limit = 0;
     l->on_accept(l, server);
 }
 
@@ -92,6 +105,7 @@ int net_listener_start(net_listener_t *l, net_loop_t *loop, int fd, net_accept_c
     l->loop = loop;
     l->on_accept = on_accept;
     l->closed = 0;
+    l->at_fd_limit = 0;
     uv_tcp_init(&loop->uv, &l->tcp);
     l->tcp.data = l;
     int rc = uv_tcp_open(&l->tcp, fd);

@@ -21,6 +21,7 @@ struct net_listener {
     net_accept_cb on_accept;
     void *data;
     int closed;
+    int at_fd_limit; /* accept failed with EMFILE/ENFILE; logged, not yet recovered */
 };
 
 /* Parse "HOST:PORT" ("127.0.0.1:8080", "[::1]:0", "0.0.0.0:80") into 'out'.

@@ -6,16 +6,32 @@
 
 #include "core/alloc.h"
 #include "core/err.h"
+#include "core/health.h"
 #include "core/list.h"
 #include "core/log.h"
 
+#include <errno.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/time.h>
+#include <time.h>
+
+/* Health components this adapter reports under (core/health.h). */
+static const char health_database[] = "database";
+static const char health_disk[] = "disk";
+/* Values of disk_failing besides 0. */
+enum { DISK_FULL = 1, DISK_ERROR = 2 };
+/* Free space under which a disk that filled up is still taken as full. */
+#define DISK_FREE_MIN (1024 * 1024)
+/* Pages in the WAL after which a commit checkpoints it (SQLite's default). */
+#define WAL_CHECKPOINT_PAGES 1000
 
 /* ---- schema ------------------------------------------------------------------------------- */
 
@@ -146,7 +162,132 @@ static const char *const stmt_sql[] = {
 #undef STMT_SQL
 };
 
+/* ---- the database file ---------------------------------------------------------------------- */
+
+/* A database whose file was removed or replaced keeps working on the old
+ * inode, which nobody will ever read again: writes would be acknowledged and
+ * lost. So the file at the path must still be the one we opened, before and
+ * after every commit and once a second; once it is not, every call fails and
+ * /health says why, until a restart. Returns 0, or -1 when it is gone. */
+static int file_check(struct store_sqlite *s)
+{
+    if (!s->path) return 0;
+    if (atomic_load(&s->gone)) return -1;
+    struct stat st;
+    int err = stat(s->path, &st) != 0 ? errno : 0;
+    if (!err && st.st_dev == s->dev && st.st_ino == s->ino) return 0;
+    if (!atomic_exchange(&s->gone, 1)) {
+        log_error("store sqlite database file %s %s: every call fails until a restart", s->path,
+                  err ? "is gone" : "was replaced");
+        health_set(health_database, HEALTH_FAILING, "the database file is gone or was replaced");
+    }
+    return -1;
+}
+
+/* A write failed, or a commit went through: tell /health about the disk. */
+static void disk_failed(struct store_sqlite *s, int code, const char *msg)
+{
+    char why[HEALTH_REASON_MAX];
+    int full = (code & 0xff) == SQLITE_FULL;
+    if (full)
+        snprintf(why, sizeof why, "the database disk is full");
+    else
+        snprintf(why, sizeof why, "the database cannot be written: %s", msg);
+    atomic_store(&s->disk_failing, full ? DISK_FULL : DISK_ERROR);
+    health_set(health_disk, HEALTH_FAILING, "%s", why);
+}
+
+static void disk_ok(struct store_sqlite *s)
+{
+    if (atomic_exchange(&s->disk_failing, 0)) health_set(health_disk, HEALTH_OK, NULL);
+}
+
+/* Before a commit: refuse it (it becomes a rollback) when the file is gone. */
+static int on_commit(void *arg)
+{
+    return file_check(arg) != 0;
+}
+
+/* After a commit: if the file went away meanwhile, the statement still
+ * fails, so the write is never acknowledged. Also checkpoints the WAL as
+ * SQLite's own hook would, since setting this hook replaces that one. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct store_sqlite *s = arg;
+    if (file_check(s) != 0) return SQLITE_READONLY_DBMOVED;
+    disk_ok(s);
+    if (pages >= WAL_CHECKPOINT_PAGES)
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
+/* Once a second: the file, and whether a full disk has room again. */
+static void *watch_main(void *arg)
+{
+    struct store_sqlite *s = arg;
+    pthread_mutex_lock(&s->watch_lock);
+    while (!s->watch_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += 1;
+        pthread_cond_timedwait(&s->watch_cond, &s->watch_lock, &until);
+        if (s->watch_stop) break;
+        pthread_mutex_unlock(&s->watch_lock);
+        /* Only a full disk can be seen to be over from here; any other
+         * failure lasts until a write succeeds. */
+        if (file_check(s) == 0 && atomic_load(&s->disk_failing) == DISK_FULL) {
+            char dir[4200];
+            snprintf(dir, sizeof dir, "%s", s->path);
+            struct statvfs vfs;
+            if (statvfs(dirname(dir), &vfs) == 0 &&
+                (unsigned long long)vfs.f_bavail * vfs.f_frsize >= DISK_FREE_MIN)
+                disk_ok(s);
+        }
+        pthread_mutex_lock(&s->watch_lock);
+    }
+    pthread_mutex_unlock(&s->watch_lock);
+    return NULL;
+}
+
+static int watch_start(struct store_sqlite *s)
+{
+    struct stat st;
+    if (stat(s->path, &st) != 0) return -1;
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->watch_cond, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_mutex_init(&s->watch_lock, NULL);
+    if (pthread_create(&s->watch_thread, NULL, watch_main, s) != 0) {
+        pthread_cond_destroy(&s->watch_cond);
+        pthread_mutex_destroy(&s->watch_lock);
+        return -1;
+    }
+    s->watch_started = 1;
+    return 0;
+}
+
+static void watch_stop(struct store_sqlite *s)
+{
+    if (!s->watch_started) return;
+    pthread_mutex_lock(&s->watch_lock);
+    s->watch_stop = 1;
+    pthread_cond_signal(&s->watch_cond);
+    pthread_mutex_unlock(&s->watch_lock);
+    pthread_join(s->watch_thread, NULL);
+    pthread_cond_destroy(&s->watch_cond);
+    pthread_mutex_destroy(&s->watch_lock);
+    s->watch_started = 0;
+}
+
 /* ---- connections ---------------------------------------------------------------------------- */
+
+/* The store whose statement this thread took last (sqlite__stmt), so that a
+ * failing step can be put down to the right store's disk. */
+static _Thread_local struct store_sqlite *thread_store;
 
 int64_t sqlite__now_ms(void)
 {
@@ -184,38 +325,61 @@ static struct conn *conn_open(struct store_sqlite *s, char *err, size_t cap)
         return NULL;
     }
     sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_commit_hook(c->db, on_commit, s);
+    sqlite3_wal_hook(c->db, on_wal_commit, s);
     /* Writers from several worker threads take turns on the file lock. */
     sqlite3_busy_timeout(c->db, 10000);
+    /* Temporary tables and sorts stay in memory: past the start, no query
+     * needs a new file descriptor. */
     if (exec(c->db,
-             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", err,
-             cap) != 0) {
+             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+             "PRAGMA temp_store = MEMORY;",
+             err, cap) != 0) {
         conn_close(c);
         return NULL;
     }
     return c;
 }
 
-/* This thread's connection, opened on first use. */
+/* This thread's connection: one of those opened at start, or (past those)
+ * one opened now. */
 static struct conn *conn_get(struct store_sqlite *s)
 {
     struct conn *c = pthread_getspecific(s->key);
     if (c) return c;
-    char err[256];
-    c = conn_open(s, err, sizeof err);
-    if (!c) {
-        log_error("store sqlite open failed: %s", err);
-        return NULL;
-    }
     pthread_mutex_lock(&s->lock);
-    list_insert_tail(&s->conns, &c->node);
+    if (s->spare_count > 0) c = s->spare[--s->spare_count];
     pthread_mutex_unlock(&s->lock);
+    if (!c) {
+        char err[256];
+        c = conn_open(s, err, sizeof err);
+        if (!c) {
+            log_error("store sqlite open failed: %s", err);
+            return NULL;
+        }
+        pthread_mutex_lock(&s->lock);
+        list_insert_tail(&s->conns, &c->node);
+        pthread_mutex_unlock(&s->lock);
+    }
     pthread_setspecific(s->key, c);
     return c;
+}
+
+/* How many threads will call the store: libuv's worker pool, whose size
+ * libuv reads from UV_THREADPOOL_SIZE (4 by default, at most 1024). */
+static size_t worker_threads(void)
+{
+    const char *v = getenv("UV_THREADPOOL_SIZE");
+    long n = v ? strtol(v, NULL, 10) : 0;
+    if (n <= 0) return 4;
+    return n > 1024 ? 1024 : (size_t)n;
 }
 
 /* A prepared statement, reset and ready for binding. */
 sqlite3_stmt *sqlite__stmt(struct store_sqlite *s, enum stmt_id id, sqlite3 **db)
 {
+    thread_store = s;
+    if (atomic_load(&s->gone)) return NULL;
     struct conn *c = conn_get(s);
     if (!c) return NULL;
     if (!c->stmts[id] && sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
@@ -238,7 +402,18 @@ int sqlite__fail(sqlite3_stmt *st, const char *what)
         sqlite3_reset(st);
         return ERR_CONFLICT;
     }
+    if (code == SQLITE_CONSTRAINT_COMMITHOOK || code == SQLITE_READONLY_DBMOVED) {
+        /* Refused by on_commit or failed by on_wal_commit: the database file
+         * is gone, which file_check has logged once. */
+        sqlite3_reset(st);
+        return ERR_STORE;
+    }
     log_error("store sqlite %s failed: %s", what, sqlite3_errmsg(db));
+    int primary = code & 0xff;
+    if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN ||
+        primary == SQLITE_READONLY) {
+        if (thread_store) disk_failed(thread_store, code, sqlite3_errmsg(db));
+    }
     sqlite3_reset(st);
     return ERR_STORE;
 }
@@ -582,6 +757,7 @@ static int access_revoked_each(store_t *base, int64_t now,
 static void sqlite_destroy(store_t *base)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
+    watch_stop(s);
     /* Called once no worker uses the store any more. */
     list_t *it, *tmp;
     LIST_FOREACH_SAFE(it, tmp, &s->conns)
@@ -590,6 +766,8 @@ static void sqlite_destroy(store_t *base)
     }
     pthread_key_delete(s->key);
     pthread_mutex_destroy(&s->lock);
+    free(s->spare);
+    free(s->path);
     free(s->uri);
     free(s);
 }
@@ -713,5 +891,26 @@ store_t *store_sqlite_open(const char *path, char *err, size_t err_cap)
         return NULL;
     }
     pthread_setspecific(s->key, c);
+    /* One connection per worker thread, opened now: a request must never
+     * need a new descriptor, which it would not get at the limit. */
+    size_t n = worker_threads();
+    s->spare = xcalloc(n, sizeof *s->spare);
+    for (size_t i = 0; i < n; i++) {
+        struct conn *w = conn_open(s, err, err_cap);
+        if (!w) {
+            sqlite_destroy(&s->base);
+            return NULL;
+        }
+        list_insert_tail(&s->conns, &w->node);
+        s->spare[s->spare_count++] = w;
+    }
+    if (strcmp(path, ":memory:") != 0) {
+        s->path = xstrdup(path);
+        if (watch_start(s) != 0) {
+            snprintf(err, err_cap, "cannot watch %s: %s", path, strerror(errno));
+            sqlite_destroy(&s->base);
+            return NULL;
+        }
+    }
     return &s->base;
 }

@@ -1,8 +1,10 @@
 /* store/sqlite: the SQLite adapter (Debian's libsqlite3), the default.
  *
  * One database file in WAL mode, so readers never wait for the writer.
- * Each worker thread gets its own connection, opened on first use, with
- * its statements prepared once and reused. Commits are synchronous=FULL:
+ * Each worker thread gets its own connection, with its statements prepared
+ * once and reused; one connection per thread of libuv's worker pool is
+ * opened at start, so no request needs a new file descriptor (at the
+ * descriptor limit it would not get one). Commits are synchronous=FULL:
  * a row answered 201 survives a crash of the process or of the machine.
  * Migrations are versioned with PRAGMA user_version and applied at open,
  * each in its own transaction. */

@@ -10,7 +10,9 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct conn {
     sqlite3 *db;
@@ -22,8 +24,19 @@ struct store_sqlite {
     store_t base;
     char *uri;
     pthread_key_t key;           /* this thread's struct conn */
-    pthread_mutex_t lock;        /* guards 'conns' */
-    list_t conns;
+    pthread_mutex_t lock;        /* guards 'conns' and 'spare' */
+    list_t conns;                /* every connection */
+    struct conn **spare;         /* opened at start, not yet taken by a thread */
+    size_t spare_count;
+    char *path;                  /* the database file; NULL for an in-memory database */
+    dev_t dev;                   /* the file the connections have open, */
+    ino_t ino;                   /* to tell when the one at 'path' is another */
+    atomic_int gone;             /* the file at 'path' is not ours any more: fail every call */
+    atomic_int disk_failing;     /* a write failed for the disk: full (1), other error (2) */
+    pthread_t watch_thread;      /* looks at the file and the disk every second */
+    pthread_mutex_t watch_lock;
+    pthread_cond_t watch_cond;
+    int watch_started, watch_stop;
 };
 
 /* Wall-clock unix milliseconds. */

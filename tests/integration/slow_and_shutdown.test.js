@@ -2,7 +2,9 @@
 // flow on a room's stream (a raw socket that is paused, with --max-outbuf 65536; members 1-3 and
 // the group room they share are created through the admin API first) gets a too_slow disconnect and a
 // close frame once it reads again, having missed part of the stream, while a client that reads
-// keeps receiving every broadcast in order and new clients are served. SIGTERM and SIGINT send
+// keeps receiving every broadcast in order and new clients are served; one that reads again
+// slowly within the linger gets the frame that was being written completed, then the disconnect
+// and the close, never a truncated frame. SIGTERM and SIGINT send
 // every client {"type":"disconnect","reason":"server_restart","reconnect":true} and close 1000,
 // and the process exits 0, also when a client never answers the close.
 
@@ -129,6 +131,71 @@ describe('slow readers', () => {
     clients.push(fresh);
     assert.equal(await fresh.subscribe(id), 'confirm');
   });
+});
+
+describe('a slow reader', () => {
+  const raws = [];
+  after(async () => {
+    for (const r of raws) r.destroy();
+    await stopAll();
+  });
+
+  /** Reads at about 1 MB/s from now on: one read (at most 64 KiB), then a 60 ms pause. */
+  function throttle(raw) {
+    raw.sock.on('data', () => {
+      raw.sock.pause();
+      setTimeout(() => raw.sock.resume(), 60);
+    });
+    raw.resume();
+  }
+
+  // Frames of 256 KiB under the default --max-outbuf (4 MiB), so when the server gives up on the
+  // client its queue holds many whole frames besides the one being written. The client starts
+  // reading again within the 2 s linger, 1 s or 1.5 s after too_slow, at about 1 MB/s: the
+  // kernel's buffers (~4 MB here) drain too slowly for the frame being written to be finished
+  // before the linger ends. It must still get every frame whole, then too_slow, then the
+  // close, and nothing of the queue behind the frame that was being written.
+  for (const pauseMs of [1000, 1500]) {
+    const how = `reading again ${pauseMs} ms after too_slow`;
+    it(`${how}, it gets the frame in flight whole, then too_slow, then the close`, { timeout: 60000 }, async () => {
+      const server = await startServer();
+      const [member] = await server.createMembers(1);
+      const room = await server.createRoom([member]);
+      const id = ident({ channel: 'Chats::RoomChannel', chat_room_id: room.id });
+      const stream = `chat-room-${room.id}-channel`;
+      const slow = await rawSubscribed(server, id, member);
+      raws.push(slow);
+      slow.pause();
+      const PAD = 'y'.repeat(256 * 1024);
+      const frameBytes = 10 + frames.data(id, `{"seq":1000,"pad":"${PAD}"}`).length;
+      let count = 0;
+      while (!/reason=too_slow/.test(server.stderr) && count < 400) {
+        await publish(server, { stream, data: { seq: count, pad: PAD } });
+        count++;
+      }
+      assert.match(server.stderr, /reason=too_slow/, `no too_slow after ${count} broadcasts of 256 KiB`);
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      // What the client can still read: what the kernel holds, the rest of the frame being
+      // written, the disconnect and the close.
+      const readBefore = slow.bytesIn;
+      const held = kernelQueued(server.port, slow.sock.localPort);
+      throttle(slow);
+      const disc = await slow.next((f) => f.opcode === OP.TEXT && f.text.startsWith('{"type":"disconnect"'), 30000, 'the too_slow disconnect');
+      assert.equal(disc.text, frames.disconnect('too_slow', true));
+      const close = await slow.nextClose(10000);
+      assert.equal(close.code, 1000);
+      await slow.waitEnd(10000);
+      assert.equal(slow.decoder.buf.length, 0, 'bytes of a truncated frame after the last whole frame');
+      const texts = slow.frames.filter((f) => f.opcode === OP.TEXT && f.text.startsWith(`{"identifier":${JSON.stringify(id)},"message":`));
+      texts.forEach((f, i) => assert.equal(f.text, frames.data(id, `{"seq":${i},"pad":"${PAD}"}`), `data frame ${i}`));
+      assert.deepEqual(slow.frames.slice(-2), [disc, close.frame], 'the disconnect and the close come last');
+      if (held !== null) {
+        const more = slow.bytesIn - readBefore - held;
+        assert.ok(more <= frameBytes + 65536, `${more} bytes arrived beyond what the kernel held; one frame is ${frameBytes}`);
+      }
+      console.log(`# ${how}: the client read ${texts.length} of ${count} broadcasts, then too_slow and close`);
+    });
+  }
 });
 
 describe('shutdown', () => {

@@ -204,7 +204,8 @@ class CabledServer {
  *       single (true: one process even when CABLED_TEST_REDIS_URL asks for clusters),
  *       members (create that many members through the admin API once it listens: ids 1..n of
  *       a fresh database, for tests that mint tokens for member ids; a token must name an
- *       existing member).
+ *       existing member),
+ *       nofile (run under `ulimit -n nofile`, through sh).
  *
  * With CABLED_TEST_REDIS_URL set (a redis:// URL), it starts a cluster instead: three nodes on
  * that Redis (a channel prefix of their own) sharing one database (PostgreSQL when
@@ -296,7 +297,9 @@ async function startNode(opts = {}) {
   args.push(...o.args);
   if (PG_URL && !args.includes('--db')) args.push('--db', createPgDatabase());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabled-it-'));
-  const proc = spawn(BIN, args, { cwd: dir, env: cleanEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, argv] = o.nofile === undefined ? [BIN, args]
+    : ['/bin/sh', ['-c', `ulimit -n ${Number(o.nofile)} && exec "$0" "$@"`, BIN, ...args]];
+  const proc = spawn(cmd, argv, { cwd: dir, env: cleanEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
   const server = new CabledServer(proc, dir, { secret: o.secret, appToken: o.appToken, origin: o.origins[0] });
   live.add(server);
   unchecked.add(server);

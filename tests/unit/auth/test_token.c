@@ -531,10 +531,18 @@ TEST(auth_bearer_parse_cases)
     ASSERT_EQ(tok_len, 11);
     ASSERT_MEM_EQ(tok, "abc.def.ghi", 11);
     ASSERT_EQ(PARSE("BEARER x"), 1);
+    /* RFC 6750: one or more spaces after the scheme. */
+    ASSERT_EQ(PARSE("Bearer  x"), 1);
+    ASSERT_EQ(tok_len, 1);
+    ASSERT_EQ(tok[0], 'x');
+    ASSERT_EQ(PARSE("bearer    abc"), 1);
+    ASSERT_EQ(tok_len, 3);
+    ASSERT_MEM_EQ(tok, "abc", 3);
     tok = NULL;
     ASSERT_EQ(PARSE("Bearer"), 0);
     ASSERT_EQ(PARSE("Bearer "), 0);
-    ASSERT_EQ(PARSE("Bearer  x"), 0);
+    ASSERT_EQ(PARSE("Bearer   "), 0);
+    ASSERT_EQ(PARSE("Bearer \tx"), 0);
     ASSERT_EQ(PARSE("Bearer x y"), 0);
     ASSERT_EQ(PARSE("Bearer x "), 0);
     ASSERT_EQ(PARSE("Bearer\tx"), 0);

@@ -343,6 +343,56 @@ TEST(cable_protocol_identifier_parse)
     }
 }
 
+/* Ruby's JSON reads any number, so Action Cable takes identifiers and
+ * commands holding numbers beyond 64 bits; the identifier is echoed from the
+ * client's text, and an id too big for us is simply not a valid id. */
+TEST(cable_protocol_big_numbers)
+{
+    const char *why = NULL;
+    static const char *const ids[] = {
+        "{\"channel\":\"NotificationChannel\",\"n\":12345678901234567890}",
+        "{\"channel\":\"NotificationChannel\",\"n\":-1.5E+999,\"m\":[1e400]}",
+    };
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        json_t *o = cable_identifier_parse(ids[i], strlen(ids[i]), &why);
+        if (!o) TEST_FAIL_("%s: %s", ids[i], why);
+        ASSERT_STR_EQ(json_string_value(json_object_get(o, "channel")), "NotificationChannel");
+        json_decref(o);
+    }
+    static const char *const too_big[] = {
+        "{\"channel\":\"Chats::RoomChannel\",\"chat_room_id\":12345678901234567890}",
+        "{\"channel\":\"Chats::RoomChannel\",\"chat_room_id\":9223372036854775808}",
+        "{\"channel\":\"Chats::RoomChannel\",\"chat_room_id\":1e400}",
+        "{\"channel\":\"Chats::RoomChannel\",\"chat_room_id\":-1e400}",
+    };
+    for (size_t i = 0; i < sizeof too_big / sizeof too_big[0]; i++) {
+        json_t *o = cable_identifier_parse(too_big[i], strlen(too_big[i]), &why);
+        if (!o) TEST_FAIL_("%s: %s", too_big[i], why);
+        long long n = 77;
+        int rc = cable_param_id(o, "chat_room_id", &n);
+        json_decref(o);
+        if (rc != -1 || n != 77) TEST_FAIL_("%s: got %d, id %lld", too_big[i], rc, n);
+    }
+
+    cable_command_t cmd;
+    const char *id = "{\"channel\":\"NotificationChannel\",\"n\":12345678901234567890}";
+    ASSERT_EQ(parse("{\"command\":\"subscribe\",\"x\":12345678901234567890,\"y\":[1e400],"
+                    "\"identifier\":\"{\\\"channel\\\":\\\"NotificationChannel\\\",\\\"n\\\":"
+                    "12345678901234567890}\"}",
+                    &cmd, &why),
+              0);
+    ASSERT_EQ(cmd.type, CABLE_CMD_SUBSCRIBE);
+    ASSERT_STR_EQ(cmd.identifier, id);
+    cable_command_deinit(&cmd);
+
+    const char *action = NULL;
+    const char *data = "{\"action\":\"go\",\"n\":1e400}";
+    json_t *d = cable_data_parse(data, strlen(data), &action, &why);
+    ASSERT_NOT_NULL(d);
+    ASSERT_STR_EQ(action, "go");
+    json_decref(d);
+}
+
 TEST(cable_protocol_param_id)
 {
     json_t *p = json_loads(

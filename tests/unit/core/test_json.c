@@ -4,6 +4,7 @@
  * scanned, so a read one byte past the end is caught under ASan. */
 #include "test.h"
 
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 
@@ -207,6 +208,60 @@ TEST(json_compact_numbers_verbatim)
         ASSERT_STR_EQ(cstr(&b), nums[i]);
     }
     buf_deinit(&b);
+}
+
+/* Numbers jansson cannot hold do not fail json_decode; everything else
+ * decodes exactly as json_loadb would. */
+TEST(json_decode_wide_numbers)
+{
+    static const char doc[] =
+        "{\"id\":1,\"big\":12345678901234567890,\"neg\":-98765432109876543210,"
+        "\"huge\":1e400,\"tiny\":-1.5E+999,\"under\":1e-400,"
+        "\"long\":1"
+        "00000000000000000000000000000000000000000000000000"
+        "000000000000000000000000000000000000000000000000000000000000000000"
+        "000000000000000000000000000000000000000000000000000000000000000000"
+        "000000000000000000000000000000000000000000000000000000000000000000"
+        "0000000000000000000000000000000000000000000000000000000000000000000,"
+        "\"s\":\"<\\u0000>\",\"arr\":[9223372036854775807,9223372036854775808]}";
+    ASSERT_NULL(json_loadb(doc, sizeof doc - 1, 0, NULL));
+    char *copy = malloc(sizeof doc - 1);
+    memcpy(copy, doc, sizeof doc - 1);
+    json_t *v = json_decode(copy, sizeof doc - 1, JSON_ALLOW_NUL);
+    free(copy);
+    ASSERT_NOT_NULL(v);
+    ASSERT_EQ(json_integer_value(json_object_get(v, "id")), 1);
+    ASSERT(json_is_real(json_object_get(v, "big")));
+    ASSERT(json_real_value(json_object_get(v, "big")) == 12345678901234567890.0);
+    ASSERT(json_real_value(json_object_get(v, "neg")) == -98765432109876543210.0);
+    ASSERT(json_real_value(json_object_get(v, "huge")) == DBL_MAX);
+    ASSERT(json_real_value(json_object_get(v, "tiny")) == -DBL_MAX);
+    ASSERT(json_real_value(json_object_get(v, "under")) == 0.0);
+    ASSERT(json_real_value(json_object_get(v, "long")) == DBL_MAX);
+    json_t *str = json_object_get(v, "s");
+    ASSERT_EQ(json_string_length(str), 3);
+    ASSERT_MEM_EQ(json_string_value(str), "<\0>", 3);
+    json_t *arr = json_object_get(v, "arr");
+    ASSERT(json_is_integer(json_array_get(arr, 0)));
+    ASSERT_EQ(json_integer_value(json_array_get(arr, 0)), 9223372036854775807LL);
+    ASSERT(json_is_real(json_array_get(arr, 1)));
+    json_decref(v);
+
+    /* Ordinary input takes jansson's path untouched; invalid input stays
+     * invalid with or without a big number in it. */
+    v = json_decode("[1,2.5,\"x\"]", 11, 0);
+    ASSERT_NOT_NULL(v);
+    ASSERT_EQ(json_array_size(v), 3);
+    json_decref(v);
+    static const char *const bad[] = {
+        "", "{\"a\":1e400", "[1e400,]", "{\"a\":1e400}x", "[1e400,\"\\ud800\"]", "\"\\u0000\"1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (json_decode(bad[i], strlen(bad[i]), JSON_DECODE_ANY)) TEST_FAIL_("decoded %s", bad[i]);
+    /* Without JSON_DECODE_ANY a bare number is refused, as json_loadb does. */
+    ASSERT_NULL(json_decode("1e400", 5, 0));
+    v = json_decode("1e400", 5, JSON_DECODE_ANY);
+    ASSERT(json_is_real(v));
+    json_decref(v);
 }
 
 TEST(json_compact_broadcast_payload)

@@ -195,6 +195,24 @@ TEST(http_parser_get_query_headers)
     http_req_parser_deinit(&p);
 }
 
+TEST(http_parser_header_count)
+{
+    static const char req_text[] = "GET /cable HTTP/1.1\r\n"
+                                   "Origin: https://a.example\r\n"
+                                   "Host: example.com\r\n"
+                                   "origin: https://b.example\r\n"
+                                   "\r\n";
+    http_req_parser_t p;
+    http_req_parser_init(&p, 8192, MiB);
+    const http_request_t *r = NULL;
+    ASSERT_EQ(feed(&p, S(req_text), &r), sizeof req_text - 1);
+    ASSERT_EQ(http_request_header_count(r, "ORIGIN"), 2);
+    ASSERT_EQ(http_request_header_count(r, "Host"), 1);
+    ASSERT_EQ(http_request_header_count(r, "Authorization"), 0);
+    ASSERT_STR_EQ(http_request_header(r, "Origin")->value, "https://a.example");
+    http_req_parser_deinit(&p);
+}
+
 TEST(http_parser_keep_alive)
 {
     static const struct {
@@ -421,6 +439,101 @@ TEST(http_parser_body_too_large_chunked)
     http_req_parser_init(&p, 8192, 10);
     ASSERT_EQ(feed(&p, S(exact), &r), sizeof exact - 1);
     ASSERT_STR_EQ(r->body, "aaaabbbbbb");
+    http_req_parser_deinit(&p);
+}
+
+/* ---- the head callback -------------------------------------------------- */
+
+struct head_check {
+    int calls;
+    int refuse;          /* answer nonzero */
+    size_t lower_to;     /* lower *max_body to this when nonzero */
+    size_t seen_body;    /* body bytes the parser held when called */
+    size_t seen_pending; /* bytes the parser held when called */
+    char path[32];
+};
+
+static http_req_parser_t *checked_parser;
+
+static int check_head(void *data, const http_request_t *head, size_t *max_body)
+{
+    struct head_check *hc = data;
+    hc->calls++;
+    hc->seen_body = http_req_parser_body_len(checked_parser);
+    hc->seen_pending = http_req_parser_pending(checked_parser);
+    snprintf(hc->path, sizeof hc->path, "%.*s", (int)head->path_len, head->path);
+    if (hc->lower_to) *max_body = hc->lower_to;
+    return hc->refuse;
+}
+
+TEST(http_parser_head_callback_before_the_body)
+{
+    static const char req_text[] = "POST /api/x HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789";
+    const size_t head_len = sizeof req_text - 1 - 10;
+    http_req_parser_t p;
+    const http_request_t *r = NULL;
+    /* Called once, with the head complete and no body byte kept, whatever
+     * the packet boundaries; going on parses the request as usual. */
+    for (size_t split = 1; split < sizeof req_text - 1; split++) {
+        struct head_check hc = {0};
+        http_req_parser_init(&p, 8192, MiB);
+        checked_parser = &p;
+        http_req_parser_on_head(&p, check_head, &hc);
+        ssize_t rc = feed(&p, req_text, split, &r);
+        if (rc == HTTP_PARSE_PARTIAL)
+            rc = feed(&p, req_text + split, sizeof req_text - 1 - split, &r);
+        if (rc <= 0) TEST_FAIL_("split %zu: rc %zd", split, rc);
+        ASSERT_EQ(hc.calls, 1);
+        ASSERT_EQ(hc.seen_body, 0);
+        ASSERT_STR_EQ(hc.path, "/api/x");
+        ASSERT_EQ(r->body_len, 10);
+        http_req_parser_deinit(&p);
+    }
+
+    /* Refused: the parser stops before the body, holding only the head. */
+    struct head_check hc = {.refuse = 1};
+    http_req_parser_init(&p, 8192, MiB);
+    checked_parser = &p;
+    http_req_parser_on_head(&p, check_head, &hc);
+    r = NULL;
+    ASSERT_EQ(feed(&p, S(req_text), &r), HTTP_PARSE_REFUSED);
+    ASSERT_NULL(r);
+    ASSERT_EQ(hc.calls, 1);
+    ASSERT(hc.seen_pending > 0 && hc.seen_pending < head_len);
+    ASSERT_EQ(http_req_parser_body_len(&p), 0);
+    ASSERT_EQ(feed(&p, "x", 1, &r), HTTP_PARSE_REFUSED);
+    http_req_parser_deinit(&p);
+}
+
+TEST(http_parser_head_callback_lowers_the_limit)
+{
+    http_req_parser_t p;
+    const http_request_t *r = NULL;
+    struct head_check hc = {.lower_to = 8};
+    /* By Content-Length: refused from the head. */
+    http_req_parser_init(&p, 8192, MiB);
+    checked_parser = &p;
+    http_req_parser_on_head(&p, check_head, &hc);
+    ASSERT_EQ(feed(&p, S("POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\n"), &r),
+              HTTP_PARSE_BODY_TOO_LARGE);
+    http_req_parser_reset(&p);
+    ASSERT_EQ(feed(&p, S("POST / HTTP/1.1\r\nContent-Length: 8\r\n\r\n12345678"), &r), 46);
+    /* Chunked: as the chunks pass it. The limit is per request. */
+    http_req_parser_reset(&p);
+    ASSERT_EQ(
+        feed(&p, S("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\naaaaa\r\n"), &r),
+        HTTP_PARSE_PARTIAL);
+    ASSERT_EQ(feed(&p, S("4\r\n"), &r), HTTP_PARSE_BODY_TOO_LARGE);
+    ASSERT_EQ(hc.calls, 3);
+    /* A request without a body is not shown to the callback. */
+    http_req_parser_reset(&p);
+    ASSERT_EQ(feed(&p, S("GET / HTTP/1.1\r\n\r\n"), &r), 18);
+    http_req_parser_reset(&p);
+    ASSERT_EQ(feed(&p, S("POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n"), &r), 38);
+    ASSERT_EQ(hc.calls, 3);
+    ASSERT_EQ(http_req_parser_pending(&p) > 0, 1);
+    http_req_parser_reset(&p);
+    ASSERT_EQ(http_req_parser_pending(&p), 0);
     http_req_parser_deinit(&p);
 }
 
