@@ -30,6 +30,21 @@
 #define NET_LINGER_EXTENSIONS 8
 #define NET_LINGER_PROGRESS   4096
 
+struct net_conn_slow {
+    uv_write_t wreq;
+    uv_timer_t linger;
+    int linger_ready;          /* 'linger' is initialised: it must be closed */
+    unsigned linger_ms;        /* of the close after flush under way */
+    unsigned linger_again;     /* times the linger was granted again */
+    size_t linger_waiting;     /* bytes on their way to the peer at the last linger check */
+};
+
+static struct net_conn_slow *slow_of(net_conn_t *c)
+{
+    if (!c->_slow) c->_slow = xcalloc(1, sizeof *c->_slow);
+    return c->_slow;
+}
+
 static atomic_uint_fast64_t next_conn_id = 1;
 static atomic_size_t conns_open;
 
@@ -41,10 +56,10 @@ static void flush(net_conn_t *c);
 static void q_push(net_conn_t *c, payload_t *p)
 {
     if (c->_q_len == c->_q_cap) {
-        size_t cap = c->_q_cap ? c->_q_cap * 2 : 8;
+        size_t cap = c->_q_cap * 2;
         struct net_out *q = xmalloc(cap * sizeof *q);
         for (size_t i = 0; i < c->_q_len; i++) q[i] = c->_q[(c->_q_head + i) % c->_q_cap];
-        free(c->_q);
+        if (c->_q != c->_q_inline) free(c->_q);
         c->_q = q;
         c->_q_cap = cap;
         c->_q_head = 0;
@@ -75,6 +90,13 @@ static void q_consume(net_conn_t *c, size_t n)
         payload_unref(c->_q[c->_q_head].p);
         c->_q_head = (c->_q_head + 1) % c->_q_cap;
         c->_q_len--;
+    }
+    /* Empty again: a burst's larger ring goes back to the heap. */
+    if (c->_q_len == 0 && c->_q != c->_q_inline) {
+        free(c->_q);
+        c->_q = c->_q_inline;
+        c->_q_cap = NET_Q_INLINE;
+        c->_q_head = 0;
     }
 }
 
@@ -116,9 +138,10 @@ static void q_drop_unsent(net_conn_t *c)
 static void q_clear(net_conn_t *c)
 {
     for (size_t i = 0; i < c->_q_len; i++) payload_unref(c->_q[(c->_q_head + i) % c->_q_cap].p);
-    free(c->_q);
-    c->_q = NULL;
-    c->_q_len = c->_q_cap = c->_q_head = 0;
+    if (c->_q != c->_q_inline) free(c->_q);
+    c->_q = c->_q_inline;
+    c->_q_cap = NET_Q_INLINE;
+    c->_q_len = c->_q_head = 0;
     c->_out_bytes = 0;
 }
 
@@ -131,6 +154,7 @@ static void on_tcp_closed(uv_handle_t *h)
     list_unlink(&c->_loop_node);
     q_clear(c);
     buf_deinit(&c->in);
+    free(c->_slow);
     free(c);
     atomic_fetch_sub(&conns_open, 1);
 }
@@ -147,12 +171,16 @@ void net_conn_close(net_conn_t *c)
     c->_closing = 1;
     net_loop_cancel(&c->_flush);
     uv_read_stop((uv_stream_t *)&c->_tcp);
-    uv_timer_stop(&c->_linger);
-    /* The timer closes first; its callback closes the socket, whose callback
-     * frees the connection: one teardown path in a fixed order. An in-flight
-     * uv_write completes with UV_ECANCELED before the socket's close
-     * callback runs. */
-    uv_close((uv_handle_t *)&c->_linger, on_linger_closed);
+    /* The timer (if any) closes first; its callback closes the socket, whose
+     * callback frees the connection: one teardown path in a fixed order. An
+     * in-flight uv_write completes with UV_ECANCELED before the socket's
+     * close callback runs. */
+    if (c->_slow && c->_slow->linger_ready) {
+        uv_timer_stop(&c->_slow->linger);
+        uv_close((uv_handle_t *)&c->_slow->linger, on_linger_closed);
+    } else {
+        uv_close((uv_handle_t *)&c->_tcp, on_tcp_closed);
+    }
 }
 
 /* Bytes on their way to the peer: ours not yet written, and what the kernel
@@ -174,16 +202,17 @@ static size_t bytes_waiting(net_conn_t *c)
 static void on_linger(uv_timer_t *t)
 {
     net_conn_t *c = t->data;
+    struct net_conn_slow *sl = c->_slow;
     /* Our last frames are still queued, but the peer is reading: it stopped
      * for a while and started again late in the linger. Closing now would
      * cut the frame being written in two, so it gets the linger again, a
      * bounded number of times. */
-    if (!c->_closing && c->_q_len > 0 && c->_linger_again < NET_LINGER_EXTENSIONS) {
+    if (!c->_closing && c->_q_len > 0 && sl->linger_again < NET_LINGER_EXTENSIONS) {
         size_t waiting = bytes_waiting(c);
-        if (waiting + NET_LINGER_PROGRESS <= c->_linger_waiting) {
-            c->_linger_waiting = waiting;
-            c->_linger_again++;
-            uv_timer_start(&c->_linger, on_linger, c->_linger_ms, 0);
+        if (waiting + NET_LINGER_PROGRESS <= sl->linger_waiting) {
+            sl->linger_waiting = waiting;
+            sl->linger_again++;
+            uv_timer_start(&sl->linger, on_linger, sl->linger_ms, 0);
             return;
         }
     }
@@ -213,9 +242,15 @@ void net_conn_close_after_flush(net_conn_t *c, unsigned linger_ms)
 {
     if (c->_closing || c->_draining) return;
     c->_draining = 1;
-    c->_linger_ms = linger_ms;
-    c->_linger_waiting = bytes_waiting(c);
-    uv_timer_start(&c->_linger, on_linger, linger_ms, 0);
+    struct net_conn_slow *sl = slow_of(c);
+    if (!sl->linger_ready) {
+        uv_timer_init(&c->loop->uv, &sl->linger);
+        sl->linger.data = c;
+        sl->linger_ready = 1;
+    }
+    sl->linger_ms = linger_ms;
+    sl->linger_waiting = bytes_waiting(c);
+    uv_timer_start(&sl->linger, on_linger, linger_ms, 0);
     net_loop_defer(c->loop, &c->_flush);
 }
 
@@ -259,8 +294,9 @@ static void flush(net_conn_t *c)
              * keeps the references. */
             n = q_iov(c, iov, 1, &bytes);
             c->_inflight = bytes;
-            c->_wreq.data = c;
-            int rc = uv_write(&c->_wreq, (uv_stream_t *)&c->_tcp, iov, (unsigned)n, on_write_done);
+            uv_write_t *req = &slow_of(c)->wreq;
+            req->data = c;
+            int rc = uv_write(req, (uv_stream_t *)&c->_tcp, iov, (unsigned)n, on_write_done);
             if (rc != 0) {
                 net_conn_close(c);
                 return;
@@ -402,12 +438,12 @@ net_conn_t *net_conn_accept(net_loop_t *loop, uv_stream_t *server, size_t max_ou
     c->loop = loop;
     c->_max_out = max_out;
     buf_init(&c->in);
+    c->_q = c->_q_inline;
+    c->_q_cap = NET_Q_INLINE;
     net_deferred_init(&c->_flush, on_flush);
     list_insert_tail(&loop->_conns, &c->_loop_node);
     uv_tcp_init(&loop->uv, &c->_tcp);
     c->_tcp.data = c;
-    uv_timer_init(&loop->uv, &c->_linger);
-    c->_linger.data = c;
     int rc = uv_accept(server, (uv_stream_t *)&c->_tcp);
     if (rc != 0) {
         log_warn("net accept failed err=%s", uv_err_name(rc));

@@ -57,6 +57,15 @@ struct net_out {
     size_t off; /* bytes of p already written */
 };
 
+/* Queue entries kept inside the connection: a quiet connection, or one
+ * that gets a frame or two per loop pass, never allocates a queue. */
+#define NET_Q_INLINE 4
+
+/* What only a connection in trouble needs (a write the kernel could not
+ * take at once, a close that waits for the peer): allocated on first need,
+ * freed with the connection, so every idle connection does not carry it. */
+struct net_conn_slow;
+
 struct net_conn {
     /* public, read-only */
     uint64_t id;               /* unique in the process, for logs */
@@ -65,19 +74,16 @@ struct net_conn {
     void *data;                /* the handler's state */
     /* private */
     uv_tcp_t _tcp;
-    uv_write_t _wreq;
-    uv_timer_t _linger;
+    struct net_conn_slow *_slow; /* NULL until a uv_write or a linger is needed */
     net_deferred_t _flush;
     list_t _loop_node;         /* in loop->_conns */
     const net_conn_handler_t *_handler;
-    struct net_out *_q;        /* ring of queued payloads */
+    struct net_out *_q;        /* ring of queued payloads: _q_inline, or on the heap */
     size_t _q_head, _q_len, _q_cap;
+    struct net_out _q_inline[NET_Q_INLINE];
     size_t _out_bytes;         /* queued, not yet written */
     size_t _inflight;          /* bytes handed to uv_write, not yet completed */
     size_t _max_out;           /* cap on _out_bytes */
-    unsigned _linger_ms;       /* of the close after flush under way */
-    unsigned _linger_again;    /* times the linger was granted again */
-    size_t _linger_waiting;    /* bytes on their way to the peer at the last linger check */
     uint64_t _idle_ms;         /* 0: no idle timeout */
     uint64_t _idle_deadline;   /* uv_now() value after which the sweep closes it */
     uint64_t _deadline;        /* uv_now() value after which on_deadline runs; 0: none */

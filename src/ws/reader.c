@@ -15,10 +15,6 @@
 
 #include "core/err.h"
 
-/* Buffers that grew past this for one large message are released once they
- * are empty again, so an idle connection does not keep a megabyte around. */
-#define WS_READER_KEEP_BYTES (64 * 1024)
-
 void ws_reader_init(ws_reader_t *r, size_t max_message, int require_mask)
 {
     buf_init(&r->_in);
@@ -47,13 +43,12 @@ static void settle(ws_reader_t *r)
         buf_consume(&r->_in, r->_consume);
         r->_consume = 0;
     }
-    if (r->_in.len == 0 && r->_in.cap > WS_READER_KEEP_BYTES) buf_deinit(&r->_in);
+    /* Clients say little after subscribing: an emptied buffer goes back to
+     * the heap rather than sit in each of thousands of quiet connections. */
+    if (r->_in.len == 0 && r->_in.cap) buf_deinit(&r->_in);
     if (r->_msg_done) {
         r->_msg_done = 0;
-        if (r->_msg.cap > WS_READER_KEEP_BYTES)
-            buf_deinit(&r->_msg);
-        else
-            buf_reset(&r->_msg);
+        buf_deinit(&r->_msg);
     }
 }
 
