@@ -13,6 +13,7 @@
 #include "auth/revoked.h"
 #include "auth/token.h"
 #include "cable/server.h"
+#include "channels/access_cache.h"
 #include "channels/channels.h"
 #include "core/alloc.h"
 #include "core/clock.h"
@@ -738,6 +739,7 @@ static int run_server(void)
     auth_community_deinit(&community);
     auth_revoked_clear();
     auth_members_clear();
+    access_cache_clear();
     log_info("main stopped");
     return 0;
 }

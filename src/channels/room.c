@@ -9,8 +9,11 @@
  * moved by the time the answer is back on the loop, it checks again, so a
  * subscription never outlives a removal it raced. A member removed later
  * stops receiving at once: the hub drops the stream from their
- * subscriptions on every node. */
+ * subscriptions on every node. A member this node already allowed in the
+ * room, with no removal since, is answered at once from memory
+ * (access_cache.h). */
 #include "channels/channels.h"
+#include "channels/access_cache.h"
 #include "channels/channels_internal.h"
 
 #include "cable/protocol.h"
@@ -67,19 +70,28 @@ static void on_access_done(uv_work_t *w, int status)
         ok = 0;
     }
     char stream[HUB_STREAM_MAX];
-    if (ok) hub_stream_room(stream, j->room_id);
+    if (ok) {
+        hub_stream_room(stream, j->room_id);
+        access_cache_allow(j->room_id, j->member, j->version);
+        if (j->uuid[0]) access_cache_room_add(j->uuid, j->room_id);
+    }
     cable_sub_resolve(j->sub, ok, ok ? stream : NULL);
     free(j);
 }
 
 static int room_subscribe(cable_sub_t *sub, const json_t *params, char stream[HUB_STREAM_MAX])
 {
-    (void)stream;
     long long room = 0;
     int by_id = cable_param_id(params, "chat_room_id", &room);
     const char *uuid = json_string_value(json_object_get(params, "chat_room_uuid"));
     if (by_id < 0 || (by_id == 0 && (!uuid || !uuid[0] || strlen(uuid) >= 40)))
         return ERR_FORBIDDEN;
+    long long known = by_id == 1 ? room : access_cache_room(uuid);
+    long long member = cable_conn_member_id(sub->conn);
+    if (known > 0 && access_cache_allowed(known, member, hub_access_version(chat->hub, known))) {
+        hub_stream_room(stream, known);
+        return 0;
+    }
     net_loop_t *loop = net_loop_current();
     if (!loop) return ERR_FORBIDDEN;
     struct access_job *j = xcalloc(1, sizeof *j);
