@@ -7,10 +7,10 @@
  *   {"community_id": 1, "community_member_id": 42, "exp": 1700000000,
  *    "jti": "9f0c...32 hex chars"}
  *
- * Signing and verification go through libjwt 1.x. That library also decodes
- * tokens whose header names "none" or another algorithm, so verification
- * does not trust it alone: the token's shape is checked before decoding, the
- * decoded algorithm must be HS256 and a key is always required. Claims are
+ * Signing goes through libjwt 1.x; verification, on every handshake, is one
+ * pass of our own over OpenSSL's HMAC (token.c says why): the token's shape
+ * is checked before anything is decoded, the MAC is compared in constant
+ * time, the header must name HS256 and a key is always required. Claims are
  * read with their JSON types checked, and expiry is judged against a clock
  * the caller passes in, so tests need no sleeping.
  *
@@ -39,8 +39,8 @@ typedef struct auth_claims {
 char *auth_token_sign(const uint8_t *key, size_t key_len, auth_claims_t *claims);
 
 /* Verify 'token' (token_len bytes, borrowed, need not be NUL-terminated)
- * against 'key' (borrowed): the signature (HS256 only; the constant-time
- * comparison is libjwt's and OpenSSL's job), then the required claims and
+ * against 'key' (borrowed): the signature (HS256 only, compared in constant
+ * time), then the required claims and
  * their types (community_id and community_member_id positive integers, exp
  * an integer, jti a string of 1..63 characters), then exp against 'now'
  * (unix seconds).
