@@ -160,6 +160,9 @@ static void finish(http_exchange_t *x, buf_t *out)
     if (!x->_deferred) return;
     if (hc->conn) {
         net_conn_t *c = hc->conn;
+        /* A deferred answer goes out now: at the end of the pass it would
+         * wait behind every socket a broadcast of this pass filled. */
+        net_conn_flush_now(c);
         after_response(hc);
         net_conn_resume_read(c);
         if (c->in.len > 0 && !net_conn_is_closing(c)) on_http_read(c);

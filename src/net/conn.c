@@ -320,6 +320,12 @@ static void flush(net_conn_t *c)
     }
 }
 
+void net_conn_flush_now(net_conn_t *c)
+{
+    net_loop_cancel(&c->_flush);
+    flush(c);
+}
+
 static void on_flush(net_deferred_t *d)
 {
     flush((net_conn_t *)((char *)d - offsetof(net_conn_t, _flush)));

@@ -109,6 +109,10 @@ int net_conn_send(net_conn_t *c, payload_t *p);
 int net_conn_send_force(net_conn_t *c, payload_t *p);
 /* Copy 'len' bytes into a new payload and queue it, ignoring the cap. */
 int net_conn_send_copy(net_conn_t *c, const void *data, size_t len);
+/* Write what is queued now instead of at the end of the loop pass: for an
+ * answer that must not wait behind the pass's other writes (an HTTP
+ * response after a fan-out to thousands of sockets, say). */
+void net_conn_flush_now(net_conn_t *c);
 /* Drop queued payloads that have not started to go out (for a client that
  * is being dropped: its last frames should not wait behind stale data). The
  * one payload partly written, if any, is kept whole, so the stream still ends
