@@ -82,26 +82,32 @@ void cable_conn_disconnect(cable_conn_t *c, const char *reason, int reconnect)
     ws_endpoint_close(c->ep, 1000, "");
 }
 
+/* A client that does not read must not hold memory or delay anyone else:
+ * it is told why and dropped. What it has not started to receive is
+ * discarded so the disconnect comes right after the bytes already on their
+ * way. It may reconnect and catch up through the REST API. */
+static void drop_too_slow(cable_conn_t *c)
+{
+    METRIC_INC(drops_total);
+    net_conn_drop_unsent(ws_endpoint_conn(c->ep));
+    cable_conn_disconnect(c, "too_slow", 1);
+}
+
 int cable_conn_send_frame(cable_conn_t *c, payload_t *frame)
 {
     int rc = ws_endpoint_send_frame(c->ep, frame);
-    if (rc == ERR_LIMIT) {
-        METRIC_INC(drops_total);
-        /* A client that does not read must not hold memory or delay anyone
-         * else: it is told why and dropped. What it has not started to
-         * receive is discarded so the disconnect comes right after the
-         * bytes already on their way. It may reconnect and catch up through
-         * the REST API. */
-        net_conn_drop_unsent(ws_endpoint_conn(c->ep));
-        cable_conn_disconnect(c, "too_slow", 1);
-    }
+    if (rc == ERR_LIMIT) drop_too_slow(c);
     return rc;
 }
 
 int cable__sub_send(hub_sub_t *hs, payload_t *frame)
 {
-    cable_sub_t *sub = LIST_ENTRY(hs, cable_sub_t, _hub);
-    return cable_conn_send_frame(sub->conn, frame);
+    /* Straight to the socket's queue (the hot path of a fan-out); a closing
+     * endpoint's connection is draining and refuses it. Only a client over
+     * its output cap goes through the connection. */
+    int rc = net_conn_send(hs->sink, frame);
+    if (rc == ERR_LIMIT) drop_too_slow(LIST_ENTRY(hs, cable_sub_t, _hub)->conn);
+    return rc;
 }
 
 /* Confirmations count against the output cap: a client that floods
@@ -202,6 +208,7 @@ static void start(cable_conn_t *c, cable_sub_t *s, const char *stream)
     s->_hub.identifier = s->identifier;
     s->_hub.identifier_len = s->identifier_len;
     s->_hub.member_id = c->claims.community_member_id;
+    s->_hub.sink = ws_endpoint_conn(c->ep);
     s->_hub.on_ready = on_stream_ready;
     int rc = hub_subscribe(cable__hub, &s->_hub, stream);
     if (rc == ERR_AGAIN) {

@@ -264,9 +264,6 @@ static void deliver(hub_t *h, const pubsub_names_t *streams, payload_t *message)
     b->names = (char *)&b->posts[h->nloops];
     memcpy(b->names, streams->data, streams->len);
     b->streams = (pubsub_names_t){b->names, streams->len, streams->count};
-    pthread_mutex_init(&b->lock, NULL);
-    b->frames = NULL;
-    b->nframes = b->cap = 0;
     for (unsigned i = 0; i < h->nloops; i++) {
         net_loop_t *loop = net_loops_get(i);
         if (!(mask & ((uint64_t)1 << i)) || !loop) continue;
@@ -327,43 +324,8 @@ const pubsub_events_t hub_pubsub_events = {
 void hub__broadcast_unref(struct hub__broadcast *b)
 {
     if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1) return;
-    for (size_t i = 0; i < b->nframes; i++) {
-        free(b->frames[i].identifier);
-        payload_unref(b->frames[i].frame);
-    }
-    free(b->frames);
-    pthread_mutex_destroy(&b->lock);
     payload_unref(b->message);
     free(b);
-}
-
-static payload_t *cached_frame(struct hub__broadcast *b, const char *identifier, size_t len)
-{
-    for (size_t i = 0; i < b->nframes; i++) {
-        struct hub__frame *f = &b->frames[i];
-        if (f->identifier_len == len && memcmp(f->identifier, identifier, len) == 0)
-            return f->frame;
-    }
-    return NULL;
-}
-
-payload_t *hub__broadcast_frame(struct hub__broadcast *b, const char *identifier, size_t len)
-{
-    /* Built under the broadcast's own lock: a loop that finds another one
-     * building the frame it needs waits for it rather than build it again,
-     * so each identifier is framed exactly once per broadcast. */
-    pthread_mutex_lock(&b->lock);
-    payload_t *frame = cached_frame(b, identifier, len);
-    if (!frame) {
-        frame = b->hub->out->frame(identifier, len, b->message);
-        if (b->nframes == b->cap) {
-            b->cap = b->cap ? b->cap * 2 : 2;
-            b->frames = xrealloc(b->frames, b->cap * sizeof *b->frames);
-        }
-        b->frames[b->nframes++] = (struct hub__frame){xstrndup(identifier, len), len, frame};
-    }
-    pthread_mutex_unlock(&b->lock);
-    return frame;
 }
 
 /* ---- publishing ---------------------------------------------------------------------------- */

@@ -11,10 +11,12 @@
  * to a list of streams in one call. The adapter carries it to every node;
  * each node's hub knows, per stream, which of its loops have subscribers
  * and posts the broadcast only to those, through a post embedded in the
- * broadcast itself. On a loop, each identifier group of each stream gets
- * its data frame {"identifier":…,"message":…} from the broadcast's frame
- * cache: built once, by the first loop that needs it, and shared by every other loop
- * and every subscriber.
+ * broadcast itself. On a loop, each distinct identifier gets its data frame
+ * {"identifier":…,"message":…} built once, and every subscriber of the loop
+ * with that identifier queues the same bytes. (A frame is a few hundred
+ * bytes: building it once per loop costs less than sharing one between
+ * threads, whose reference count every delivery would bounce between
+ * cores.)
  *
  * Subscribing (loop thread): the stream's first subscriber on this node
  * makes the adapter subscribe; the subscription is ready (and the client
@@ -53,8 +55,9 @@ typedef struct hub_output {
     /* The data frame for 'identifier' and 'message' (JSON text). Returns
      * owned; any thread. */
     payload_t *(*frame)(const char *identifier, size_t len, const payload_t *message);
-    /* Queue 'frame' (borrowed: take a reference) on the subscriber's
-     * connection. Returns 0 when queued. Loop thread. */
+    /* Queue 'frame' (borrowed: take a reference) for the subscriber (its
+     * 'sink' says where, without chasing the owner's structures on the hot
+     * path). Returns 0 when queued. Loop thread. */
     int (*send)(hub_sub_t *sub, payload_t *frame);
     /* An access token was revoked: remember it (any thread). */
     void (*token_revoked)(const char *jti, int64_t exp);
@@ -73,6 +76,7 @@ struct hub_sub {
     const char *identifier;    /* borrowed: the exact identifier string */
     size_t identifier_len;
     long long member_id;       /* whose connection: room revocations match it */
+    void *sink;                /* the owner's: where its frames go (borrowed) */
     /* The subscription became ready (ok = 1) after hub_subscribe returned
      * ERR_AGAIN, or was dropped before it did (ok = 0: access revoked). Runs
      * once, on the loop thread; the subscription is then active, or not

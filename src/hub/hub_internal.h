@@ -42,13 +42,6 @@ struct hub {
     _Atomic uint64_t access[HUB_ACCESS_SLOTS];
 };
 
-/* The frame of one identifier, built once per broadcast. */
-struct hub__frame {
-    char *identifier;
-    size_t identifier_len;
-    payload_t *frame;
-};
-
 /* A message on its way to the loops that have subscribers of its streams:
  * one allocation, with one post per loop inside. */
 struct hub__broadcast {
@@ -56,9 +49,6 @@ struct hub__broadcast {
     hub_t *hub;
     payload_t *message;        /* JSON text */
     pubsub_names_t streams;    /* points into 'names' below */
-    pthread_mutex_t lock;      /* guards the frame cache */
-    struct hub__frame *frames;
-    size_t nframes, cap;
     char *names;               /* the stream names, after the posts */
     net_post_t posts[];        /* one per loop, indexed by loop->index */
 };
@@ -73,9 +63,6 @@ int hub__table_join(hub_t *h, unsigned index, const char *name, size_t len, uint
 void hub__table_leave(hub_t *h, unsigned index, const char *name, size_t len);
 /* Drop one reference to a broadcast; frees it on the last. */
 void hub__broadcast_unref(struct hub__broadcast *b);
-/* The frame of 'identifier' for broadcast 'b' (borrowed: the cache keeps
- * it until the broadcast is freed). */
-payload_t *hub__broadcast_frame(struct hub__broadcast *b, const char *identifier, size_t len);
 
 /* ---- in index.c: work posted to a loop (loop thread) ---- */
 

@@ -175,6 +175,39 @@ void hub_unsubscribe(hub_t *h, hub_sub_t *s)
 
 /* ---- work from the hub --------------------------------------------------------------------- */
 
+/* The frames of one broadcast on this loop, one per distinct identifier
+ * (most broadcasts have one or two). */
+struct frames {
+    struct {
+        const char *identifier;  /* a group's: valid during the delivery */
+        size_t len;
+        payload_t *frame;
+    } e[8];
+    size_t n;
+};
+
+static payload_t *frame_for(hub_t *h, struct frames *f, const struct group *g,
+                            const payload_t *message)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (f->e[i].len == g->identifier_len &&
+            memcmp(f->e[i].identifier, g->identifier, g->identifier_len) == 0)
+            return f->e[i].frame;
+    payload_t *frame = h->out->frame(g->identifier, g->identifier_len, message);
+    if (f->n == sizeof f->e / sizeof f->e[0]) {
+        /* Many identifiers: the oldest leaves the cache (the queues keep
+         * their references). */
+        payload_unref(f->e[0].frame);
+        memmove(&f->e[0], &f->e[1], (f->n - 1) * sizeof f->e[0]);
+        f->n--;
+    }
+    f->e[f->n].identifier = g->identifier;
+    f->e[f->n].len = g->identifier_len;
+    f->e[f->n].frame = frame;
+    f->n++;
+    return frame;
+}
+
 void hub__deliver_on_loop(net_loop_t *loop, net_post_t *post)
 {
     /* The post is the loop's slot in the broadcast's array of posts. */
@@ -182,6 +215,7 @@ void hub__deliver_on_loop(net_loop_t *loop, net_post_t *post)
                                                          offsetof(struct hub__broadcast, posts));
     hub_t *h = b->hub;
     struct hub__loop *l = h->loops[loop->index];
+    struct frames frames = {.n = 0};
     long deliveries = 0, bytes = 0;
     size_t pos = 0, len;
     const char *name;
@@ -197,7 +231,7 @@ void hub__deliver_on_loop(net_loop_t *loop, net_post_t *post)
         {
             struct group *g = LIST_ENTRY(git, struct group, node);
             if (list_empty(&g->members)) continue;
-            payload_t *frame = hub__broadcast_frame(b, g->identifier, g->identifier_len);
+            payload_t *frame = frame_for(h, &frames, g, b->message);
             list_t *it, *tmp;
             LIST_FOREACH_SAFE(it, tmp, &g->members)
             {
@@ -208,6 +242,7 @@ void hub__deliver_on_loop(net_loop_t *loop, net_post_t *post)
             }
         }
     }
+    for (size_t i = 0; i < frames.n; i++) payload_unref(frames.e[i].frame);
     METRIC_ADD(deliveries_total, deliveries);
     METRIC_ADD(bytes_out_total, bytes);
     hub__broadcast_unref(b);

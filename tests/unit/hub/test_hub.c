@@ -328,7 +328,7 @@ static uint64_t loops_of(const char *stream)
     return mask;
 }
 
-TEST(hub_one_publish_reaches_each_subscriber_once_with_one_frame_per_identifier)
+TEST(hub_one_publish_reaches_each_subscriber_once_with_one_frame_per_identifier_and_loop)
 {
     ASSERT_EQ(start(0), 0);
     /* Same identifier on both loops for stream A; another identifier on
@@ -354,10 +354,12 @@ TEST(hub_one_publish_reaches_each_subscriber_once_with_one_frame_per_identifier)
     ASSERT_EQ(atomic_load(&a1.received), 1);
     ASSERT_EQ(atomic_load(&a1x.received), 1);
     ASSERT_EQ(atomic_load(&b1.received), 1);
-    /* Two identifiers, two frames, whatever the loops and streams. */
-    ASSERT_EQ(atomic_load(&frames_built), 2);
-    ASSERT(a0.last == a1.last);
+    /* One frame per identifier per loop, whatever the streams: id-a on
+     * loops 0 and 1, id-x on loop 1; on a loop, one identifier's subscribers
+     * share the bytes. */
+    ASSERT_EQ(atomic_load(&frames_built), 3);
     ASSERT(a1.last == b1.last);
+    ASSERT_MEM_EQ(a0.last->data, a1.last->data, a1.last->len);
     ASSERT_MEM_EQ(a1x.last->data, "id-x|{\"n\":1}", a1x.last->len);
 
     /* Leaving: the node unsubscribes a stream after its last subscriber. */
