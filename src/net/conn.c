@@ -152,6 +152,7 @@ static void on_tcp_closed(uv_handle_t *h)
     net_conn_t *c = h->data;
     if (c->_handler && c->_handler->on_close) c->_handler->on_close(c);
     list_unlink(&c->_loop_node);
+    list_unlink(&c->_timed_node);
     q_clear(c);
     buf_deinit(&c->in);
     free(c->_slow);
@@ -448,6 +449,7 @@ net_conn_t *net_conn_accept(net_loop_t *loop, uv_stream_t *server, size_t max_ou
     c->_q_cap = NET_Q_INLINE;
     net_deferred_init(&c->_flush, on_flush);
     list_insert_tail(&loop->_conns, &c->_loop_node);
+    list_init(&c->_timed_node);
     uv_tcp_init(&loop->uv, &c->_tcp);
     c->_tcp.data = c;
     int rc = uv_accept(server, (uv_stream_t *)&c->_tcp);
@@ -515,15 +517,29 @@ void net_loop_close_conns(net_loop_t *loop)
     }
 }
 
+/* Only connections with something to time out are on the sweep's list:
+ * thousands of WebSocket connections (kept alive by pings) cost the
+ * once-a-second sweep nothing. */
+static void update_timed(net_conn_t *c)
+{
+    int timed = c->_idle_ms || c->_deadline;
+    if (timed && !list_linked(&c->_timed_node))
+        list_insert_tail(&c->loop->_timed, &c->_timed_node);
+    else if (!timed)
+        list_unlink(&c->_timed_node);
+}
+
 void net_conn_set_idle_timeout(net_conn_t *c, uint64_t ms)
 {
     c->_idle_ms = ms;
     c->_idle_deadline = ms ? uv_now(&c->loop->uv) + ms : 0;
+    update_timed(c);
 }
 
 void net_conn_set_deadline(net_conn_t *c, uint64_t at_ms)
 {
     c->_deadline = at_ms;
+    update_timed(c);
 }
 
 void net__sweep_idle(uv_timer_t *t)
@@ -531,15 +547,15 @@ void net__sweep_idle(uv_timer_t *t)
     net_loop_t *loop = t->data;
     uint64_t now = uv_now(&loop->uv);
     list_t *it, *tmp;
-    LIST_FOREACH_SAFE(it, tmp, &loop->_conns)
+    LIST_FOREACH_SAFE(it, tmp, &loop->_timed)
     {
-        net_conn_t *c = LIST_ENTRY(it, net_conn_t, _loop_node);
+        net_conn_t *c = LIST_ENTRY(it, net_conn_t, _timed_node);
         if (c->_closing) continue;
         if (c->_idle_ms && now > c->_idle_deadline) {
             log_debug("net conn=%llu idle timeout", (unsigned long long)c->id);
             net_conn_close(c);
         } else if (c->_deadline && !c->_draining && now >= c->_deadline) {
-            c->_deadline = 0;
+            net_conn_set_deadline(c, 0);
             if (c->_handler && c->_handler->on_deadline)
                 c->_handler->on_deadline(c);
             else

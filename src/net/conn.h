@@ -77,6 +77,7 @@ struct net_conn {
     struct net_conn_slow *_slow; /* NULL until a uv_write or a linger is needed */
     net_deferred_t _flush;
     list_t _loop_node;         /* in loop->_conns */
+    list_t _timed_node;        /* in loop->_timed while it has a timeout or a deadline */
     const net_conn_handler_t *_handler;
     struct net_out *_q;        /* ring of queued payloads: _q_inline, or on the heap */
     size_t _q_head, _q_len, _q_cap;

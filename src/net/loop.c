@@ -163,6 +163,7 @@ int net_loops_start(unsigned count, net_loop_hook_cb hook)
         atomic_init(&loop->_closed, 0);
         list_init(&loop->_deferred);
         list_init(&loop->_conns);
+        list_init(&loop->_timed);
         uv_async_init(&loop->uv, &loop->_wakeup, on_wakeup);
         loop->_wakeup.data = loop;
         uv_idle_init(&loop->uv, &loop->_idle);

@@ -57,6 +57,7 @@ struct net_loop {
     atomic_int _closed;      /* the inbox refuses posts */
     list_t _deferred;        /* of net_deferred_t, loop thread only */
     list_t _conns;           /* every open net_conn of this loop */
+    list_t _timed;           /* those with an idle timeout or a deadline: what the sweep looks at */
     uv_idle_t _idle;
     uv_check_t _check;
     uv_timer_t _sweep;       /* closes connections past their idle deadline */
