@@ -1,13 +1,14 @@
 /* cable/protocol: Action Cable commands and server messages, see protocol.h.
  *
- * Client commands are small, so they are decoded with jansson (last duplicate
- * member wins, as in Ruby's JSON.parse), through json_decode so that numbers
- * beyond 64 bits, which Ruby reads without complaint, do not make a command
- * or an identifier invalid. The identifier keeps the client's
- * exact characters: jansson only undoes the JSON string escaping of the outer
- * message, and the inner JSON is parsed separately when a channel needs its
- * parameters. Server messages are written directly with core/json's escaping
- * in Action Cable's key order. */
+ * A command is read in place with core/json's spans (no tree is built for
+ * it; the last duplicate member wins, as in Ruby's JSON.parse, and numbers
+ * of any size are just text, as Ruby reads them): its "command", its
+ * "identifier" string with the JSON escaping of the outer message undone,
+ * and a message's "data" string. The identifier keeps the client's exact
+ * characters; its own JSON is parsed (with jansson, through json_decode so
+ * that numbers beyond 64 bits do not make it invalid) only when a channel
+ * needs its parameters. Server messages are written directly with
+ * core/json's escaping in Action Cable's key order. */
 #include "cable/protocol.h"
 
 #include <limits.h>
@@ -28,7 +29,7 @@ static char *dup_bytes(const char *s, size_t len)
     return p;
 }
 
-static int command_type(const json_t *v)
+static int command_type(const char *s, size_t len)
 {
     static const struct {
         const char *name;
@@ -38,66 +39,72 @@ static int command_type(const json_t *v)
         {"unsubscribe", CABLE_CMD_UNSUBSCRIBE},
         {"message", CABLE_CMD_MESSAGE},
     };
-    if (!json_is_string(v)) return 0;
-    const char *s = json_string_value(v);
-    size_t len = json_string_length(v);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i].name) == len && memcmp(names[i].name, s, len) == 0)
             return names[i].type;
     return 0;
 }
 
+/* Member 'key' of the command object: 1 found, 0 absent. */
+static int member(const char *msg, size_t len, const char *key, json_span_t *out)
+{
+    return json_span_member(msg, len, key, out) == 1;
+}
+
 int cable_command_parse(const char *msg, size_t len, cable_command_t *cmd, const char **why)
 {
     memset(cmd, 0, sizeof *cmd);
-    /* JSON_ALLOW_NUL so that a \u0000 inside the identifier is reported as
-     * such instead of as malformed JSON; the lengths below carry it. */
-    json_t *root = json_decode(msg, len, JSON_DECODE_ANY | JSON_ALLOW_NUL);
-    if (!root) {
+    json_span_t command, identifier, data;
+    int found = json_span_member(msg, len, "command", &command);
+    if (found == ERR_JSON) {
         *why = "invalid JSON";
         return ERR_JSON;
     }
-    int rc = ERR_PROTO;
-    if (!json_is_object(root)) {
+    /* The document is valid JSON from here on. */
+    json_span_t whole = {msg, len};
+    while (whole.len && strchr(" \t\r\n", whole.p[0])) whole.p++, whole.len--;
+    if (json_span_kind(whole) != 'o') {
         *why = "not an object";
-        goto done;
+        return ERR_PROTO;
     }
-    json_t *command = json_object_get(root, "command");
-    if (!command || json_is_null(command)) {
+    if (!found || json_span_kind(command) == 'z') {
         *why = "missing command";
-        goto done;
+        return ERR_PROTO;
     }
-    int type = command_type(command);
+    buf_t text = BUF_INIT;
+    int type = json_span_string(command, &text) == 0 ? command_type(buf_head(&text), text.len) : 0;
+    buf_reset(&text);
+    int rc = ERR_PROTO;
     if (type == 0) {
         *why = "unknown command";
         goto done;
     }
-    json_t *identifier = json_object_get(root, "identifier");
-    if (!json_is_string(identifier)) {
+    if (!member(msg, len, "identifier", &identifier) || json_span_string(identifier, &text) != 0) {
         *why = "identifier must be a string";
         goto done;
     }
-    const char *id = json_string_value(identifier);
-    size_t id_len = json_string_length(identifier);
-    if (memchr(id, '\0', id_len)) {
+    if (memchr(buf_head(&text), '\0', text.len)) {
         *why = "identifier contains NUL";
         goto done;
     }
-    json_t *data = type == CABLE_CMD_MESSAGE ? json_object_get(root, "data") : NULL;
-    if (data && !json_is_null(data) && !json_is_string(data)) {
+    int has_data = type == CABLE_CMD_MESSAGE && member(msg, len, "data", &data) &&
+                   json_span_kind(data) != 'z';
+    if (has_data && json_span_kind(data) != 's') {
         *why = "data must be a string";
         goto done;
     }
     cmd->type = type;
-    cmd->identifier = dup_bytes(id, id_len);
-    cmd->identifier_len = id_len;
-    if (json_is_string(data)) {
-        cmd->data_len = json_string_length(data);
-        cmd->data = dup_bytes(json_string_value(data), cmd->data_len);
+    cmd->identifier = dup_bytes(buf_head(&text), text.len);
+    cmd->identifier_len = text.len;
+    if (has_data) {
+        buf_reset(&text);
+        json_span_string(data, &text);
+        cmd->data_len = text.len;
+        cmd->data = dup_bytes(buf_head(&text), text.len);
     }
     rc = 0;
 done:
-    json_decref(root);
+    buf_deinit(&text);
     return rc;
 }
 

@@ -95,6 +95,7 @@ typedef struct scan {
 /* Where the decoded pieces of one string go. */
 typedef struct str_sink {
     buf_t *out;      /* re-escape into this, or NULL */
+    buf_t *raw;      /* the decoded bytes into this, or NULL */
     const char *key; /* compare with this name, or NULL */
     size_t key_len;
     size_t key_pos; /* bytes of 'key' matched so far */
@@ -118,6 +119,7 @@ static void sink_piece(str_sink_t *k, const unsigned char *p, size_t n)
 {
     if (n == 0) return;
     if (k->out) append_escaped(k->out, p, n);
+    if (k->raw) buf_append(k->raw, p, n);
     if (k->key && !k->mismatch) {
         if (k->key_len - k->key_pos < n || memcmp(k->key + k->key_pos, p, n) != 0)
             k->mismatch = 1;
@@ -507,6 +509,21 @@ int json_span_next(const char *in, size_t len, size_t *pos, json_span_t *out)
     out->len = (size_t)(s.p - start);
     *pos = (size_t)(s.p - (const unsigned char *)in);
     return 1;
+}
+
+int json_span_string(json_span_t span, buf_t *out)
+{
+    if (json_span_kind(span) != 's') return ERR_JSON;
+    scan_t s;
+    scan_init(&s, span.p, span.len, NULL);
+    str_sink_t k = {.raw = out};
+    buf_reserve(out, 1); /* storage exists even for "", so buf_head is valid */
+    size_t before = out->len;
+    if (scan_string(&s, &k) < 0 || s.p != s.end) {
+        out->len = before;
+        return ERR_JSON;
+    }
+    return 0;
 }
 
 int json_span_kind(json_span_t s)

@@ -93,6 +93,10 @@ int json_span_member(const char *in, size_t len, const char *key, json_span_t *o
  * 'in' is not a valid JSON array. */
 int json_span_next(const char *in, size_t len, size_t *pos, json_span_t *out);
 
+/* Append the decoded text of the JSON string in 'span' (escapes undone;
+ * it may contain NUL bytes) to 'out'. Returns 0, or ERR_JSON when the span
+ * is not exactly one valid JSON string (nothing appended then). */
+int json_span_string(json_span_t span, buf_t *out);
 /* The kind of the value in 's', judged by its first byte (the span is
  * expected to come from the functions above): 'o' object, 'a' array,
  * 's' string, 'n' number, 't' true, 'f' false, 'z' null, or 0 when the span
