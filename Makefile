@@ -1,7 +1,9 @@
 # cabled — build, run and test.
 #
 #   make                      build/cabled and the unit test runner
-#   make run                  install what is missing, build, start the demo server
+#   make run                  install what is missing, build, start the demo server and its
+#                             chat page on http://127.0.0.1:8080/ (PORT=9000, HOST=0.0.0.0)
+#   make demo-reset           remove the demo's database (cabled.db), to start over
 #   make cluster              Redis, PostgreSQL and three demo nodes on one port (Ctrl-C stops all)
 #   make test                 install what is missing, build, run every test suite
 #   make SANITIZE=address,undefined   the same build under sanitizers (in build/san)
@@ -34,7 +36,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/unit/*/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
 
-.PHONY: all run cluster test unit integration fuzz fuzz-smoke bench bench-cluster deps clean format
+.PHONY: all run demo-reset cluster test unit integration fuzz fuzz-smoke bench bench-cluster deps clean format
 all: $(BUILD)/cabled $(BUILD)/run_tests
 
 $(BUILD)/%.o: %.c
@@ -44,6 +46,10 @@ $(BUILD)/%.o: %.c
 $(BUILD)/libcabled.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+# The demo page (demo/) and the npm client it loads are found in this
+# checkout unless --demo-dir says otherwise.
+$(BUILD)/src/main.o: CFLAGS += -DCABLED_SOURCE_DIR='"$(CURDIR)"'
 
 $(BUILD)/cabled: $(BUILD)/src/main.o $(BUILD)/libcabled.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -69,9 +75,16 @@ $(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libcabled.a
 deps:
 	@scripts/install-deps.sh
 
+# Where `make run` listens: PORT and HOST (from the command line or the
+# environment); without either, CABLED_LISTEN or 127.0.0.1:8080.
+RUN_LISTEN := $(if $(PORT)$(HOST),--listen $(or $(HOST),127.0.0.1):$(or $(PORT),8080))
+
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/cabled
-	$(BUILD)/cabled --demo
+	$(BUILD)/cabled --demo $(RUN_LISTEN)
+
+demo-reset:
+	rm -f cabled.db cabled.db-wal cabled.db-shm
 
 cluster: deps
 	@$(MAKE) --no-print-directory $(BUILD)/cabled

@@ -2,14 +2,15 @@
 # Install what building and testing cabled needs and is missing: Debian
 # packages (apt-get, as root) and the npm packages of the test clients.
 # postgresql brings the server binaries that tests/services/postgres.sh runs
-# (/usr/lib/postgresql/15/bin) and psql.
+# (/usr/lib/postgresql/15/bin) and psql; chromium the headless browser that
+# tests/integration/browser.test.js drives through the DevTools protocol.
 # Idempotent and quiet when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 debs=(gcc make pkg-config libuv1-dev libhttp-parser-dev libjansson-dev libjwt-dev libssl-dev
       libsqlite3-dev libpq-dev postgresql uthash-dev libhiredis-dev redis-server clang
-      libclang-rt-14-dev)
+      libclang-rt-14-dev chromium)
 missing=()
 for p in "${debs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -7,6 +7,7 @@
  * Every flag also reads CABLED_<FLAG> from the environment (upper case,
  * '-' -> '_'); a flag on the command line wins. */
 #include "api/api.h"
+#include "api/demo.h"
 #include "auth/community.h"
 #include "auth/members.h"
 #include "auth/origin.h"
@@ -24,12 +25,15 @@
 #include "domain/community.h"
 #include "domain/demo.h"
 #include "domain/members.h"
+#include "domain/time.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "http/static.h"
 #include "hub/hub.h"
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/loop.h"
+#include "net/port_owner.h"
 #include "pubsub/local.h"
 #include "pubsub/redis.h"
 #include "store/pg.h"
@@ -46,6 +50,16 @@
 
 #define DEMO_APP_TOKEN "demo-app-token"
 #define DEMO_MEMBERS 3
+/* The Origin of the seed's script (examples/websocket-connection-test.js)
+ * when CABLE_ORIGIN is not set: allowed in the demo unless origins are given. */
+#define DEMO_SEED_ORIGIN "https://your-whitelisted-domain.com"
+/* The checkout the binary was built from (the Makefile sets it): the demo
+ * page and the npm client it serves are found there unless --demo-dir says. */
+#ifndef CABLED_SOURCE_DIR
+#define CABLED_SOURCE_DIR "."
+#endif
+/* Where the official client sits in node_modules, beside the demo page. */
+#define DEMO_CLIENT_PATH "node_modules/@rails/actioncable/app/assets/javascripts/actioncable.esm.js"
 
 /* ---- configuration ------------------------------------------------------- */
 
@@ -59,6 +73,8 @@ struct config {
     const char *app_token;
     const char *secret;
     const char *log_level;
+    const char *log_format;
+    const char *demo_dir;
     const char *origins[32];
     size_t origins_count;
     long long community_id;
@@ -87,7 +103,7 @@ enum {
     OPT_DRAIN, OPT_DEMO, OPT_LOG_LEVEL, OPT_MEMBER, OPT_COMMUNITY_SHORT, OPT_TTL, OPT_HELP,
     OPT_DB_POOL,
     OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_MAX_REQUEST_MEMORY,
-    OPT_MAX_CONNECTIONS,
+    OPT_MAX_CONNECTIONS, OPT_LOG_FORMAT, OPT_DEMO_DIR,
 };
 
 static const struct option options[] = {
@@ -119,6 +135,8 @@ static const struct option options[] = {
     {"drain-ms", required_argument, NULL, OPT_DRAIN},
     {"demo", no_argument, NULL, OPT_DEMO},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"demo-dir", required_argument, NULL, OPT_DEMO_DIR},
     {"member", required_argument, NULL, OPT_MEMBER},
     {"community", required_argument, NULL, OPT_COMMUNITY_SHORT},
     {"ttl", required_argument, NULL, OPT_TTL},
@@ -156,8 +174,10 @@ static void usage(FILE *f)
           "  --max-request-memory BYTES held by all incomplete requests together (67108864)\n"
           "  --max-connections N        open connections, more get 503 (ulimit -n less a reserve)\n"
           "  --drain-ms MS              spread server_restart over this window (1000)\n"
-          "  --demo                     print member tokens and ready commands\n"
+          "  --demo                     demo data, the demo page at /, tokens and ready commands\n"
+          "  --demo-dir DIR             the demo page's files (the checkout's demo/)\n"
           "  --log-level LEVEL          debug, info, warn, error (info)\n"
+          "  --log-format FORMAT        text, or json: one object per line (text)\n"
           "\n"
           "Every flag also reads CABLED_<FLAG> from the environment (CABLED_APP_TOKEN, ...).\n",
           f);
@@ -190,6 +210,8 @@ static int apply(struct config *cfg, int opt, const char *name, const char *val)
     case OPT_APP_TOKEN: cfg->app_token = val; return 0;
     case OPT_SECRET: cfg->secret = val; return 0;
     case OPT_LOG_LEVEL: cfg->log_level = val; return 0;
+    case OPT_LOG_FORMAT: cfg->log_format = val; return 0;
+    case OPT_DEMO_DIR: cfg->demo_dir = val; return 0;
     case OPT_DEMO: cfg->demo = 1; return 0;
     case OPT_ORIGIN:
         if (cfg->origins_count == sizeof cfg->origins / sizeof cfg->origins[0]) {
@@ -264,6 +286,8 @@ static int parse_args(struct config *cfg, int argc, char **argv)
         .redis_prefix = "",
         .pubsub_queue_bytes = 16 << 20,
         .log_level = "info",
+        .log_format = "text",
+        .demo_dir = CABLED_SOURCE_DIR "/demo",
         .community_id = 1,
         .access_token_ttl = 3600,
         .ping_interval = 3,
@@ -401,6 +425,7 @@ struct loop_state {
 };
 
 static struct config cfg;
+static const char *prog = "cabled";
 static hub_t *hub;
 static store_t *store;
 static http_server_config_t http_cfg;
@@ -456,52 +481,134 @@ static void on_signal(uv_signal_t *s, int signum)
     (void)s;
 }
 
-static void print_demo(const char *url_host, int port, const domain_auth_t *auth,
-                       const long long *ids, int count, const char *app_token)
+/* What --demo prints, the page first: where to point a browser, every
+ * allowed Origin, the tokens with their lifetime and how to mint more,
+ * ready commands, and how to start over. */
+struct demo_print {
+    const char *url_host;           /* as URLs spell it: "127.0.0.1", "[::1]" */
+    int port;
+    const domain_auth_t *auth;
+    const api_demo_t *members;
+    const char *app_token;
+    const char *prog;               /* argv[0], for the token command */
+    long long room_id;              /* the Welcome room, 0 when none */
+    const char *room_uuid;
+};
+
+static void print_demo(const struct demo_print *p)
 {
-    char origin[256];
-    snprintf(origin, sizeof origin, "%s",
-             auth_origins_count(auth->community->origins)
-                 ? auth_origins_get(auth->community->origins, 0)
-                 : "(none: pass --allowed-origin)");
-    printf("\ncabled demo: community %lld, %d members\n", auth->community->id, count);
-    printf("  WebSocket   ws://%s:%d/cable\n", url_host, port);
-    printf("  Origin      %s\n", origin);
-    printf("  App token   %s\n\n", app_token ? app_token : "(as stored)");
-    for (int i = 0; i < count; i++) {
+    const auth_origins_t *origins = p->auth->community->origins;
+    const char *h = p->url_host;
+    int port = p->port;
+    const char *first_origin =
+        auth_origins_count(origins) ? auth_origins_get(origins, 0) : "(none)";
+    printf("\ncabled demo: community %lld, %zu members\n", p->auth->community->id,
+           p->members->count);
+    printf("  Chat page   http://%s:%d/   <- open it in a browser\n", h, port);
+    printf("  WebSocket   ws://%s:%d/cable\n", h, port);
+    printf("  App token   %s\n", p->app_token ? p->app_token : "(as stored)");
+    printf("  Allowed Origins (a page served from anywhere else gets 403 on /cable):\n");
+    for (size_t i = 0; i < auth_origins_count(origins); i++)
+        printf("    %s\n", auth_origins_get(origins, i));
+    if (strncmp(cfg.db, "sqlite:", 7) == 0) {
+        const char *path = cfg.db + 7;
+        printf("  Data        %s. To start over, stop cabled and remove it:\n"
+               "                rm -f %s %s-wal %s-shm   (or: make demo-reset)\n",
+               cfg.db, path, path, path);
+    } else {
+        printf("  Data        %s. To start over, stop cabled, drop and create that database "
+               "(make cluster: rm -rf .cluster).\n",
+               db_shown(cfg.db));
+    }
+    char until[32];
+    domain_time_iso((clock_unix_s() + p->auth->access_ttl) * 1000, until);
+    printf("\nThe access tokens below are valid for %llds (--access-token-ttl), until %s.\n"
+           "The chat page gets fresh ones by itself. For a script, mint a fresh one with:\n"
+           "  %s token --member ID %s%s\n\n",
+           (long long)p->auth->access_ttl, until, p->prog, cfg.secret ? "--secret KEY" : "--db ",
+           cfg.secret ? "" : db_shown(cfg.db));
+    for (size_t i = 0; i < p->members->count; i++) {
+        long long id = p->members->members[i].id;
         domain_grant_t g;
-        if (domain_auth_issue(auth, ids[i], 0, clock_unix_s(), &g) != 0) continue;
-        printf("Member %lld access token (valid %llds):\n  %s\n", ids[i],
-               (long long)auth->access_ttl, g.access_token);
+        if (domain_auth_issue(p->auth, id, 0, clock_unix_s(), &g) != 0) continue;
+        printf("Member %lld (%s) access token:\n  %s\n", id, p->members->members[i].name,
+               g.access_token);
         printf("Connect as member %lld with the script from Circle's WebSocket guide:\n"
                "  CABLE_URL=ws://%s:%d/cable CABLE_ORIGIN=%s CABLE_TOKEN=%s "
                "CABLE_MEMBER_ID=%lld node examples/websocket-connection-test.js\n",
-               ids[i], url_host, port, origin, g.access_token, ids[i]);
+               id, h, port, first_origin, g.access_token, id);
         char stream[HUB_STREAM_MAX];
-        hub_stream_member_rooms(stream, ids[i]);
+        hub_stream_member_rooms(stream, id);
         printf("Broadcast to that member's chat-room stream from another terminal:\n"
                "  curl -X POST http://%s:%d/api/v1/broadcast -H 'Authorization: Bearer %s' "
                "-d '{\"stream\":\"%s\",\"data\":{\"event\":\"hello\"}}'\n\n",
-               url_host, port, app_token ? app_token : "APP_TOKEN", stream);
+               h, port, p->app_token ? p->app_token : "APP_TOKEN", stream);
         domain_grant_clear(&g);
+    }
+    if (p->room_id && p->members->count) {
+        domain_grant_t g;
+        long long member = p->members->members[0].id;
+        if (domain_auth_issue(p->auth, member, 0, clock_unix_s(), &g) == 0) {
+            printf("The demo room \"Welcome\" (id %lld, uuid %s) has all three members; the chat "
+                   "page shows it live.\n"
+                   "A script subscribes to it with the identifier "
+                   "{\"channel\":\"Chats::RoomChannel\",\"chat_room_id\":%lld}. Post to it as "
+                   "member %lld:\n"
+                   "  curl -X POST http://%s:%d/api/headless/v1/messages/%s/chat_room_messages "
+                   "-H 'Authorization: Bearer %s' -d '{\"body\":\"Hello from curl\"}'\n\n",
+                   p->room_id, p->room_uuid, p->room_id, member, h, port, p->room_uuid,
+                   g.access_token);
+            domain_grant_clear(&g);
+        }
     }
     fflush(stdout);
 }
 
-static void print_demo_room(const char *url_host, int port, const domain_auth_t *auth,
-                            long long member, long long room_id, const char *uuid)
+/* The demo's Origins: the listen address as a browser spells it, on this
+ * port (localhost and 127.0.0.1 both, whichever the user types), then those
+ * given with --allowed-origin, or the seed script's default when none is. */
+static void demo_origins(const struct sockaddr_storage *addr, int port)
 {
-    domain_grant_t g;
-    if (domain_auth_issue(auth, member, 0, clock_unix_s(), &g) != 0) return;
-    printf("The demo room \"Welcome\" (id %lld, uuid %s) has all three members.\n"
-           "Subscribe to it with the identifier "
-           "{\"channel\":\"Chats::RoomChannel\",\"chat_room_id\":%lld}, then post as "
-           "member %lld:\n"
-           "  curl -X POST http://%s:%d/api/headless/v1/messages/%s/chat_room_messages "
-           "-H 'Authorization: Bearer %s' -d '{\"body\":\"Hello from curl\"}'\n\n",
-           room_id, uuid, room_id, member, url_host, port, uuid, g.access_token);
-    domain_grant_clear(&g);
-    fflush(stdout);
+    static char own[3][96];
+    size_t given = cfg.origins_count, n = 0;
+    const char *kept[32];
+    memcpy(kept, cfg.origins, given * sizeof kept[0]);
+    snprintf(own[n++], sizeof own[0], "http://localhost:%d", port);
+    snprintf(own[n++], sizeof own[0], "http://127.0.0.1:%d", port);
+    char host[64] = "";
+    if (addr->ss_family == AF_INET) {
+        uv_ip4_name((const struct sockaddr_in *)addr, host, sizeof host);
+        if (strcmp(host, "0.0.0.0") != 0 && strcmp(host, "127.0.0.1") != 0)
+            snprintf(own[n++], sizeof own[0], "http://%s:%d", host, port);
+    } else {
+        uv_ip6_name((const struct sockaddr_in6 *)addr, host, sizeof host);
+        if (strcmp(host, "::") != 0) snprintf(own[n++], sizeof own[0], "http://[%s]:%d", host, port);
+    }
+    cfg.origins_count = 0;
+    for (size_t i = 0; i < n; i++) cfg.origins[cfg.origins_count++] = own[i];
+    for (size_t i = 0; i < given && cfg.origins_count < 32; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < n; j++) dup |= strcmp(kept[i], own[j]) == 0;
+        if (!dup) cfg.origins[cfg.origins_count++] = kept[i];
+    }
+    if (!given) cfg.origins[cfg.origins_count++] = DEMO_SEED_ORIGIN;
+}
+
+/* Serve the demo page and the official client it loads. Missing files are
+ * said once; the rest of the demo works without them. */
+static http_static_t *demo_files(void)
+{
+    http_static_t *st = http_static_new();
+    int n = http_static_add_dir(st, cfg.demo_dir);
+    if (n < 0 || !http_static_has(st, "/"))
+        log_warn("main demo page not found in %s (--demo-dir): GET / will be 404", cfg.demo_dir);
+    char client[4200];
+    snprintf(client, sizeof client, "%s/../%s", cfg.demo_dir, DEMO_CLIENT_PATH);
+    if (http_static_add_file(st, "/vendor/actioncable.esm.js", client) != 0)
+        log_warn("main the @rails/actioncable client is missing (%s): run npm ci "
+                 "(make run does); the demo page cannot connect without it",
+                 client);
+    return st;
 }
 
 /* The pub/sub adapter named by --pubsub, reporting to the hub. Returns
@@ -537,6 +644,10 @@ static int run_server(void)
         fprintf(stderr, "cabled: --log-level: expected debug, info, warn or error\n");
         return 2;
     }
+    if (log_set_format(cfg.log_format) != 0) {
+        fprintf(stderr, "cabled: --log-format: expected text or json\n");
+        return 2;
+    }
     struct sockaddr_storage addr;
     if (net_addr_parse(cfg.listen, &addr) != 0) {
         fprintf(stderr, "cabled: --listen: expected HOST:PORT, got \"%s\"\n", cfg.listen);
@@ -561,21 +672,36 @@ static int run_server(void)
     if (!cluster && port_given) {
         int probe = net_listener_probe(&addr);
         if (probe == -EADDRINUSE) {
+            pid_t pid;
+            char cmd[256], who[320] = "(another cabled?)";
+            if (net_port_owner(&addr, &pid, cmd, sizeof cmd) == 0)
+                snprintf(who, sizeof who, "by pid %ld (%s)", (long)pid, cmd[0] ? cmd : "?");
             fprintf(stderr,
-                    "cabled: --listen %s: the address is in use (another cabled?). Processes can "
-                    "share a port only with a cluster pub/sub: start every one with --pubsub "
-                    "redis://HOST:PORT\n",
-                    cfg.listen);
+                    "cabled: --listen %s: the address is in use %s. Processes can share a port "
+                    "only with a cluster pub/sub: start every one with --pubsub redis://HOST:PORT\n",
+                    cfg.listen, who);
             return 1;
         }
     }
+    unsigned threads = cfg.threads ? (unsigned)cfg.threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads == 0) threads = 1;
+    if (threads > 64) threads = 64; /* the hub names loops by a bit of a 64-bit mask */
+    /* Bound first: with port 0 the port is known only now, and the demo's
+     * Origins follow it. */
+    loop_states = xcalloc(threads, sizeof *loop_states);
+    for (unsigned i = 0; i < threads; i++) {
+        loop_states[i].fd = net_listener_bind(&addr);
+        if (loop_states[i].fd < 0) {
+            fprintf(stderr, "cabled: cannot listen on %s: %s\n", cfg.listen,
+                    strerror(-loop_states[i].fd));
+            return 1;
+        }
+    }
+    int port = addr.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&addr)->sin_port)
+                                         : ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
     if (cfg.demo) {
         if (!cfg.app_token) cfg.app_token = DEMO_APP_TOKEN;
-        if (cfg.origins_count == 0) {
-            cfg.origins[cfg.origins_count++] = "http://localhost:8080";
-            cfg.origins[cfg.origins_count++] = "http://127.0.0.1:8080";
-            cfg.origins[cfg.origins_count++] = "https://your-whitelisted-domain.com";
-        }
+        demo_origins(&addr, port);
     }
     auth_origins_t *check = auth_origins_new();
     for (size_t i = 0; i < cfg.origins_count; i++) {
@@ -620,9 +746,6 @@ static int run_server(void)
         return 1;
     }
 
-    unsigned threads = cfg.threads ? (unsigned)cfg.threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
-    if (threads == 0) threads = 1;
-    if (threads > 64) threads = 64; /* the hub names loops by a bit of a 64-bit mask */
     max_outbuf = (size_t)cfg.max_outbuf;
 
     signal(SIGPIPE, SIG_IGN);
@@ -671,6 +794,17 @@ static int run_server(void)
     };
     http_router_add(router, HTTP_GET, "/cable", cable_handle_upgrade, NULL);
     api_register(router, &api_ctx);
+    static api_demo_t demo;
+    http_static_t *demo_page = NULL;
+    if (cfg.demo) {
+        if (api_demo_init(&demo, &auth, demo_ids, (size_t)demo_count) != 0) {
+            fprintf(stderr, "cabled: cannot read the demo members in %s\n", db_shown(cfg.db));
+            return 1;
+        }
+        api_demo_register(router, &demo);
+        demo_page = demo_files();
+        http_static_register(demo_page, router);
+    }
     http_cfg = (http_server_config_t){
         .max_head = (size_t)cfg.max_header_size,
         .max_body = (size_t)cfg.max_body_size,
@@ -685,15 +819,6 @@ static int run_server(void)
     };
 
     if (!cfg.max_connections) http_cfg.max_connections = default_max_connections(threads);
-    loop_states = xcalloc(threads, sizeof *loop_states);
-    for (unsigned i = 0; i < threads; i++) {
-        loop_states[i].fd = net_listener_bind(&addr);
-        if (loop_states[i].fd < 0) {
-            fprintf(stderr, "cabled: cannot listen on %s: %s\n", cfg.listen,
-                    strerror(-loop_states[i].fd));
-            return 1;
-        }
-    }
     int rc = net_loops_start(threads, loop_hook);
     int failed = rc != 0;
     for (unsigned i = 0; i < threads && !failed; i++) failed = loop_states[i].error != 0;
@@ -702,23 +827,32 @@ static int run_server(void)
         return 1;
     }
 
-    char host[64] = "127.0.0.1";
-    int port = 0;
+    char host[64] = "127.0.0.1", url_host[72];
     if (addr.ss_family == AF_INET) {
         uv_ip4_name((struct sockaddr_in *)&addr, host, sizeof host);
-        port = ntohs(((struct sockaddr_in *)&addr)->sin_port);
+        snprintf(url_host, sizeof url_host, "%s", strcmp(host, "0.0.0.0") ? host : "127.0.0.1");
     } else {
         uv_ip6_name((struct sockaddr_in6 *)&addr, host, sizeof host);
-        port = ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+        snprintf(url_host, sizeof url_host, "[%s]", strcmp(host, "::") ? host : "::1");
     }
     printf("cabled listening on http://%s:%d\n", host, port);
     fflush(stdout);
     log_info("main listening addr=%s:%d threads=%u pubsub=%s max_connections=%zu", host, port,
              threads, ps->name, http_cfg.max_connections);
+    for (size_t i = 0; i < auth_origins_count(community.origins); i++)
+        log_info("main allowed_origin=%s", auth_origins_get(community.origins, i));
     if (cfg.demo) {
-        print_demo(host, port, &auth, demo_ids, demo_count, cfg.app_token);
-        if (demo_room_id) print_demo_room(host, port, &auth, demo_ids[0], demo_room_id,
-                                          demo_room_uuid);
+        struct demo_print dp = {
+            .url_host = url_host,
+            .port = port,
+            .auth = &auth,
+            .members = &demo,
+            .app_token = cfg.app_token,
+            .prog = prog,
+            .room_id = demo_room_id,
+            .room_uuid = demo_room_uuid,
+        };
+        print_demo(&dp);
     }
 
     uv_loop_t *main_loop = uv_default_loop();
@@ -733,6 +867,7 @@ static int run_server(void)
     uv_loop_close(main_loop);
     free(loop_states);
     http_router_free(router);
+    http_static_free(demo_page);
     pubsub_destroy(ps);
     hub_free(hub);
     store_destroy(store);
@@ -746,6 +881,7 @@ static int run_server(void)
 
 int main(int argc, char **argv)
 {
+    prog = argv[0];
     if (argc > 1 && strcmp(argv[1], "token") == 0) return cmd_token(argc - 1, argv + 1);
     if (parse_args(&cfg, argc, argv) != 0) {
         usage(stderr);

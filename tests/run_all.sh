@@ -15,58 +15,22 @@
 #      the storage workers share payloads, the revoked set and the stream counts
 #   5. each libFuzzer target for a short smoke run (clang)
 #
-# Exits non-zero when anything failed. The last line is "N passed, N failed".
+# Each suite's whole output (TAP) goes to build/test-logs/<suite>.tap; the terminal gets one line
+# per suite, the failing tests' names and the file to read when one fails, and a table of every
+# suite at the end (tests/suites.sh). Exits non-zero when anything failed. The last line is
+# "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
-total_pass=0
-total_fail=0
-started=$(date +%s)
-
-count() { # add the counts a suite printed to the totals
-    local log=$1 kind=$2 p=0 f=0
-    case $kind in
-    c) read -r p f < <(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 | awk '{print $1, $3}') ;;
-    node)
-        p=$(grep -E '^# pass [0-9]+' "$log" | tail -n 1 | awk '{print $3}')
-        f=$(grep -E '^# fail [0-9]+' "$log" | tail -n 1 | awk '{print $3}') ;;
-    esac
-    total_pass=$((total_pass + ${p:-0}))
-    total_fail=$((total_fail + ${f:-0}))
-}
-
-run_suite() { # name kind command...
-    local name=$1 kind=$2
-    shift 2
-    local log
-    log=$(mktemp)
-    echo "=== $name"
-    "$@" 2>&1 | tee "$log"
-    local rc=${PIPESTATUS[0]}
-    count "$log" "$kind"
-    if [ "$rc" -ne 0 ]; then
-        echo "=== $name: FAILED (exit $rc)"
-        # A suite that died before counting still counts as a failure.
-        grep -qE '^[0-9]+ passed, [0-9]+ failed|^# fail [1-9]' "$log" || total_fail=$((total_fail + 1))
-    fi
-    rm -f "$log"
-}
-
-build() { # name make-args...
-    local name=$1
-    shift
-    echo "=== build $name"
-    if ! make --no-print-directory -j"$jobs" "$@"; then
-        echo "=== build $name: FAILED"
-        total_fail=$((total_fail + 1))
-        return 1
-    fi
-}
+LOG_DIR=build/test-logs
+rm -rf "$LOG_DIR"
+mkdir -p "$LOG_DIR"
+. tests/suites.sh
 
 # Files of the integration suite run one after another (each starts its own
 # servers); older node releases run files serially anyway and lack the flag.
-node_serial=()
-node --help 2>/dev/null | grep -q -- '--test-concurrency' && node_serial=(--test-concurrency=1)
+node_test=(node --test --test-reporter=tap)
+node --help 2>/dev/null | grep -q -- '--test-concurrency' && node_test+=(--test-concurrency=1)
 
 # PostgreSQL for the store tests and the integration files that use the database. The
 # other integration suites run without it (env -u), on SQLite. A redis-server for the
@@ -83,62 +47,70 @@ stop_services() {
 }
 trap 'exit 130' INT TERM
 trap stop_services EXIT
-if CABLED_TEST_PG_URL=$("$pg" start); then
+if CABLED_TEST_PG_URL=$("$pg" start 2>"$LOG_DIR/postgres.log"); then
     export CABLED_TEST_PG_URL CABLED_TEST_PG_SCRIPT="$PWD/$pg"
-    echo "=== postgres: $CABLED_TEST_PG_URL"
+    echo "postgres: $CABLED_TEST_PG_URL"
 else
-    echo "=== postgres: FAILED to start"
-    total_fail=$((total_fail + 1))
+    add_result "postgres (start)" 0 1 0 0 "$LOG_DIR/postgres.log"
+    echo "  see $LOG_DIR/postgres.log"
     unset CABLED_TEST_PG_URL
 fi
-if redis_url=$(tests/services/redis.sh start "$services/redis"); then
-    echo "=== redis: $redis_url"
+if redis_url=$(tests/services/redis.sh start "$services/redis" 2>"$LOG_DIR/redis.log"); then
+    echo "redis: $redis_url"
 else
-    echo "=== redis: FAILED to start"
-    total_fail=$((total_fail + 1))
+    add_result "redis (start)" 0 1 0 0 "$LOG_DIR/redis.log"
+    echo "  see $LOG_DIR/redis.log"
     redis_url=
 fi
 cluster_files=(chat chat_members chat_threads notifications auth)
 cluster_files=("${cluster_files[@]/#/tests/integration/}")
 cluster_files=("${cluster_files[@]/%/.test.js}")
 
-if build default build/cabled build/run_tests; then
+if run_build default build/cabled build/run_tests; then
     run_suite "unit" c build/run_tests
     run_suite "integration" node env -u CABLED_TEST_PG_URL CABLED_BIN="$PWD/build/cabled" \
-        node --test "${node_serial[@]}" tests/integration/*.test.js
+        "${node_test[@]}" tests/integration/*.test.js
     if [ -n "${CABLED_TEST_PG_URL:-}" ]; then
         run_suite "integration (postgres)" node env CABLED_BIN="$PWD/build/cabled" \
-            node --test "${node_serial[@]}" "${pg_files[@]}"
+            "${node_test[@]}" "${pg_files[@]}"
     fi
     if [ -n "$redis_url" ]; then
         run_suite "integration (three-node clusters on Redis and PostgreSQL)" node env \
             CABLED_BIN="$PWD/build/cabled" CABLED_TEST_REDIS_URL="$redis_url" \
-            node --test "${node_serial[@]}" "${cluster_files[@]}"
+            "${node_test[@]}" "${cluster_files[@]}"
     fi
 fi
 
+# The browser test runs once, on the plain build: the sanitizers would only slow Chromium's
+# side of it down.
+sanitized_files=()
+for f in tests/integration/*.test.js; do
+    [ "$f" = tests/integration/browser.test.js ] || sanitized_files+=("$f")
+done
+
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-if build "asan+ubsan" SANITIZE=address,undefined build/san/cabled build/san/run_tests; then
+if run_build "asan+ubsan" SANITIZE=address,undefined build/san/cabled build/san/run_tests; then
     run_suite "unit (asan+ubsan)" c build/san/run_tests
     run_suite "integration (asan+ubsan)" node env -u CABLED_TEST_PG_URL CABLED_BIN="$PWD/build/san/cabled" \
-        CABLED_SANITIZED=1 node --test "${node_serial[@]}" tests/integration/*.test.js
+        CABLED_SANITIZED=1 "${node_test[@]}" "${sanitized_files[@]}"
 fi
 
-if build "tsan" SANITIZE=thread BUILD=build/tsan build/tsan/cabled; then
+if run_build "tsan" SANITIZE=thread BUILD=build/tsan build/tsan/cabled; then
     run_suite "integration (tsan)" node env -u CABLED_TEST_PG_URL CABLED_BIN="$PWD/build/tsan/cabled" \
-        CABLED_SANITIZED=1 node --test "${node_serial[@]}" tests/integration/*.test.js
+        CABLED_SANITIZED=1 "${node_test[@]}" "${sanitized_files[@]}"
 fi
 
-if build fuzz fuzz-build; then
-    echo "=== fuzz smoke"
-    log=$(mktemp)
-    FUZZ_SECONDS=${FUZZ_SMOKE_SECONDS:-10} scripts/fuzz.sh build/fuzz/fuzz_* 2>&1 | tee "$log"
-    total_pass=$((total_pass + $(grep -c ': ok' "$log")))
-    total_fail=$((total_fail + $(grep -c ': FAILED' "$log")))
-    rm -f "$log"
+if run_build fuzz fuzz-build; then
+    log="$LOG_DIR/fuzz-smoke.log"
+    started=$SECONDS
+    FUZZ_SECONDS=${FUZZ_SMOKE_SECONDS:-10} scripts/fuzz.sh build/fuzz/fuzz_* >"$log" 2>&1
+    add_result "fuzz smoke" "$(grep -c ': ok' "$log")" "$(grep -c ': FAILED' "$log")" 0 \
+        $((SECONDS - started)) "$log"
+    if grep -q ': FAILED' "$log"; then
+        grep ': FAILED' "$log" | sed 's/^/    /'
+        echo "  full output: $log"
+    fi
 fi
 
-echo "=== done in $(($(date +%s) - started))s"
-echo "$total_pass passed, $total_fail failed"
-[ "$total_fail" -eq 0 ]
+print_summary

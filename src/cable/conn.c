@@ -5,6 +5,7 @@
 #include "cable/cable_internal.h"
 #include "cable/protocol.h"
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -64,6 +65,7 @@ void cable_conn_disconnect(cable_conn_t *c, const char *reason, int reconnect)
     }
     if (ws_endpoint_is_closing(c->ep)) return;
     log_info("cable conn=%llu disconnect reason=%s", conn_id(c), reason);
+    c->_reason = reason;
     if (strcmp(reason, "unauthorized") == 0)
         METRIC_INC(disconnect_unauthorized_total);
     else if (strcmp(reason, "token_expired") == 0)
@@ -143,6 +145,7 @@ static void sub_end(cable_sub_t *s)
     s->conn->_subs_count--;
     hub_unsubscribe(cable__hub, &s->_hub);
     METRIC_DEC(subscriptions);
+    metrics_series_add(METRICS_channel_subscriptions, &s->channel->name, -1);
     sub_free(s);
 }
 
@@ -170,6 +173,7 @@ static void confirm(cable_conn_t *c, cable_sub_t *s)
     list_insert_tail(&c->_subs, &s->_conn_node);
     c->_subs_count++;
     METRIC_INC(subscriptions);
+    metrics_series_add(METRICS_channel_subscriptions, &s->channel->name, 1);
     log_debug("cable conn=%llu subscribed channel=%s", conn_id(c), s->channel->name);
     buf_t b = BUF_INIT;
     cable_append_confirm(&b, s->identifier, s->identifier_len);
@@ -379,9 +383,28 @@ static void execute(cable_conn_t *c, const char *data, size_t len)
     cable_command_deinit(&cmd);
 }
 
+/* Why the connection ended, for the access log and the
+ * cabled_disconnects_total{reason} counter: the server's reason, else how
+ * the close handshake went. */
+static const char *end_reason(const cable_conn_t *c, uint16_t *code)
+{
+    int by_peer = 0;
+    *code = ws_endpoint_close_code(c->ep, &by_peer);
+    if (c->_reason) return c->_reason;
+    if (*code == 0) return "connection_lost";
+    return by_peer ? "client_closed" : "protocol_error";
+}
+
 static void on_close(ws_endpoint_t *ep)
 {
     cable_conn_t *c = ws_endpoint_data(ep);
+    uint16_t code;
+    const char *reason = end_reason(c, &code);
+    metrics_series_add(METRICS_disconnects_total, &reason, 1);
+    log_info("cable closed conn=%llu member=%lld reason=%s code=%u subscriptions=%zu "
+             "duration_ms=%.0f",
+             conn_id(c), c->claims.community_member_id, reason, code, c->_subs_count,
+             (double)(clock_mono_us() - c->_opened_at) / 1000.0);
     if (c->open) cable__thread_remove(c);
     cable__thread_closed();
     while (!list_empty(&c->_subs)) sub_end(LIST_ENTRY(c->_subs.next, cable_sub_t, _conn_node));
@@ -440,6 +463,9 @@ cable_conn_t *cable_conn_new(net_conn_t *nc, const auth_claims_t *claims, const 
     list_init(&c->_subs);
     list_init(&c->_thread_node);
     c->ep = ws_endpoint_new(nc, cable__ws_config, &cable_ws_handler, c);
+    c->_opened_at = clock_mono_us();
+    log_info("cable connect conn=%llu member=%lld", conn_id(c),
+             claims ? claims->community_member_id : 0);
     cable__thread_opened();
     METRIC_INC(connections_total);
     METRIC_INC(connections);

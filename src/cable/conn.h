@@ -35,6 +35,8 @@ struct cable_conn {
     list_t _thread_node;        /* in the loop's list of open connections */
     cable_sub_t *_pending;      /* a subscribe waiting for an answer: later commands wait */
     struct member_check *_check; /* the store is asked whether the member exists */
+    const char *_reason;        /* the server's disconnect reason (static); NULL: none */
+    uint64_t _opened_at;        /* clock_mono_us() at the upgrade, for the access log */
 };
 
 /* Create the cable state for an upgraded endpoint. Authenticated

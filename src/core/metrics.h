@@ -1,12 +1,21 @@
 /* core/metrics: process-wide counters, exported as Prometheus text by
  * GET /metrics. Relaxed atomics: each counter is independent and a scrape
- * needs no consistent snapshot. */
+ * needs no consistent snapshot.
+ *
+ * Three kinds:
+ *   - plain counters and gauges (METRICS_MAP), one atomic each;
+ *   - labelled series (METRICS_FAMILIES): one family, one value per set of
+ *     label values, found in a small table under a lock. For events counted
+ *     at most once per request or per connection, never per broadcast;
+ *   - the broadcast delivery histogram: sharded by event loop, each shard
+ *     written by one thread only, so an observation is a few plain stores. */
 #ifndef CORE_METRICS_H
 #define CORE_METRICS_H
 
 #include "core/buf.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 
 #define METRICS_MAP(X)                                                                  \
     X(connections_total, counter, "WebSocket connections accepted")                     \
@@ -17,7 +26,6 @@
     X(deliveries_total, counter, "Broadcast frames queued to subscribers")              \
     X(drops_total, counter, "Broadcast frames dropped because a client was too slow")   \
     X(bytes_out_total, counter, "Broadcast bytes queued to subscribers")                \
-    X(http_requests_total, counter, "HTTP requests answered")                           \
     X(http_timeouts_total, counter, "HTTP requests too slow in head or body (408)")     \
     X(http_refused_head_total, counter, "HTTP requests refused from their head alone")  \
     X(http_busy_total, counter, "HTTP requests or connections refused by a cap (503)")  \
@@ -45,7 +53,44 @@ extern struct metrics metrics;
 #define METRIC_INC(name) METRIC_ADD(name, 1)
 #define METRIC_DEC(name) METRIC_ADD(name, -1)
 
-/* Append every counter in the Prometheus text format, names prefixed "cabled_". */
+/* Labelled families: name, type, help, label names (comma separated). */
+#define METRICS_FAMILIES(X)                                                                     \
+    X(http_requests_total, counter, "HTTP requests answered, by route pattern, method and status", \
+      "route,method,status")                                                                    \
+    X(disconnects_total, counter, "WebSocket connections ended, by reason", "reason")           \
+    X(channel_subscriptions, gauge, "Channel subscriptions open, by channel", "channel")
+
+enum metrics_family_id {
+#define METRICS_FAMILY_ID(name, type, help, labels) METRICS_##name,
+    METRICS_FAMILIES(METRICS_FAMILY_ID)
+#undef METRICS_FAMILY_ID
+        METRICS_FAMILY_COUNT
+};
+
+/* Most series one family keeps; later label sets are counted under
+ * the values "other". */
+#define METRICS_SERIES_MAX 512
+
+/* Add 'n' to the series of family 'f' with these label values, one per
+ * label name of the family, in order (borrowed; copied on first use).
+ * Thread-safe. */
+void metrics_series_add(enum metrics_family_id f, const char *const *values, long n);
+/* The value of one series (0 when it does not exist). For tests. */
+long metrics_series_get(enum metrics_family_id f, const char *const *values);
+
+/* Broadcast delivery latency: from the moment the hub takes a broadcast
+ * from the pub/sub adapter to the moment its frame is queued on a
+ * subscriber's connection. Buckets in seconds, as Prometheus expects. */
+#define METRICS_DELIVERY_BUCKETS_US                                                              \
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,      \
+        2500000
+/* Count 'count' deliveries that took 'us' microseconds. 'shard' is the
+ * calling event loop's index: each shard must have one writer thread. */
+void metrics_delivery_observe(unsigned shard, uint64_t us, long count);
+
+/* Append every metric in the Prometheus text format, names prefixed "cabled_". */
 void metrics_append_text(buf_t *out);
+/* Append 'value' as a Prometheus label value: '\\', '"' and newline escaped. */
+void metrics_append_label_value(buf_t *out, const char *value);
 
 #endif

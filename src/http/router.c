@@ -86,6 +86,7 @@ int http_router_match(const http_router_t *r, int method, const char *path, size
         *cb = r->routes[i].cb;
         *data = r->routes[i].data;
         *params = tmp;
+        params->pattern = r->routes[i].pattern;
         return 200;
     }
     return status;

@@ -16,6 +16,7 @@ typedef struct http_exchange http_exchange_t;
 typedef void (*http_handler_cb)(http_exchange_t *x, void *data);
 
 typedef struct http_route_params {
+    const char *pattern; /* the matched route's pattern (static), for logs and metrics */
     size_t count;
     struct {
         const char *name; /* static, from the pattern (without ':') */

@@ -14,6 +14,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "http/access_log.h"
 #include "http/response.h"
 
 #include <stdatomic.h>
@@ -46,6 +47,8 @@ struct http_conn {
     size_t held;                /* bytes counted in pending_total for it */
     int refused;                /* the status check_head answered (0: none) */
     const char *refused_message;
+    unsigned long long id;      /* the connection's, for the access log */
+    mono_us_t request_at;       /* first byte of the request being handled; 0 between requests */
 };
 
 /* Bytes held by incomplete requests, on every loop. */
@@ -130,6 +133,7 @@ void http_server_attach(net_conn_t *conn, const http_server_config_t *cfg)
 {
     struct http_conn *hc = xcalloc(1, sizeof *hc);
     hc->conn = conn;
+    hc->id = (unsigned long long)conn->id;
     hc->cfg = cfg;
     hc->refs = 1;
     http_req_parser_init(&hc->parser, cfg->max_head, cfg->max_body);
@@ -152,10 +156,12 @@ static void after_response(struct http_conn *hc)
 
 /* Queue a finished response and, for a deferred exchange, carry on with
  * whatever the client sent meanwhile. */
-static void finish(http_exchange_t *x, buf_t *out)
+static void finish(http_exchange_t *x, int status, buf_t *out)
 {
     struct http_conn *hc = x->_hc;
     x->_done = 1;
+    http_access_log(hc->id, x->req, x->params.pattern, status, hc->request_at);
+    hc->request_at = 0;
     if (hc->conn) net_conn_send_copy(hc->conn, buf_head(out), out->len);
     if (!x->_deferred) return;
     if (hc->conn) {
@@ -178,7 +184,7 @@ void http_respond(http_exchange_t *x, int status, const char *content_type,
     buf_t out = BUF_INIT;
     http_response_append(&out, status, content_type, extra_headers, body, len,
                          x->_hc->keep_alive);
-    finish(x, &out);
+    finish(x, status, &out);
     buf_deinit(&out);
 }
 
@@ -192,7 +198,7 @@ void http_respond_error(http_exchange_t *x, int status, const char *message)
     if (x->_done) return;
     buf_t out = BUF_INIT;
     http_response_append_error(&out, status, message, x->_hc->keep_alive);
-    finish(x, &out);
+    finish(x, status, &out);
     buf_deinit(&out);
 }
 
@@ -263,7 +269,6 @@ enum { DISPATCH_NEXT, DISPATCH_WAIT, DISPATCH_DETACHED };
 static int dispatch(struct http_conn *hc, const http_request_t *req)
 {
     http_exchange_t x = {.req = req, .conn = hc->conn, ._hc = hc};
-    METRIC_INC(http_requests_total);
     hc->keep_alive = req->keep_alive;
     http_handler_cb cb;
     void *data;
@@ -282,6 +287,8 @@ static int dispatch(struct http_conn *hc, const http_request_t *req)
     } else {
         cb(&x, data);
         if (x._detached) {
+            /* Its answer was the 101 of the upgrade. */
+            http_access_log(hc->id, req, x.params.pattern, 101, hc->request_at);
             /* The new protocol owns the connection and its handler now. */
             hc->conn = NULL;
             http_conn_unref(hc);
@@ -364,6 +371,7 @@ static void on_http_read(net_conn_t *c)
             return;
         }
         const http_request_t *req = NULL;
+        if (!hc->request_at) hc->request_at = clock_mono_us();
         ssize_t n = http_req_parser_feed(&hc->parser, buf_head(&c->in), c->in.len, &req);
         if (n == HTTP_PARSE_PARTIAL) {
             buf_consume(&c->in, c->in.len);

@@ -3,6 +3,7 @@
 #include "hub/hub_internal.h"
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -260,6 +261,7 @@ static void deliver(hub_t *h, const pubsub_names_t *streams, payload_t *message)
         xmalloc(sizeof *b + h->nloops * sizeof(net_post_t) + streams->len);
     atomic_init(&b->refs, 1);
     b->hub = h;
+    b->received_us = clock_mono_us();
     b->message = payload_ref(message);
     b->names = (char *)&b->posts[h->nloops];
     memcpy(b->names, streams->data, streams->len);

@@ -47,6 +47,7 @@ struct hub {
 struct hub__broadcast {
     atomic_uint refs;          /* the deliverer's, plus one per loop posted to */
     hub_t *hub;
+    uint64_t received_us;      /* clock_mono_us() when the hub took it: delivery latency */
     payload_t *message;        /* JSON text */
     pubsub_names_t streams;    /* points into 'names' below */
     char *names;               /* the stream names, after the posts */

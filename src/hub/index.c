@@ -12,6 +12,7 @@
 #include "hub/hub_internal.h"
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -233,13 +234,17 @@ void hub__deliver_on_loop(net_loop_t *loop, net_post_t *post)
             if (list_empty(&g->members)) continue;
             payload_t *frame = frame_for(h, &frames, g, b->message);
             list_t *it, *tmp;
+            long queued = 0;
             LIST_FOREACH_SAFE(it, tmp, &g->members)
             {
-                if (h->out->send(LIST_ENTRY(it, hub_sub_t, _node), frame) == 0) {
-                    deliveries++;
-                    bytes += (long)frame->len;
-                }
+                if (h->out->send(LIST_ENTRY(it, hub_sub_t, _node), frame) == 0) queued++;
             }
+            /* One clock read per group, not per subscriber: each of its
+             * frames was queued by now. */
+            if (queued)
+                metrics_delivery_observe(loop->index, clock_mono_us() - b->received_us, queued);
+            deliveries += queued;
+            bytes += queued * (long)frame->len;
         }
     }
     for (size_t i = 0; i < frames.n; i++) payload_unref(frames.e[i].frame);

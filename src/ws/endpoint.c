@@ -19,6 +19,8 @@ struct ws_endpoint {
     ws_reader_t reader;
     unsigned linger_ms;
     int close_sent;
+    uint16_t close_code;       /* of the first close frame, ours or the peer's; 0: none */
+    int closed_by_peer;        /* the peer's close frame came first */
     int started;
     int paused;                /* ws_endpoint_pause: messages wait in the reader */
     int processing;            /* inside process(): resume lets it go on */
@@ -56,6 +58,12 @@ net_conn_t *ws_endpoint_conn(const ws_endpoint_t *ep)
     return ep->conn;
 }
 
+uint16_t ws_endpoint_close_code(const ws_endpoint_t *ep, int *by_peer)
+{
+    if (by_peer) *by_peer = ep->closed_by_peer;
+    return ep->close_code;
+}
+
 int ws_endpoint_is_closing(const ws_endpoint_t *ep)
 {
     return ep->close_sent || net_conn_is_closing(ep->conn);
@@ -80,6 +88,7 @@ void ws_endpoint_close(ws_endpoint_t *ep, uint16_t code, const char *reason)
 {
     if (ep->close_sent || net_conn_is_closing(ep->conn)) return;
     ep->close_sent = 1;
+    ep->close_code = code;
     buf_t b = BUF_INIT;
     ws_frame_append_close(&b, code, reason, reason ? strlen(reason) : 0);
     net_conn_send_copy(ep->conn, buf_head(&b), b.len);
@@ -117,6 +126,8 @@ static void on_peer_close(ws_endpoint_t *ep, const char *payload, size_t len)
     r[reason_len] = '\0';
     log_debug("ws conn=%llu peer_close code=%u", (unsigned long long)ep->conn->id, code);
     ep->close_sent = 1;
+    ep->close_code = code;
+    ep->closed_by_peer = 1;
     buf_t b = BUF_INIT;
     ws_frame_append_close(&b, code, r, reason_len);
     net_conn_send_copy(ep->conn, buf_head(&b), b.len);

@@ -69,6 +69,10 @@ int ws_endpoint_send_frame(ws_endpoint_t *ep, payload_t *frame);
 void ws_endpoint_close(ws_endpoint_t *ep, uint16_t code, const char *reason);
 /* Drop the connection now, without a close frame. */
 void ws_endpoint_abort(ws_endpoint_t *ep);
+/* The code of the close handshake's first frame, ours or the peer's
+ * (*by_peer, when non-NULL, says whose), or 0 when no close frame was sent
+ * or received (the connection was dropped). */
+uint16_t ws_endpoint_close_code(const ws_endpoint_t *ep, int *by_peer);
 /* 1 once the endpoint is closing. */
 int ws_endpoint_is_closing(const ws_endpoint_t *ep);
 
