@@ -639,7 +639,8 @@ static int run_server(void)
         .community = &community,
         .access_ttl = cfg.access_token_ttl,
     };
-    domain_chat_t chat = {.store = store, .hub = hub, .community_id = community.id};
+    domain_chat_t chat = {
+        .store = store, .hub = hub, .community_id = community.id, .community = &community};
     channels_register(&chat);
     char demo_room_uuid[40] = "";
     long long demo_room_id = 0;
