@@ -18,7 +18,7 @@ describe('numbers beyond 64 bits', () => {
   let server;
   let client;
   before(async () => {
-    server = await startServer();
+    server = await startServer({ members: 1 });
     client = await CableClient.connectWelcomed(server.wsUrl, { token: server.token(1) });
   });
   after(async () => {
@@ -54,7 +54,7 @@ describe('Authorization: Bearer with several spaces', () => {
   let server;
   const clients = [];
   const raws = [];
-  before(async () => { server = await startServer(); });
+  before(async () => { server = await startServer({ members: 1 }); });
   after(async () => {
     closeAll(clients);
     for (const r of raws) r.destroy();
@@ -92,7 +92,7 @@ describe('Authorization: Bearer with several spaces', () => {
 describe('more than one Origin header', () => {
   let server;
   const raws = [];
-  before(async () => { server = await startServer(); });
+  before(async () => { server = await startServer({ members: 1 }); });
   after(async () => {
     for (const r of raws) r.destroy();
     await stopAll();
