@@ -153,7 +153,7 @@ describe('restart on the same database', () => {
     assert.ok(m.json().id > Math.max(...s.members.map((x) => x.id)), `id ${m.json().id} reused`);
     const dup = await api(server, 'POST', MEMBERS, { email: 'ada@example.com', name: 'Ada Again' });
     assert.equal(dup.status, 409, dup.body);
-    s.members.push(m.json());
+    s.members.push(m.json().community_member);
 
     // A token revoked now is refused after the next restart too.
     s.ada2 = await grant(server, { community_member_id: ada.id });
