@@ -74,6 +74,7 @@ struct config {
     long long max_connections;
     long long drain_ms;
     long long db_pool;
+    const char *data_dir;
     int demo;
     /* token subcommand */
     long long member;
@@ -86,7 +87,7 @@ enum {
     OPT_DRAIN, OPT_DEMO, OPT_LOG_LEVEL, OPT_MEMBER, OPT_COMMUNITY_SHORT, OPT_TTL, OPT_HELP,
     OPT_DB_POOL,
     OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_MAX_REQUEST_MEMORY,
-    OPT_MAX_CONNECTIONS,
+    OPT_MAX_CONNECTIONS, OPT_DATA_DIR,
 };
 
 static const struct option options[] = {
@@ -116,6 +117,7 @@ static const struct option options[] = {
     {"max-request-memory", required_argument, NULL, OPT_MAX_REQUEST_MEMORY},
     {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
     {"drain-ms", required_argument, NULL, OPT_DRAIN},
+    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
     {"demo", no_argument, NULL, OPT_DEMO},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"member", required_argument, NULL, OPT_MEMBER},
@@ -155,6 +157,7 @@ static void usage(FILE *f)
           "  --max-request-memory BYTES held by all incomplete requests together (67108864)\n"
           "  --max-connections N        open connections, more get 503 (ulimit -n less a reserve)\n"
           "  --drain-ms MS              spread server_restart over this window (1000)\n"
+          "  --data-dir DIR             keep uploaded files under DIR/uploads (none: uploads off)\n"
           "  --demo                     print member tokens and ready commands\n"
           "  --log-level LEVEL          debug, info, warn, error (info)\n"
           "\n"
@@ -189,6 +192,7 @@ static int apply(struct config *cfg, int opt, const char *name, const char *val)
     case OPT_APP_TOKEN: cfg->app_token = val; return 0;
     case OPT_SECRET: cfg->secret = val; return 0;
     case OPT_LOG_LEVEL: cfg->log_level = val; return 0;
+    case OPT_DATA_DIR: cfg->data_dir = val; return 0;
     case OPT_DEMO: cfg->demo = 1; return 0;
     case OPT_ORIGIN:
         if (cfg->origins_count == sizeof cfg->origins / sizeof cfg->origins[0]) {
@@ -663,11 +667,13 @@ static int run_server(void)
     cable_server_init(&cable_cfg);
 
     http_router_t *router = http_router_new();
+    domain_uploads_t uploads = {cfg.data_dir, (size_t)cfg.max_body_size};
     api_context_t api_ctx = {
         .community = &community,
         .hub = hub,
         .store = store,
         .auth = &auth,
+        .uploads = cfg.data_dir ? &uploads : NULL,
     };
     http_router_add(router, HTTP_GET, "/cable", cable_handle_upgrade, NULL);
     api_register(router, &api_ctx);

@@ -8,6 +8,7 @@
 #include "domain/chat_text.h"
 #include "domain/notifications.h"
 #include "domain/time.h"
+#include "domain/uploads.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,28 @@ static void notify_member(struct notify_ctx *c, long long member, const char *ki
 
 /* ---- sending -------------------------------------------------------------------------------- */
 
+/* A message's text from a request, its attachments uploads of the sender
+ * whose bytes are there (kept as their attachable sgids). */
+static int read_text(const domain_chat_t *d, long long actor, const json_t *in,
+                     const domain_sgid_key_t *k, chat_text_t *text, const char **why,
+                     const char **problem)
+{
+    int rc = chat_text_read(in, k, text, why, problem);
+    if (rc || json_array_size(text->attachments) == 0) return rc;
+    json_t *kept = NULL;
+    if ((rc = domain_uploads_check(d, actor, text->attachments, &kept, problem)) != 0) {
+        *why = "rich_text_body";
+        chat_text_clear(text);
+        return rc;
+    }
+    json_t *stored = json_loads(text->stored, 0, NULL);
+    json_object_set_new(stored, "attachments", kept);
+    free(text->stored);
+    text->stored = json_dumps(stored, JSON_COMPACT);
+    json_decref(stored);
+    return 0;
+}
+
 void domain__new_message_clear(struct domain_new_message *nm)
 {
     store_message_clear(&nm->m);
@@ -75,7 +98,7 @@ int domain__message_prepare(const domain_chat_t *d, const domain_sgid_key_t *k,
 {
     memset(out, 0, sizeof *out);
     chat_text_t text;
-    int rc = chat_text_read(in, k, &text, why, problem);
+    int rc = read_text(d, actor, in, k, &text, why, problem);
     if (rc) return rc;
     store_message_t *m = &out->m;
     m->sender_id = actor;
@@ -334,7 +357,7 @@ int domain_chat_message_edit(const domain_chat_t *d, long long actor, const char
     store_message_t m;
     if ((rc = own_message(d, &r, actor, id, &m)) != 0) goto done;
     chat_text_t text;
-    if ((rc = chat_text_read(in, &r.key, &text, why, problem)) != 0) goto out;
+    if ((rc = read_text(d, actor, in, &r.key, &text, why, problem)) != 0) goto out;
     free(m.body);
     free(m.rich_text_body);
     m.body = text.body;

@@ -4,6 +4,7 @@
 
 #include "core/alloc.h"
 #include "core/err.h"
+#include "domain/uploads.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,12 @@ int chat_views_read(const domain_chat_t *d, const chat_snapshot_t *s, const stor
             out->v[i].reactions = (chat_reactions_t){hit, (size_t)(end - hit)};
         }
     }
+    if (rc == 0) rc = domain_uploads_of_messages(d, rows, n, &out->_attachments);
+    if (rc == 0 && out->_attachments)
+        for (size_t i = 0; i < n; i++) {
+            json_t *a = json_array_get(out->_attachments, i);
+            out->v[i].attachments = json_is_array(a) ? a : NULL;
+        }
     if (rc) chat_views_clear(out);
     return rc;
 }

@@ -918,6 +918,10 @@ static const struct store_ops pg_ops = {
     .preferences_get = pg__preferences_get,
     .preference_set = pg__preference_set,
     .notifications_reset = pg__notifications_reset,
+    .upload_create = pg__upload_create,
+    .upload_get = pg__upload_get,
+    .upload_done = pg__upload_done,
+    .uploads_of = pg__uploads_of,
     .destroy = pg_destroy,
 };
 

@@ -555,3 +555,86 @@ int pg__reactions_of(store_t *base, const long long *ids, size_t count, store_re
     free(list);
     return rc;
 }
+
+/* ---- uploads ----------------------------------------------------------------------------------
+ */
+
+static void read_upload(const PGresult *r, int row, void *out)
+{
+    store_upload_t *u = out;
+    memset(u, 0, sizeof *u);
+    u->id = pg__col_int(r, row, 0);
+    u->community_id = pg__col_int(r, row, 1);
+    u->member_id = pg__col_int(r, row, 2);
+    pg__col_copy(r, row, 3, u->key, sizeof u->key);
+    u->filename = pg__col_text(r, row, 4);
+    u->content_type = pg__col_text(r, row, 5);
+    u->byte_size = pg__col_int(r, row, 6);
+    u->checksum = pg__col_text(r, row, 7);
+    u->metadata = pg__col_text(r, row, 8);
+    u->created_at = pg__col_int(r, row, 9);
+    u->uploaded_at = pg__col_int(r, row, 10);
+}
+
+int pg__upload_create(store_t *base, store_upload_t *u)
+{
+    int64_t now = pg__now_ms();
+    pg_params_t p = {0};
+    pg__int(&p, u->community_id);
+    pg__int(&p, u->member_id);
+    pg__text(&p, u->key);
+    pg__text(&p, u->filename);
+    pg__text(&p, u->content_type);
+    pg__int(&p, u->byte_size);
+    pg__text(&p, u->checksum);
+    pg__text(&p, u->metadata);
+    pg__int(&p, now);
+    long long id = 0;
+    int rc = pg__one_op(S(base), PG_STMT_UPLOAD_INSERT, &p, read_id, &id, "upload_insert");
+    if (rc) return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
+    u->id = id;
+    u->created_at = now;
+    return 0;
+}
+
+int pg__upload_get(store_t *base, long long community_id, long long id, store_upload_t *out)
+{
+    pg_params_t p = {0};
+    pg__int(&p, community_id);
+    pg__int(&p, id);
+    return pg__one_op(S(base), PG_STMT_UPLOAD_GET, &p, read_upload, out, "upload_get");
+}
+
+int pg__upload_done(store_t *base, long long id, int64_t now)
+{
+    pg_params_t p = {0};
+    pg__int(&p, id);
+    pg__int(&p, now);
+    long long changed = 0;
+    int rc = pg__run_op(S(base), PG_STMT_UPLOAD_DONE, &p, &changed, "upload_done");
+    if (rc) return rc;
+    return changed == 1 ? 0 : ERR_NOT_FOUND;
+}
+
+int pg__uploads_of(store_t *base, long long community_id, const long long *ids, size_t count,
+                   store_upload_t **rows, size_t *n)
+{
+    *rows = NULL;
+    *n = 0;
+    if (count == 0) return 0;
+    char *list = xmalloc(count * 21 + 3);
+    size_t o = 0;
+    list[o++] = '{';
+    for (size_t i = 0; i < count; i++)
+        o += (size_t)sprintf(list + o, "%s%lld", i ? "," : "", ids[i]);
+    list[o++] = '}';
+    list[o] = '\0';
+    pg_params_t p = {0};
+    pg__int(&p, community_id);
+    pg__text(&p, list);
+    int rc;
+    *rows = pg__collect_op(S(base), PG_STMT_UPLOADS_OF, &p, sizeof **rows, read_upload, n, &rc,
+                           "uploads_of");
+    free(list);
+    return rc;
+}

@@ -54,4 +54,10 @@ int pg__reaction_remove(store_t *s, long long message_id, long long member_id, c
 int pg__reactions_of(store_t *s, const long long *ids, size_t count, store_reaction_t **rows,
                      size_t *n);
 
+int pg__upload_create(store_t *s, store_upload_t *u);
+int pg__upload_get(store_t *s, long long community_id, long long id, store_upload_t *out);
+int pg__upload_done(store_t *s, long long id, int64_t now);
+int pg__uploads_of(store_t *s, long long community_id, const long long *ids, size_t count,
+                store_upload_t **rows, size_t *n);
+
 #endif

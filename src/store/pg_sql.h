@@ -141,6 +141,19 @@
       "  kind TEXT NOT NULL,"                                                                      \
       "  enabled INTEGER NOT NULL,"                                                                \
       "  PRIMARY KEY (community_member_id, medium, kind)"                                          \
+      ");"                                                                                         \
+      "CREATE TABLE uploads ("                                                                     \
+      "  id BIGSERIAL PRIMARY KEY,"                                                                \
+      "  community_id BIGINT NOT NULL,"                                                            \
+      "  community_member_id BIGINT NOT NULL,"                                                     \
+      "  key TEXT NOT NULL UNIQUE,"                                                                \
+      "  filename TEXT NOT NULL,"                                                                  \
+      "  content_type TEXT NOT NULL,"                                                              \
+      "  byte_size BIGINT NOT NULL,"                                                               \
+      "  checksum TEXT NOT NULL,"                                                                  \
+      "  metadata TEXT,"                                                                           \
+      "  created_at BIGINT NOT NULL,"                                                              \
+      "  uploaded_at BIGINT NOT NULL DEFAULT 0"                                                    \
       ");")
 
 /* SQLite reads a negative LIMIT as "no limit" and a negative OFFSET as 0;
@@ -180,6 +193,9 @@
     "AND ($2::text IS NULL OR name ILIKE $2 ESCAPE '\\' OR email ILIKE $2 ESCAPE '\\') "        \
     "AND ($3::int = 2 OR ($3::int = 0 AND deactivated_at = 0) OR ($3::int = 1 AND "              \
     "deactivated_at <> 0))"
+#define PG_UPLOAD_COLUMNS                                                                          \
+    "id, community_id, community_member_id, key, filename, content_type, byte_size, checksum, "  \
+    "metadata, created_at, uploaded_at"
 /* The status filter of the notification list: 0 all, 1 read, 2 unread. */
 #define PG_STATUS_FILTER(n)                                                                        \
     "($" n "::int = 0 OR ($" n "::int = 1 AND read_at <> 0) OR ($" n "::int = 2 AND read_at = 0))"
@@ -381,6 +397,14 @@
                            "WHERE community_member_id = $1), 0)) ON CONFLICT "                    \
                            "(community_member_id) DO UPDATE SET reset_at_id = "                   \
                            "GREATEST(notification_resets.reset_at_id, EXCLUDED.reset_at_id)")      \
+    X(UPLOAD_INSERT, "INSERT INTO uploads (community_id, community_member_id, key, filename, "   \
+                     "content_type, byte_size, checksum, metadata, created_at) "                  \
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")                  \
+    X(UPLOAD_GET, "SELECT " PG_UPLOAD_COLUMNS " FROM uploads WHERE community_id = $1 AND id = $2") \
+    X(UPLOAD_DONE, "UPDATE uploads SET uploaded_at = $2 WHERE id = $1 AND uploaded_at = 0")      \
+    /* $2 is an array of upload ids, '{1,2,3}'. */                                                 \
+    X(UPLOADS_OF, "SELECT " PG_UPLOAD_COLUMNS " FROM uploads WHERE community_id = $1 AND "       \
+                  "id = ANY($2::bigint[])")                                                        \
     X(BEGIN, "BEGIN")                                                                              \
     X(COMMIT, "COMMIT")                                                                            \
     X(ROLLBACK, "ROLLBACK")

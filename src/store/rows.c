@@ -54,6 +54,21 @@ void store_messages_free(store_message_t *rows, size_t count)
     free(rows);
 }
 
+void store_upload_clear(store_upload_t *u)
+{
+    free(u->filename);
+    free(u->content_type);
+    free(u->checksum);
+    free(u->metadata);
+    memset(u, 0, sizeof *u);
+}
+
+void store_uploads_free(store_upload_t *rows, size_t count)
+{
+    for (size_t i = 0; i < count; i++) store_upload_clear(&rows[i]);
+    free(rows);
+}
+
 void store_person_clear(store_person_t *p)
 {
     free(p->name);

@@ -155,7 +155,7 @@ static const char *const migrations[] = {
     "  DELETE FROM chat_thread_reads WHERE community_member_id = OLD.id;"
     "END;",
     /* 5: a participant's mute and archive; an identifier for every room, unique for direct
-     * rooms only; reactions; notification kinds, archive and preferences */
+     * rooms only; reactions; notification kinds, archive and preferences; uploads */
     "ALTER TABLE chat_room_participants ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE chat_room_participants ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;"
     "DROP INDEX chat_rooms_identifier;"
@@ -180,6 +180,19 @@ static const char *const migrations[] = {
     "  enabled INTEGER NOT NULL,"
     "  PRIMARY KEY (community_member_id, medium, kind)"
     ") WITHOUT ROWID;"
+    "CREATE TABLE uploads ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  community_id INTEGER NOT NULL,"
+    "  community_member_id INTEGER NOT NULL,"
+    "  key TEXT NOT NULL UNIQUE,"
+    "  filename TEXT NOT NULL,"
+    "  content_type TEXT NOT NULL,"
+    "  byte_size INTEGER NOT NULL,"
+    "  checksum TEXT NOT NULL,"
+    "  metadata TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  uploaded_at INTEGER NOT NULL DEFAULT 0"
+    ");"
     "CREATE TRIGGER community_members_deleted_5 AFTER DELETE ON community_members BEGIN"
     "  DELETE FROM chat_message_reactions WHERE community_member_id = OLD.id;"
     "  DELETE FROM notification_preferences WHERE community_member_id = OLD.id;"
@@ -891,6 +904,10 @@ static const struct store_ops sqlite_ops = {
     .preferences_get = sqlite__preferences_get,
     .preference_set = sqlite__preference_set,
     .notifications_reset = sqlite__notifications_reset,
+    .upload_create = sqlite__upload_create,
+    .upload_get = sqlite__upload_get,
+    .upload_done = sqlite__upload_done,
+    .uploads_of = sqlite__uploads_of,
     .destroy = sqlite_destroy,
 };
 

@@ -599,3 +599,96 @@ int sqlite__reactions_of(store_t *base, const long long *ids, size_t count, stor
     *rows = sqlite__collect(st, sizeof **rows, read_reaction, NULL, n, &rc, "reactions_of");
     return rc;
 }
+
+/* ---- uploads -------------------------------------------------------------------------------- */
+
+static void read_upload(sqlite3_stmt *st, void *row)
+{
+    store_upload_t *u = row;
+    memset(u, 0, sizeof *u);
+    u->id = sqlite3_column_int64(st, 0);
+    u->community_id = sqlite3_column_int64(st, 1);
+    u->member_id = sqlite3_column_int64(st, 2);
+    snprintf(u->key, sizeof u->key, "%s", (const char *)sqlite3_column_text(st, 3));
+    u->filename = sqlite__col_text(st, 4);
+    u->content_type = sqlite__col_text(st, 5);
+    u->byte_size = sqlite3_column_int64(st, 6);
+    u->checksum = sqlite__col_text(st, 7);
+    u->metadata = sqlite__col_text(st, 8);
+    u->created_at = sqlite3_column_int64(st, 9);
+    u->uploaded_at = sqlite3_column_int64(st, 10);
+}
+
+static void clear_upload(void *row)
+{
+    store_upload_clear(row);
+}
+
+int sqlite__upload_create(store_t *base, store_upload_t *u)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_UPLOAD_INSERT, &db);
+    if (!st) return ERR_STORE;
+    int64_t now = sqlite__now_ms();
+    sqlite3_bind_int64(st, 1, u->community_id);
+    sqlite3_bind_int64(st, 2, u->member_id);
+    sqlite__bind_text(st, 3, u->key);
+    sqlite__bind_text(st, 4, u->filename);
+    sqlite__bind_text(st, 5, u->content_type);
+    sqlite3_bind_int64(st, 6, u->byte_size);
+    sqlite__bind_text(st, 7, u->checksum);
+    sqlite__bind_text(st, 8, u->metadata);
+    sqlite3_bind_int64(st, 9, now);
+    int rc = sqlite__run(st, "upload_insert");
+    if (rc) return rc;
+    u->id = sqlite3_last_insert_rowid(db);
+    u->created_at = now;
+    return 0;
+}
+
+int sqlite__upload_get(store_t *base, long long community_id, long long id, store_upload_t *out)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_UPLOAD_GET, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, community_id);
+    sqlite3_bind_int64(st, 2, id);
+    return sqlite__one(st, read_upload, out, "upload_get");
+}
+
+int sqlite__upload_done(store_t *base, long long id, int64_t now)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_UPLOAD_DONE, &db);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    int rc = sqlite__run(st, "upload_done");
+    if (rc) return rc;
+    return sqlite3_changes(db) == 1 ? 0 : ERR_NOT_FOUND;
+}
+
+int sqlite__uploads_of(store_t *base, long long community_id, const long long *ids, size_t count,
+                       store_upload_t **rows, size_t *n)
+{
+    *rows = NULL;
+    *n = 0;
+    if (count == 0) return 0;
+    char *list = xmalloc(count * 21 + 3);
+    size_t o = 0;
+    list[o++] = '[';
+    for (size_t i = 0; i < count; i++)
+        o += (size_t)sprintf(list + o, "%s%lld", i ? "," : "", ids[i]);
+    list[o++] = ']';
+    list[o] = '\0';
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_UPLOADS_OF, NULL);
+    if (!st) {
+        free(list);
+        return ERR_STORE;
+    }
+    sqlite3_bind_int64(st, 1, community_id);
+    sqlite3_bind_text(st, 2, list, (int)o, SQLITE_TRANSIENT);
+    free(list);
+    int rc;
+    *rows = sqlite__collect(st, sizeof **rows, read_upload, clear_upload, n, &rc, "uploads_of");
+    return rc;
+}

@@ -55,4 +55,10 @@ int sqlite__reaction_remove(store_t *s, long long message_id, long long member_i
 int sqlite__reactions_of(store_t *s, const long long *ids, size_t count, store_reaction_t **rows,
                          size_t *n);
 
+int sqlite__upload_create(store_t *s, store_upload_t *u);
+int sqlite__upload_get(store_t *s, long long community_id, long long id, store_upload_t *out);
+int sqlite__upload_done(store_t *s, long long id, int64_t now);
+int sqlite__uploads_of(store_t *s, long long community_id, const long long *ids, size_t count,
+                    store_upload_t **rows, size_t *n);
+
 #endif

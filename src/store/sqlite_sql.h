@@ -32,6 +32,9 @@
     "AND (" q "2 IS NULL OR name LIKE " q "2 ESCAPE '\\' OR email LIKE " q "2 ESCAPE '\\') "   \
     "AND (" q "3 = 2 OR (" q "3 = 0 AND deactivated_at = 0) OR (" q "3 = 1 AND "              \
     "deactivated_at != 0))"
+#define UPLOAD_COLUMNS                                                                         \
+    "id, community_id, community_member_id, key, filename, content_type, byte_size, checksum, " \
+    "metadata, created_at, uploaded_at"
 #define MESSAGE_COLUMNS_M                                                                      \
     "m.id, m.chat_room_id, m.participant_id, m.sender_id, m.body, m.rich_text_body, "         \
     "m.creation_uuid, m.parent_message_id, m.replies_count, m.edited_at, m.created_at"
@@ -205,6 +208,14 @@
                            "VALUES (?1, coalesce((SELECT max(id) FROM notifications "             \
                            "WHERE community_member_id = ?1), 0)) ON CONFLICT DO UPDATE SET "      \
                            "reset_at_id = max(reset_at_id, excluded.reset_at_id)")                 \
+    X(UPLOAD_INSERT, "INSERT INTO uploads (community_id, community_member_id, key, filename, "   \
+                     "content_type, byte_size, checksum, metadata, created_at) "                  \
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                                \
+    X(UPLOAD_GET, "SELECT " UPLOAD_COLUMNS " FROM uploads WHERE community_id = ?1 AND id = ?2")   \
+    X(UPLOAD_DONE, "UPDATE uploads SET uploaded_at = ?2 WHERE id = ?1 AND uploaded_at = 0")      \
+    /* ?2 is a JSON array of upload ids. */                                                        \
+    X(UPLOADS_OF, "SELECT " UPLOAD_COLUMNS " FROM uploads WHERE community_id = ?1 AND id IN "    \
+                  "(SELECT value FROM json_each(?2))")                                             \
     X(BEGIN, "BEGIN IMMEDIATE")                                                                    \
     X(COMMIT, "COMMIT")                                                                            \
     X(ROLLBACK, "ROLLBACK")

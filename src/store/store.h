@@ -115,6 +115,22 @@ typedef struct store_reaction {
     int64_t created_at;                /* unix milliseconds */
 } store_reaction_t;
 
+/* A file a member uploads (Circle's direct upload): its record; the bytes
+ * are a file named 'key' under the data directory. */
+typedef struct store_upload {
+    long long id;
+    long long community_id;
+    long long member_id;               /* who uploads it */
+    char key[32];                      /* random, names the file */
+    char *filename;
+    char *content_type;
+    long long byte_size;
+    char *checksum;                    /* base64 of its MD5 */
+    char *metadata;                    /* a JSON object, or NULL */
+    int64_t created_at;                /* unix milliseconds */
+    int64_t uploaded_at;               /* when its bytes were kept, 0 until then */
+} store_upload_t;
+
 /* An in-app notification of one member. action is what happened
  * ("mention", "reply", or the host application's own words); extra is a
  * JSON object of further fields the host sent, or NULL. */
@@ -307,6 +323,16 @@ struct store_ops {
     int (*preference_set)(store_t *s, long long member_id, const char *medium, const char *kind,
                           int enabled);
 
+    /* Uploads. create fills id and created_at; get finds one of the
+     * community; done marks its bytes kept (ERR_NOT_FOUND when it is not
+     * there or they are already); of reads those of 'count' ids (borrowed),
+     * owned rows in no particular order. */
+    int (*upload_create)(store_t *s, store_upload_t *u);
+    int (*upload_get)(store_t *s, long long community_id, long long id, store_upload_t *out);
+    int (*upload_done)(store_t *s, long long id, int64_t now);
+    int (*uploads_of)(store_t *s, long long community_id, const long long *ids, size_t count,
+                      store_upload_t **rows, size_t *n);
+
     void (*destroy)(store_t *s);
 };
 
@@ -322,6 +348,8 @@ void store_room_clear(store_room_t *r);
 void store_rooms_free(store_room_t *rows, size_t count);
 void store_message_clear(store_message_t *m);
 void store_messages_free(store_message_t *rows, size_t count);
+void store_upload_clear(store_upload_t *u);
+void store_uploads_free(store_upload_t *rows, size_t count);
 void store_person_clear(store_person_t *p);
 void store_people_free(store_person_t *rows, size_t count);
 void store_notification_clear(store_notification_t *n);

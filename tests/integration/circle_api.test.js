@@ -5,14 +5,19 @@
 // those documents imply, with real sockets receiving the events: mentions by signed id,
 // creation_uuid, a room's first message, reactions and their room event, a participant's mute and
 // archive, notification preferences, kinds, archive and delete, every mentioned member notified
-// (no cap), thread streams hearing of their parent, and bad input refused whole.
+// (no cap), thread streams hearing of their parent, attachments (direct uploads, their files
+// under --data-dir, signed URLs, limits), and bad input refused whole.
 
 'use strict';
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { startServer, stopAll } = require('./lib/server');
-const { api } = require('./lib/http');
+const { api, request } = require('./lib/http');
 const { assertResponse, assertComponent } = require('./lib/openapi');
 const {
   UUID_RE, streams, chatMember, call, ok, okRoom, ChatSocket, settle, assertStreams, participantIds, send, sgidOf,
@@ -317,6 +322,72 @@ describe("Circle's documented API", () => {
       assert.deepEqual(inactive, [id]);
       assertResponse(await api(server, 'PUT', `${M}/${id}/delete_member`), 'admin', 'PUT', `${M}/{id}/delete_member`, { status: 200 });
       assertResponse(await api(server, 'GET', `${M}/${id}`), 'admin', 'GET', `${M}/{id}`, { status: 404 });
+    });
+  });
+
+  describe('attachments: direct uploads', () => {
+    let up; // a server with a data directory and a small body limit
+    let dir, x, y, xroom;
+    const md5 = (b) => crypto.createHash('md5').update(b).digest('base64');
+    const blob = (bytes, over = {}) => ({ blob: { key: 'ignored', filename: 'hello world.txt', content_type: 'text/plain', byte_size: bytes.length, checksum: md5(bytes), metadata: { identified: true }, ...over } });
+    const put = (u, bytes, headers = {}) => request(up.port, { method: 'PUT', path: u.direct_upload.url, headers: { ...u.direct_upload.headers, ...headers }, body: bytes });
+
+    before(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabled-uploads-'));
+      up = await startServer({ args: ['--threads', '2', '--data-dir', dir, '--max-body-size', '65536'] });
+      x = await chatMember(up, 'Up X');
+      y = await chatMember(up, 'Up Y');
+      xroom = await okRoom(up, x, 'POST', '/messages', { chat_room: { kind: 'direct', community_member_ids: [y.id] } }, 200);
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("POST direct_uploads: Circle's answer; PUT the bytes; a message carries the file; its signed URL serves it", async () => {
+      const bytes = Buffer.from('hello, attached file\n');
+      const r = await call(up, x, 'POST', '/direct_uploads', blob(bytes));
+      const u = assertResponse(r, 'client', 'POST', `${V1}/direct_uploads`, { status: 200 });
+      assert.deepEqual([u.filename, u.content_type, u.byte_size, u.checksum, u.community_member_id], ['hello world.txt', 'text/plain', bytes.length, md5(bytes), x.id]);
+      assert.equal((await put(u, bytes)).status, 204);
+      assert.equal((await put(u, bytes)).status, 409, 'the bytes are there already');
+      const sent = await send(up, x, xroom, { rich_text_body: { body: doc(text('see attached')), attachments: [u.signed_id] } });
+      const m = await ok(up, y, 'GET', `/messages/${xroom.uuid}/chat_room_messages/${sent.id}`);
+      assertComponent(m, 'client', 'chat_room_message');
+      const [a] = m.rich_text_body.attachments;
+      assert.deepEqual([a.id, a.filename, a.byte_size, a.attachable_sgid], [u.id, 'hello world.txt', bytes.length, u.attachable_sgid]);
+      assert.match(a.url, /^\/uploads\/[^/]+\/hello%20world\.txt$/);
+      const file = await request(up.port, { path: a.url });
+      assert.equal(file.status, 200);
+      assert.equal(file.body, bytes.toString());
+      assert.match(String(file.headers['content-type']), /^text\/plain/);
+      assert.match(String(file.headers['content-disposition']), /^attachment/);
+      const tampered = a.url.replace(/\/uploads\/(\d+)-/, (_, id) => `/uploads/${Number(id) + 1}-`);
+      assert.equal((await request(up.port, { path: tampered })).status, 404, 'another id under the same signature');
+    });
+
+    it('limits with clear errors, and nothing written: size, type, checksum, what is PUT, whose upload', async () => {
+      const bytes = Buffer.from('tiny');
+      assertFieldError(await call(up, x, 'POST', '/direct_uploads', blob(bytes, { byte_size: 65537 })), 'byte_size', 'over --max-body-size');
+      assertFieldError(await call(up, x, 'POST', '/direct_uploads', blob(bytes, { content_type: 'text/html' })), 'content_type', 'html');
+      assertFieldError(await call(up, x, 'POST', '/direct_uploads', blob(bytes, { checksum: 'nope' })), 'checksum', 'not an MD5');
+      assertFieldError(await call(up, x, 'POST', '/direct_uploads', blob(bytes, { filename: '../etc/passwd' })), 'filename', 'a path');
+      assertFieldError(await call(up, x, 'POST', '/direct_uploads', {}), 'blob', 'no blob');
+      const u = (await ok(up, x, 'POST', '/direct_uploads', blob(bytes)));
+      const wrong = await put(u, Buffer.from('TINY'));
+      assert.equal(wrong.status, 422, wrong.body);
+      assert.equal((await put(u, Buffer.from('tiny!'))).status, 422, 'another size');
+      assert.equal((await request(up.port, { method: 'PUT', path: '/uploads/1-9999999999-0000', body: 'x' })).status, 401, 'a forged upload URL is refused from its head');
+      const p = `/messages/${xroom.uuid}/chat_room_messages`;
+      const before = (await ok(up, y, 'GET', p)).total_count;
+      assertFieldError(await call(up, x, 'POST', p, { rich_text_body: { body: doc(text('not there yet')), attachments: [u.signed_id] } }), 'rich_text_body', 'bytes not uploaded');
+      assert.equal((await put(u, bytes)).status, 204);
+      assertFieldError(await call(up, y, 'POST', p, { rich_text_body: { body: doc(text('not mine')), attachments: [u.attachable_sgid] } }), 'rich_text_body', "another member's upload");
+      assertFieldError(await call(up, x, 'POST', p, { rich_text_body: { body: doc(text('forged')), attachments: ['x--0000'] } }), 'rich_text_body', 'a forged sgid');
+      assert.equal((await ok(up, y, 'GET', p)).total_count, before, 'no message written');
+    });
+
+    it('a server without --data-dir refuses uploads', async () => {
+      const r = await call(server, ann, 'POST', '/direct_uploads', blob(Buffer.from('x')));
+      assert.equal(r.status, 403, r.body);
+      assert.deepEqual(r.json(), { success: false, message: 'Uploads are not enabled on this server', error_details: {} });
     });
   });
 });

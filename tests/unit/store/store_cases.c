@@ -721,3 +721,42 @@ void store_case_notification_kinds_and_preferences(const store_fixture_t *f)
     store_destroy(s);
     f->remove();
 }
+
+void store_case_uploads(const store_fixture_t *f)
+{
+    store_t *s = open_chat(f);
+    ASSERT_NOT_NULL(s);
+    store_upload_t u = {.community_id = 1, .member_id = 3, .filename = "a b.png",
+                        .content_type = "image/png", .byte_size = 5,
+                        .checksum = "XUFAKrxLKna5cZ2REBfFkg==", .metadata = "{\"identified\":true}"};
+    snprintf(u.key, sizeof u.key, "key-one");
+    ASSERT_EQ(s->ops->upload_create(s, &u), 0);
+    ASSERT(u.id > 0);
+    ASSERT(u.created_at > 0);
+    store_upload_t v = u;
+    v.id = 0;
+    ASSERT_EQ(s->ops->upload_create(s, &v), ERR_CONFLICT); /* the key is unique */
+    snprintf(v.key, sizeof v.key, "key-two");
+    ASSERT_EQ(s->ops->upload_create(s, &v), 0);
+    store_upload_t got;
+    ASSERT_EQ(s->ops->upload_get(s, 1, u.id, &got), 0);
+    ASSERT_STR_EQ(got.key, "key-one");
+    ASSERT_STR_EQ(got.filename, "a b.png");
+    ASSERT_STR_EQ(got.metadata, "{\"identified\":true}");
+    ASSERT_EQ(got.byte_size, 5);
+    ASSERT_EQ(got.uploaded_at, 0);
+    store_upload_clear(&got);
+    ASSERT_EQ(s->ops->upload_get(s, 2, u.id, &got), ERR_NOT_FOUND);
+    ASSERT_EQ(s->ops->upload_done(s, u.id, 77), 0);
+    ASSERT_EQ(s->ops->upload_done(s, u.id, 78), ERR_NOT_FOUND);
+    long long ids[3] = {v.id, u.id, 999};
+    store_upload_t *rows;
+    size_t n;
+    ASSERT_EQ(s->ops->uploads_of(s, 1, ids, 3, &rows, &n), 0);
+    ASSERT_EQ(n, 2);
+    int done = rows[0].id == u.id ? 0 : 1;
+    ASSERT_EQ(rows[done].uploaded_at, 77);
+    store_uploads_free(rows, n);
+    store_destroy(s);
+    f->remove();
+}

@@ -30,5 +30,6 @@ void store_case_chat_reads_and_order(const store_fixture_t *f);
 void store_case_notifications(const store_fixture_t *f);
 void store_case_chat_people_and_reactions(const store_fixture_t *f);
 void store_case_notification_kinds_and_preferences(const store_fixture_t *f);
+void store_case_uploads(const store_fixture_t *f);
 
 #endif

@@ -167,6 +167,11 @@ TEST(store_pg_notification_kinds_and_preferences)
     PG_CASE(notification_kinds_and_preferences);
 }
 
+TEST(store_pg_uploads)
+{
+    PG_CASE(uploads);
+}
+
 /* ---- migrations -------------------------------------------------------------------------------
  */
 

@@ -44,3 +44,8 @@ TEST(store_sqlite_notification_kinds_and_preferences)
 {
     store_case_notification_kinds_and_preferences(&memory_fixture);
 }
+
+TEST(store_sqlite_uploads)
+{
+    store_case_uploads(&memory_fixture);
+}
