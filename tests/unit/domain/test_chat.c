@@ -351,3 +351,88 @@ TEST(domain_chat_participant_remove_rules)
     free(d);
     teardown(&f);
 }
+
+/* ---- O(N) room creation ---------------------------------------------------------------------- */
+
+/* The store's own operations, and a table that counts the reads chat makes
+ * before calling them (put in the store's place for the test). */
+static struct {
+    const struct store_ops *real;
+    struct store_ops ops;
+    long long reads, people;
+} counting;
+
+#define COUNTED(name, ret, params, args)                                                           \
+    static ret count_##name params                                                                 \
+    {                                                                                              \
+        counting.reads++;                                                                          \
+        return counting.real->name args;                                                          \
+    }
+COUNTED(member_get, int, (store_t * s, long long c, long long id, store_member_t *out),
+        (s, c, id, out))
+COUNTED(participant_get, int, (store_t * s, long long r, long long m, store_participant_t *out),
+        (s, r, m, out))
+COUNTED(participants, int, (store_t * s, long long r, store_participant_t **rows, size_t *n),
+        (s, r, rows, n))
+COUNTED(unread_count, long long, (store_t * s, long long r, long long m, long long l), (s, r, m, l))
+COUNTED(message_get, int, (store_t * s, long long r, long long id, store_message_t *out),
+        (s, r, id, out))
+COUNTED(message_last, int, (store_t * s, long long r, store_message_t *out), (s, r, out))
+COUNTED(thread_senders, int, (store_t * s, long long p, long long **ids, size_t *n),
+        (s, p, ids, n))
+
+static int count_room_people(store_t *s, long long r, long long v, store_person_t **rows,
+                             size_t *n)
+{
+    counting.reads++;
+    counting.people++;
+    return counting.real->room_people(s, r, v, rows, n);
+}
+
+/* The store reads of creating a group room of the actor and 'n' others. */
+static long long reads_to_create(struct fx *f, const long long *others, size_t n)
+{
+    counting.reads = counting.people = 0;
+    json_t *out = NULL;
+    int created = 0;
+    const char *why = NULL, *problem = NULL;
+    int rc = domain_chat_room_create(&f->chat, 1, "group_chat", NULL, others, n, 0, NULL, &out,
+                                     &created, &why, &problem);
+    json_decref(out);
+    reset_events();
+    return rc == 0 && created ? counting.reads : -1;
+}
+
+TEST(domain_chat_room_create_reads_linear)
+{
+    struct fx f;
+    ASSERT_EQ(setup(&f), 0);
+    long long ids[160];
+    for (int i = 0; i < 160; i++) {
+        char email[32];
+        snprintf(email, sizeof email, "many%d@x.io", i);
+        store_member_t m = {.community_id = 1, .email = email, .name = "Many"};
+        ASSERT_EQ(f.store->ops->member_create(f.store, &m), 0);
+        ids[i] = m.id;
+    }
+    counting.real = f.store->ops;
+    counting.ops = *f.store->ops;
+    counting.ops.member_get = count_member_get;
+    counting.ops.participant_get = count_participant_get;
+    counting.ops.participants = count_participants;
+    counting.ops.unread_count = count_unread_count;
+    counting.ops.message_get = count_message_get;
+    counting.ops.message_last = count_message_last;
+    counting.ops.thread_senders = count_thread_senders;
+    counting.ops.room_people = count_room_people;
+    f.store->ops = &counting.ops;
+    long long r40 = reads_to_create(&f, ids, 40);
+    ASSERT_EQ(counting.people, 1); /* every participant's view from one read of the room */
+    long long r160 = reads_to_create(&f, ids, 160);
+    ASSERT_EQ(counting.people, 1);
+    ASSERT(r40 > 0);
+    /* One read per member named (does it exist?), none per participant per view. */
+    ASSERT_EQ(r160 - r40, 120);
+    f.store->ops = counting.real;
+    teardown(&f);
+}
