@@ -366,7 +366,7 @@ static struct {
     static ret count_##name params                                                                 \
     {                                                                                              \
         counting.reads++;                                                                          \
-        return counting.real->name args;                                                          \
+        return counting.real->name args;                                                           \
     }
 COUNTED(member_get, int, (store_t * s, long long c, long long id, store_member_t *out),
         (s, c, id, out))
@@ -378,11 +378,9 @@ COUNTED(unread_count, long long, (store_t * s, long long r, long long m, long lo
 COUNTED(message_get, int, (store_t * s, long long r, long long id, store_message_t *out),
         (s, r, id, out))
 COUNTED(message_last, int, (store_t * s, long long r, store_message_t *out), (s, r, out))
-COUNTED(thread_senders, int, (store_t * s, long long p, long long **ids, size_t *n),
-        (s, p, ids, n))
+COUNTED(thread_senders, int, (store_t * s, long long p, long long **ids, size_t *n), (s, p, ids, n))
 
-static int count_room_people(store_t *s, long long r, long long v, store_person_t **rows,
-                             size_t *n)
+static int count_room_people(store_t *s, long long r, long long v, store_person_t **rows, size_t *n)
 {
     counting.reads++;
     counting.people++;
