@@ -12,6 +12,9 @@
  *   DELETE /api/headless/v1/notifications/:id
  *   GET  /api/headless/v1/notification_preferences/:medium
  *   PUT  /api/headless/v1/notification_preferences/:medium?type&enabled
+ *   GET  /api/headless/v1/notification_preferences/space_members/:id
+ *   PUT  /api/headless/v1/notification_preferences/:medium/spaces?choice
+ *   PUT  /api/headless/v1/notification_preferences/:medium/spaces/:id?choice
  *
  * Each handler checks the token and the request on the loop thread, then
  * runs the domain call on a worker (api/job.h) and maps its result to the
@@ -474,16 +477,101 @@ struct pref_req {
     int enabled;
 };
 
+static domain_chat_t chat_of(const api_context_t *ctx)
+{
+    return (domain_chat_t){ctx->store, ctx->hub, ctx->community->id, ctx->community};
+}
+
 static void work_prefs_get(api_job_t *job)
 {
     const struct pref_req *p = job->data;
-    json_t *out = NULL;
+    json_t *out = NULL, *spaces = NULL;
+    domain_chat_t chat = chat_of(job->ctx);
     int rc = domain_preferences_get(job->ctx->store, p->r.member, p->medium, &out);
+    if (rc == 0 && (rc = domain_chat_space_choice(&chat, p->r.member, 0, NULL, &spaces)) == 0)
+        json_object_set_new(out, "space_preferences", spaces);
     if (rc) {
+        json_decref(out);
         api_job_fail_store(job, rc);
         return;
     }
     api_job_ok(job, 200, out);
+}
+
+/* ---- space preferences ----------------------------------------------------------------------- */
+
+struct space_req {
+    struct member_req r;
+    long long id;    /* the space member (participant) id; 0: every space */
+    char choice[16]; /* "" to read */
+};
+
+static void work_space(api_job_t *job)
+{
+    const struct space_req *q = job->data;
+    domain_chat_t chat = chat_of(job->ctx);
+    json_t *out = NULL;
+    int rc = domain_chat_space_choice(&chat, q->r.member, q->id, q->choice[0] ? q->choice : NULL,
+                                      q->choice[0] ? NULL : &out);
+    if (rc == ERR_NOT_FOUND) {
+        api_job_fail(job, 404, json_pack("{s:s}", "message", "Missing record: space member"),
+                     "Oops! Missing record. Please try again later.");
+        return;
+    }
+    if (rc) {
+        api_job_fail_store(job, rc);
+        return;
+    }
+    if (!out)
+        out = json_pack("{s:b, s:s}", "success", 1, "message",
+                        "Notification preference changed successfully");
+    api_job_ok(job, 200, out);
+}
+
+/* A space preference request; 'set': the choice of the query is required.
+ * NULL after answering. */
+static struct space_req *space_begin(http_exchange_t *x, const api_context_t *ctx, int set)
+{
+    struct member_req *r = begin(x, ctx);
+    if (!r) return NULL;
+    struct space_req *q = xcalloc(1, sizeof *q);
+    q->r = *r;
+    free(r);
+    size_t len;
+    const char *field = NULL;
+    const char *medium = http_route_param(&x->params, "medium", &len);
+    if (medium &&
+        !((len == 6 && !memcmp(medium, "in_app", 6)) || (len == 4 && !memcmp(medium, "push", 4)) ||
+          (len == 6 && !memcmp(medium, "mobile", 6))))
+        field = "medium";
+    if (http_route_param(&x->params, "id", &len)) {
+        q->id = route_id(x);
+        if (q->id <= 0 && !field) field = "id";
+    }
+    if (!field && set) {
+        int rc = query_text(x->req, "choice", q->choice, sizeof q->choice);
+        if (rc != 1 || (strcmp(q->choice, "all") && strcmp(q->choice, "never") &&
+                        strcmp(q->choice, "mention")))
+            field = "choice";
+    }
+    if (field) {
+        free(q);
+        api_respond_field_error(x, 400, field, "is invalid");
+        return NULL;
+    }
+    return q;
+}
+
+static void on_space_get(http_exchange_t *x, void *ctx)
+{
+    struct space_req *q = space_begin(x, ctx, 0);
+    if (q) api_job_start_as(x, ctx, q->r.member, NULL, work_space, q, free);
+}
+
+static void on_space_set(http_exchange_t *x, void *ctx)
+{
+    struct space_req *q = space_begin(x, ctx, 1);
+    if (q) api_job_start_as(x, ctx, q->r.member, NULL, work_space, q, free);
 }
 
 static void work_prefs_set(api_job_t *job)
@@ -583,4 +671,10 @@ void api__notifications_register(http_router_t *r, const api_context_t *ctx)
                     d);
     http_router_add(r, HTTP_PUT, "/api/headless/v1/notification_preferences/:medium", on_prefs_set,
                     d);
+    http_router_add(r, HTTP_GET, "/api/headless/v1/notification_preferences/space_members/:id",
+                    on_space_get, d);
+    http_router_add(r, HTTP_PUT, "/api/headless/v1/notification_preferences/:medium/spaces",
+                    on_space_set, d);
+    http_router_add(r, HTTP_PUT, "/api/headless/v1/notification_preferences/:medium/spaces/:id",
+                    on_space_set, d);
 }

@@ -554,7 +554,7 @@ int domain_chat_unread_rooms(const domain_chat_t *d, long long actor, json_t **o
         store_participant_t me;
         if (d->store->ops->participant_get(d->store, rooms[i].id, actor, &me) != 0) continue;
         /* Muted and archived rooms are out of the member's inbox. */
-        if (me.muted || me.archived) continue;
+        if (me.muted == STORE_MUTED_ALL || me.archived) continue;
         if (d->store->ops->unread_count(d->store, rooms[i].id, actor, me.last_read_message_id) > 0)
             json_array_append_new(uuids, json_string(rooms[i].uuid));
     }
@@ -617,7 +617,7 @@ int domain_chat_participant_update(const domain_chat_t *d, long long actor, cons
         rc = ERR_INVAL;
         *why = muted && !json_is_boolean(muted) ? "muted" : "archived";
     } else {
-        if (muted) me->muted = json_is_true(muted);
+        if (muted) me->muted = json_is_true(muted) ? STORE_MUTED_ALL : STORE_MUTED_NO;
         if (archived) me->archived = json_is_true(archived);
         rc = d->store->ops->participant_update(d->store, me);
     }
@@ -647,6 +647,93 @@ int domain_chat_participant_remove(const domain_chat_t *d, long long actor, cons
     if (rc == 0) hub_revoke_room_access(d->hub, s.room.id, member);
     chat_snapshot_clear(&s);
     return rc;
+}
+
+/* ---- space notification choices -------------------------------------------------------------- */
+
+static const char *const choices[] = {"all", "never", "mention"}; /* by STORE_MUTED_* */
+
+static int choice_of(const char *name)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, choices[i]) == 0) return i;
+    return -1;
+}
+
+/* Call 'cb' for each of the actor's participations in a room of kind
+ * "space" (stopping at a non-zero return, which it returns). */
+static int each_space(const domain_chat_t *d, long long actor,
+                      int (*cb)(const domain_chat_t *d, store_room_t *room, store_participant_t *p,
+                                void *ud),
+                      void *ud)
+{
+    store_room_t *rooms;
+    size_t n;
+    long long total;
+    int rc = d->store->ops->rooms_of_member(d->store, d->community_id, actor, 0, -1, &rooms, &n,
+                                            &total);
+    if (rc) return rc;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (strcmp(rooms[i].kind, "space") != 0) continue;
+        store_participant_t p;
+        if ((rc = d->store->ops->participant_get(d->store, rooms[i].id, actor, &p)) == ERR_NOT_FOUND) {
+            rc = 0;
+            continue;
+        }
+        if (rc == 0) rc = cb(d, &rooms[i], &p, ud);
+    }
+    store_rooms_free(rooms, n);
+    return rc;
+}
+
+struct space_op {
+    long long participant_id; /* 0: every space */
+    int set;                  /* the choice to set, -1: read */
+    json_t *out;
+    int found;
+};
+
+static int on_space(const domain_chat_t *d, store_room_t *room, store_participant_t *p, void *ud)
+{
+    struct space_op *op = ud;
+    if (op->participant_id && p->id != op->participant_id) return 0;
+    op->found = 1;
+    if (op->set >= 0 && p->muted != op->set) {
+        p->muted = op->set;
+        int rc = d->store->ops->participant_update(d->store, p);
+        if (rc) return rc;
+    }
+    const char *choice = choices[p->muted >= 0 && p->muted < 3 ? p->muted : 0];
+    if (op->participant_id) {
+        /* cabled sends no push notifications: one choice stands for both mediums. */
+        op->out = json_pack("{s:s, s:s}", "in_app", choice, "push", choice);
+    } else if (op->out) {
+        json_array_append_new(op->out, json_pack("{s:I, s:I, s:s, s:s, s:b}", "id",
+                                                 (json_int_t)p->id, "space_id",
+                                                 (json_int_t)room->id, "space_name",
+                                                 room->name ? room->name : "", "choice", choice,
+                                                 "is_chat_space", 1));
+    }
+    return 0;
+}
+
+int domain_chat_space_choice(const domain_chat_t *d, long long actor, long long participant_id,
+                             const char *set, json_t **out)
+{
+    struct space_op op = {.participant_id = participant_id, .set = set ? choice_of(set) : -1};
+    if (set && op.set < 0) return ERR_INVAL;
+    if (!participant_id) op.out = json_array();
+    int rc = each_space(d, actor, on_space, &op);
+    if (rc == 0 && participant_id && !op.found) rc = ERR_NOT_FOUND;
+    if (rc) {
+        json_decref(op.out);
+        return rc;
+    }
+    if (out)
+        *out = op.out;
+    else
+        json_decref(op.out);
+    return 0;
 }
 
 /* ---- access --------------------------------------------------------------------------------- */

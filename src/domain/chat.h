@@ -99,6 +99,15 @@ int domain_chat_participants(const domain_chat_t *d, long long actor, const char
 int domain_chat_participant_update(const domain_chat_t *d, long long actor, const char *uuid,
                                    long long participant_id, const json_t *fields, json_t **out,
                                    const char **why);
+/* Notification choices for spaces (embedded rooms of kind "space"), as
+ * Circle's space notification preferences: "all", "mention" (only mentions
+ * notify), "never" (the room is muted). With 'participant_id' (the actor's
+ * own participation in a space, else ERR_NOT_FOUND), that one's: *out (may
+ * be NULL) is {in_app, push}; with 0, every space of the actor's: *out is
+ * [{id, space_id, space_name, choice, is_chat_space}]. 'set' (NULL: only
+ * read) changes the choice first; ERR_INVAL for another word. */
+int domain_chat_space_choice(const domain_chat_t *d, long long actor, long long participant_id,
+                             const char *set, json_t **out);
 /* Remove 'member' from a group room: its creator removes anyone, any
  * participant may leave. Direct and embedded rooms keep their members
  * (ERR_INVAL with *why). The member's room subscriptions stop receiving at

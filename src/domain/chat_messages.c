@@ -36,7 +36,8 @@ static void notify_member(struct notify_ctx *c, long long member, const char *ki
     for (size_t i = 0; i < c->ndone; i++)
         if (c->done[i] == member) return;
     const store_person_t *p = chat_snapshot_person(&c->r->snap, member);
-    if (!p || p->p.muted) return;
+    if (!p || p->p.muted == STORE_MUTED_ALL) return;
+    if (p->p.muted == STORE_MUTED_BUT_MENTIONS && strcmp(kind, "mention") != 0) return;
     if (c->ndone == c->cap) {
         c->cap = c->cap ? 2 * c->cap : 16;
         c->done = xrealloc(c->done, c->cap * sizeof *c->done);

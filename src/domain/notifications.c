@@ -161,6 +161,7 @@ int domain_preferences_get(store_t *s, long long member_id, const char *medium, 
     }
     free(rows);
     *out = json_pack("{s:o, s:[]}", "notification_preferences", list, "space_preferences");
+    /* The spaces are chat's: the caller fills space_preferences. */
     return 0;
 }
 

@@ -77,9 +77,13 @@ typedef struct store_participant {
     long long last_read_message_id;    /* 0 when nothing read */
     int64_t pinned_at;                 /* unix milliseconds, 0 when not pinned */
     int64_t created_at;
-    int muted;                         /* 1: no notifications from the room, not in the inbox */
+    int muted;                         /* STORE_MUTED_*: which notifications the room makes */
     int archived;                      /* 1: out of the member's inbox and unread rooms */
 } store_participant_t;
+
+/* A participant's choice of notifications from its room (Circle's "all",
+ * "never", "mention" for spaces; a muted chat is "never"). */
+enum { STORE_MUTED_NO = 0, STORE_MUTED_ALL = 1, STORE_MUTED_BUT_MENTIONS = 2 };
 
 /* A participant of a room with the member it is: what every view of the
  * room shows of its people, read in one statement (room_people). */

@@ -262,6 +262,34 @@ describe("Circle's documented API", () => {
     });
   });
 
+  describe('space notification preferences', () => {
+    it('a space\'s choice: all, mention (only mentions notify), never; the documented routes and shapes', async () => {
+      const r = await api(server, 'POST', '/api/admin/v2/chat_rooms', { kind: 'space', name: 'Garden', community_member_ids: [ann.id, bob.id] });
+      assert.equal(r.status, 201, r.body);
+      const space = r.json().chat_room;
+      const pid = (await participantIds(server, bob, space)).get(bob.id);
+      const { body: prefs } = await circle(bob, 'GET', '/notification_preferences/in_app', '/notification_preferences/{medium}', undefined, { status: 200 });
+      assert.deepEqual(prefs.space_preferences, [{ id: pid, space_id: space.id, space_name: 'Garden', choice: 'all', is_chat_space: true }]);
+      await circle(bob, 'PUT', `/notification_preferences/in_app/spaces/${pid}?choice=mention`, '/notification_preferences/{notification_preference_medium}/spaces/{id}', undefined, { status: 200 });
+      const { body: one } = await circle(bob, 'GET', `/notification_preferences/space_members/${pid}`, '/notification_preferences/space_members/{id}', undefined, { status: 200 });
+      assert.deepEqual(one, { in_app: 'mention', push: 'mention' });
+      const top = await send(server, bob, space, { body: 'in the garden' });
+      await send(server, ann, space, { body: 'a reply', parent_message_id: top.id });
+      let ev = await got();
+      assert.ok(!ev.bob.some((e) => e.event === 'newNotification'), 'mention only: no reply notification');
+      await send(server, ann, space, { rich_text_body: { body: doc(mention(bob)) } });
+      ev = await got();
+      assert.equal(ev.bob.filter((e) => e.event === 'newNotification').length, 1, 'a mention notifies');
+      await circle(bob, 'PUT', '/notification_preferences/push/spaces?choice=never', '/notification_preferences/{notification_preference_medium}/spaces', undefined, { status: 200 });
+      await send(server, ann, space, { rich_text_body: { body: doc(mention(bob)) } });
+      ev = await got();
+      assert.ok(!ev.bob.some((e) => e.event === 'newNotification'), 'never: nothing');
+      assert.equal((await call(server, ann, 'GET', `/notification_preferences/space_members/${pid}`)).status, 404, "another member's");
+      assertFieldError(await call(server, bob, 'PUT', `/notification_preferences/in_app/spaces/${pid}?choice=sometimes`), 'choice');
+      await ok(server, bob, 'PUT', '/notification_preferences/in_app/spaces?choice=all');
+    });
+  });
+
   describe('threads', () => {
     it('chat_threads, a thread, unread ones: the documented shapes; the thread stream hears of its parent', async () => {
       const parent = await send(server, ann, room, { rich_text_body: { body: doc(text('parent')) } });
