@@ -91,6 +91,7 @@ struct config {
     long long max_connections;
     long long drain_ms;
     long long db_pool;
+    const char *data_dir;
     int demo;
     /* token subcommand */
     long long member;
@@ -103,7 +104,7 @@ enum {
     OPT_DRAIN, OPT_DEMO, OPT_LOG_LEVEL, OPT_MEMBER, OPT_COMMUNITY_SHORT, OPT_TTL, OPT_HELP,
     OPT_DB_POOL,
     OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_MAX_REQUEST_MEMORY,
-    OPT_MAX_CONNECTIONS, OPT_LOG_FORMAT, OPT_DEMO_DIR,
+    OPT_MAX_CONNECTIONS, OPT_LOG_FORMAT, OPT_DEMO_DIR, OPT_DATA_DIR,
 };
 
 static const struct option options[] = {
@@ -133,6 +134,7 @@ static const struct option options[] = {
     {"max-request-memory", required_argument, NULL, OPT_MAX_REQUEST_MEMORY},
     {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
     {"drain-ms", required_argument, NULL, OPT_DRAIN},
+    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
     {"demo", no_argument, NULL, OPT_DEMO},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
@@ -174,6 +176,7 @@ static void usage(FILE *f)
           "  --max-request-memory BYTES held by all incomplete requests together (67108864)\n"
           "  --max-connections N        open connections, more get 503 (ulimit -n less a reserve)\n"
           "  --drain-ms MS              spread server_restart over this window (1000)\n"
+          "  --data-dir DIR             keep uploaded files under DIR/uploads (none: uploads off)\n"
           "  --demo                     demo data, the demo page at /, tokens and ready commands\n"
           "  --demo-dir DIR             the demo page's files (the checkout's demo/)\n"
           "  --log-level LEVEL          debug, info, warn, error (info)\n"
@@ -212,6 +215,7 @@ static int apply(struct config *cfg, int opt, const char *name, const char *val)
     case OPT_LOG_LEVEL: cfg->log_level = val; return 0;
     case OPT_LOG_FORMAT: cfg->log_format = val; return 0;
     case OPT_DEMO_DIR: cfg->demo_dir = val; return 0;
+    case OPT_DATA_DIR: cfg->data_dir = val; return 0;
     case OPT_DEMO: cfg->demo = 1; return 0;
     case OPT_ORIGIN:
         if (cfg->origins_count == sizeof cfg->origins / sizeof cfg->origins[0]) {
@@ -763,7 +767,8 @@ static int run_server(void)
         .community = &community,
         .access_ttl = cfg.access_token_ttl,
     };
-    domain_chat_t chat = {.store = store, .hub = hub, .community_id = community.id};
+    domain_chat_t chat = {
+        .store = store, .hub = hub, .community_id = community.id, .community = &community};
     channels_register(&chat);
     char demo_room_uuid[40] = "";
     long long demo_room_id = 0;
@@ -786,11 +791,13 @@ static int run_server(void)
     cable_server_init(&cable_cfg);
 
     http_router_t *router = http_router_new();
+    domain_uploads_t uploads = {cfg.data_dir, (size_t)cfg.max_body_size};
     api_context_t api_ctx = {
         .community = &community,
         .hub = hub,
         .store = store,
         .auth = &auth,
+        .uploads = cfg.data_dir ? &uploads : NULL,
     };
     http_router_add(router, HTTP_GET, "/cable", cable_handle_upgrade, NULL);
     api_register(router, &api_ctx);

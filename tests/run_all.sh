@@ -36,7 +36,7 @@ node --help 2>/dev/null | grep -q -- '--test-concurrency' && node_test+=(--test-
 # other integration suites run without it (env -u), on SQLite. A redis-server for the
 # cluster runs. Both are stopped however the run ends.
 pg=tests/services/postgres.sh
-pg_files=(members auth notifications chat chat_members chat_threads persistence postgres)
+pg_files=(members auth notifications chat chat_members chat_threads circle_api persistence postgres)
 pg_files=("${pg_files[@]/#/tests/integration/}")
 pg_files=("${pg_files[@]/%/.test.js}")
 services=$(mktemp -d)
@@ -62,7 +62,7 @@ else
     echo "  see $LOG_DIR/redis.log"
     redis_url=
 fi
-cluster_files=(chat chat_members chat_threads notifications auth)
+cluster_files=(chat chat_members chat_threads circle_api notifications auth)
 cluster_files=("${cluster_files[@]/#/tests/integration/}")
 cluster_files=("${cluster_files[@]/%/.test.js}")
 

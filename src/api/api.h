@@ -6,7 +6,9 @@
  *   headless_auth.c   /api/v1/headless/… (tokens)
  *   members.c         /api/admin/v2/community_members
  *   chat.c            /api/headless/v1/messages…, /chat_threads…, /api/admin/v2/chat_rooms
- *   notifications.c   /api/admin/v2/notifications, /api/headless/v1/notifications…
+ *   notifications.c   /api/admin/v2/notifications, /api/headless/v1/notifications…,
+ *                     /api/headless/v1/notification_preferences…
+ *   uploads.c         /api/headless/v1/direct_uploads, /uploads/… (the files)
  *   job.c             running a handler's storage work on the worker pool
  *   auth.c            credentials checked from a request's head, before its body */
 #ifndef API_API_H
@@ -14,6 +16,7 @@
 
 #include "auth/community.h"
 #include "domain/auth.h"
+#include "domain/uploads.h"
 #include "http/parser.h"
 #include "http/router.h"
 #include "hub/hub.h"
@@ -24,6 +27,7 @@ typedef struct api_context {
     hub_t *hub;
     store_t *store;
     const domain_auth_t *auth;
+    const domain_uploads_t *uploads;    /* where uploaded files go; NULL: uploads are off */
 } api_context_t;
 
 /* Add every API route. 'ctx' is borrowed for the router's lifetime. */
@@ -52,11 +56,16 @@ int api__require_app_token(struct http_exchange *x, const api_context_t *ctx);
  * *member_id and returns 1, or answers 401 and returns 0. */
 int api__require_member(struct http_exchange *x, const api_context_t *ctx, long long *member_id);
 
+/* Whether 'token' ('len' bytes) is a live upload token of this community
+ * (the path of a direct upload's PUT). Pure: no store. */
+int api__upload_token_ok(const api_context_t *ctx, const char *token, size_t len);
+
 void api__broadcast_register(http_router_t *r, const api_context_t *ctx);
 void api__health_register(http_router_t *r, const api_context_t *ctx);
 void api__headless_auth_register(http_router_t *r, const api_context_t *ctx);
 void api__members_register(http_router_t *r, const api_context_t *ctx);
 void api__chat_register(http_router_t *r, const api_context_t *ctx);
 void api__notifications_register(http_router_t *r, const api_context_t *ctx);
+void api__uploads_register(http_router_t *r, const api_context_t *ctx);
 
 #endif

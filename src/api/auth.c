@@ -7,6 +7,7 @@
  *   /api/headless/v1/…                      a member's access token
  *   /api/v1/headless/access_token/refresh   nothing (the refresh token is in the body)
  *   /api/v1/…, /api/admin/…                 the app token
+ *   PUT /uploads/<token>                    a live upload token (the bytes of a direct upload)
  *   anything else                           nothing
  *
  * A request without the credentials its route needs is answered 401 from
@@ -36,13 +37,14 @@ static int has_prefix(const http_request_t *req, const char *prefix)
     return req->path_len >= n && memcmp(req->path, prefix, n) == 0;
 }
 
-enum need { NEED_NOTHING, NEED_APP_TOKEN, NEED_MEMBER_TOKEN };
+enum need { NEED_NOTHING, NEED_APP_TOKEN, NEED_MEMBER_TOKEN, NEED_UPLOAD_TOKEN };
 
 static enum need route_needs(const http_request_t *req)
 {
     if (has_prefix(req, "/api/headless/v1/")) return NEED_MEMBER_TOKEN;
     if (has_prefix(req, "/api/v1/headless/access_token/refresh")) return NEED_NOTHING;
     if (has_prefix(req, "/api/v1/") || has_prefix(req, "/api/admin/")) return NEED_APP_TOKEN;
+    if (has_prefix(req, "/uploads/")) return NEED_UPLOAD_TOKEN;
     return NEED_NOTHING;
 }
 
@@ -88,6 +90,12 @@ int api_check_head(void *data, const http_request_t *head, size_t *max_body, con
         break;
     case NEED_APP_TOKEN:
         problem = app_token_problem(head, ctx);
+        break;
+    case NEED_UPLOAD_TOKEN:
+        /* The file's bytes: as many as --max-body-size lets in, for a token
+         * that is ours and live; anything else is refused before them. */
+        if (!api__upload_token_ok(ctx, head->path + 9, head->path_len - 9))
+            problem = "The upload URL is invalid or has expired.";
         break;
     case NEED_NOTHING:
         if (*max_body > API_OPEN_BODY_MAX) *max_body = API_OPEN_BODY_MAX;

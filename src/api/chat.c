@@ -7,13 +7,20 @@
  *   POST/DELETE       /api/headless/v1/messages/:uuid/pin
  *   GET               /api/headless/v1/messages/unread_chat_rooms
  *   GET               /api/headless/v1/messages/:uuid/chat_room_participants
+ *   PUT               /api/headless/v1/messages/:uuid/chat_room_participants/:id  (participant id)
  *   DELETE            /api/headless/v1/messages/:uuid/chat_room_participants/:id  (member id)
  *   GET/POST          /api/headless/v1/messages/:uuid/chat_room_messages
  *   GET/PUT/DELETE    /api/headless/v1/messages/:uuid/chat_room_messages/:id
  *   GET               /api/headless/v1/chat_threads, /chat_threads/unread_chat_threads,
  *                     /chat_threads/:id
  *   POST              /api/headless/v1/chat_threads/:id/mark_as_read
+ *   POST/DELETE       /api/headless/v1/reactions  {chat_room_message, emoji}
  *   POST              /api/admin/v2/chat_rooms
+ *   PATCH/PUT         /api/admin/v2/chat_rooms/:uuid
+ *
+ * Status codes and shapes are those of Circle's Member API document:
+ * creating a room answers 200 (201 from the admin route, which Circle does
+ * not document), sending 202, deleting a message 200 with no body.
  *
  * Each handler checks the token and reads the request on the loop thread;
  * the rule runs in domain/chat.c on a worker (api/job.h). */
@@ -33,12 +40,12 @@ struct chat_req {
     long long id; /* message or thread id */
     domain_page_t page;
     long long before, after; /* message window */
-    int flag;                /* pin / unpin */
+    int flag;                /* pin (1) / unpin, add (1) / remove a reaction */
 };
 
 static domain_chat_t chat_of(const api_context_t *ctx)
 {
-    return (domain_chat_t){ctx->store, ctx->hub, ctx->community->id};
+    return (domain_chat_t){ctx->store, ctx->hub, ctx->community->id, ctx->community};
 }
 
 /* Circle's Member API answers a single room as {"chat_room": {...}}. */
@@ -51,9 +58,12 @@ static json_t *wrap_room(json_t *room)
 #define MESSAGE_NOT_FOUND "Chat room message not found"
 
 /* Map a domain error to the response: a missing message is
- * ERR_NO_MESSAGE, anything else not found (the room) is 'not_found'. */
-static void finish(api_job_t *job, int rc, json_t *out, int status, const char *why,
-                   const char *not_found)
+ * ERR_NO_MESSAGE, another missing record of the room ERR_NO_RECORD
+ * ('not_found' names it), anything else not found (the room) 'not_found'.
+ * Bad input is 400 naming the field, Circle's (Rails') error shape; a rule
+ * that refuses (a sentence in 'why') is 422. */
+static void finish_as(api_job_t *job, int rc, json_t *out, int status, const char *why,
+                      const char *problem, const char *not_found)
 {
     if (rc == 0) {
         api_job_ok(job, status, out);
@@ -62,17 +72,24 @@ static void finish(api_job_t *job, int rc, json_t *out, int status, const char *
     json_decref(out);
     if (rc == ERR_NO_MESSAGE)
         api_job_fail(job, 404, NULL, "%s", MESSAGE_NOT_FOUND);
-    else if (rc == ERR_NOT_FOUND)
+    else if (rc == ERR_NOT_FOUND || rc == ERR_NO_RECORD)
         api_job_fail(job, 404, NULL, "%s", not_found);
     else if (rc == ERR_FORBIDDEN)
         api_job_fail(job, 403, NULL, "%s", why ? why : "You are not allowed to do this");
     else if (rc == ERR_INVAL && why && strchr(why, ' '))
         api_job_fail(job, 422, NULL, "%s", why);
     else if (rc == ERR_INVAL)
-        api_job_fail(job, 400, json_pack("{s:[s]}", why ? why : "body", "is invalid"),
-                     "%s is invalid", why ? why : "body");
+        api_job_fail(job, 400,
+                     json_pack("{s:[s]}", why ? why : "body", problem ? problem : "is invalid"),
+                     "%s %s", why ? why : "body", problem ? problem : "is invalid");
     else
         api_job_fail_store(job, rc);
+}
+
+static void finish(api_job_t *job, int rc, json_t *out, int status, const char *why,
+                   const char *not_found)
+{
+    finish_as(job, rc, out, status, why, NULL, not_found);
 }
 
 /* ---- request parsing (loop thread) ----------------------------------------------------------- */
@@ -192,13 +209,14 @@ static int member_ids(const json_t *body, long long **ids, size_t *n)
 static void create_room(api_job_t *job, long long actor, int admin)
 {
     domain_chat_t d = chat_of(job->ctx);
-    const char *kind = json_string_value(json_object_get(job->body, "kind"));
+    json_t *kindv = json_object_get(job->body, "kind");
+    const char *kind = json_string_value(kindv);
     json_t *name = json_object_get(job->body, "name");
     long long *ids;
     size_t n;
     if (!kind) {
-        free(NULL);
-        api_job_fail(job, 400, json_pack("{s:[s]}", "kind", "is required"), "kind is required");
+        api_job_fail(job, 400, json_pack("{s:[s]}", "kind", kindv ? "is invalid" : "is required"),
+                     "kind %s", kindv ? "is invalid" : "is required");
         return;
     }
     if (member_ids(job->body, &ids, &n) != 0 ||
@@ -209,13 +227,19 @@ static void create_room(api_job_t *job, long long actor, int admin)
         api_job_fail(job, 400, json_pack("{s:[s]}", field, "is invalid"), "%s is invalid", field);
         return;
     }
+    /* A first message comes in the same object (Circle's chat_room.rich_text_body). */
+    json_t *rich = json_object_get(job->body, "rich_text_body");
+    json_t *body = json_object_get(job->body, "body");
+    int has_first = (rich && !json_is_null(rich)) || (json_is_string(body));
     json_t *out = NULL;
     int created = 0;
-    const char *why = NULL;
-    int rc = domain_chat_room_create(&d, actor, kind, json_string_value(name), ids, n, admin, &out,
-                                     &created, &why);
+    const char *why = NULL, *problem = NULL;
+    int rc = domain_chat_room_create(&d, actor, kind, json_string_value(name), ids, n, admin,
+                                     has_first ? job->body : NULL, &out, &created, &why, &problem);
     free(ids);
-    finish(job, rc, wrap_room(out), created ? 201 : 200, why, ROOM_NOT_FOUND);
+    /* Circle answers 200 whether the room is new or not; the admin route
+     * (not Circle's) tells them apart. */
+    finish_as(job, rc, wrap_room(out), admin && created ? 201 : 200, why, problem, ROOM_NOT_FOUND);
 }
 
 static void work_room_create(api_job_t *job)
@@ -331,6 +355,17 @@ static void work_participant_remove(api_job_t *job)
     finish(job, rc, NULL, 204, why, rc == ERR_NOT_FOUND ? "Chat room participant not found" : NULL);
 }
 
+static void work_participant_update(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    const char *why = NULL;
+    json_t *out = NULL;
+    int rc = domain_chat_participant_update(&d, r->actor, r->uuid, r->id, job->body, &out, &why);
+    finish(job, rc, wrap_room(out), 200, why,
+           rc == ERR_NO_RECORD ? "Chat room participant not found" : ROOM_NOT_FOUND);
+}
+
 /* ---- messages ------------------------------------------------------------ */
 
 static void work_messages(api_job_t *job)
@@ -347,9 +382,9 @@ static void work_message_send(api_job_t *job)
     domain_chat_t d = chat_of(job->ctx);
     struct chat_req *r = job->data;
     json_t *out = NULL;
-    const char *why = NULL;
-    int rc = domain_chat_message_send(&d, r->actor, r->uuid, job->body, &out, &why);
-    finish(job, rc, out, 202, why, ROOM_NOT_FOUND);
+    const char *why = NULL, *problem = NULL;
+    int rc = domain_chat_message_send(&d, r->actor, r->uuid, job->body, &out, &why, &problem);
+    finish_as(job, rc, out, 202, why, problem, ROOM_NOT_FOUND);
 }
 
 static void work_message_show(api_job_t *job)
@@ -366,10 +401,11 @@ static void work_message_edit(api_job_t *job)
     domain_chat_t d = chat_of(job->ctx);
     struct chat_req *r = job->data;
     json_t *out = NULL;
-    const char *why = NULL;
-    int rc = domain_chat_message_edit(&d, r->actor, r->uuid, r->id, job->body, &out, &why);
-    finish(job, rc, out, 200, rc == ERR_FORBIDDEN ? "Only the sender can edit a message" : why,
-           ROOM_NOT_FOUND);
+    const char *why = NULL, *problem = NULL;
+    int rc =
+        domain_chat_message_edit(&d, r->actor, r->uuid, r->id, job->body, &out, &why, &problem);
+    finish_as(job, rc, out, 200, rc == ERR_FORBIDDEN ? "Only the sender can edit a message" : why,
+              problem, ROOM_NOT_FOUND);
 }
 
 static void work_message_delete(api_job_t *job)
@@ -377,7 +413,8 @@ static void work_message_delete(api_job_t *job)
     domain_chat_t d = chat_of(job->ctx);
     struct chat_req *r = job->data;
     int rc = domain_chat_message_delete(&d, r->actor, r->uuid, r->id);
-    finish(job, rc, NULL, 204, "Only the sender can delete a message", ROOM_NOT_FOUND);
+    /* Circle answers 200 with no body. */
+    finish(job, rc, NULL, 200, "Only the sender can delete a message", ROOM_NOT_FOUND);
 }
 
 /* ---- threads ------------------------------------------------------------- */
@@ -417,6 +454,45 @@ static void work_thread_read(api_job_t *job)
     finish(job, rc, rc ? NULL : json_object(), 200, NULL, "Chat thread not found");
 }
 
+/* ---- reactions ----------------------------------------------------------------------------- */
+
+static void work_reaction(api_job_t *job)
+{
+    domain_chat_t d = chat_of(job->ctx);
+    struct chat_req *r = job->data;
+    json_t *msg = json_object_get(job->body, "chat_room_message");
+    json_t *emoji = json_object_get(job->body, "emoji");
+    long long id = json_is_integer(msg)  ? json_integer_value(msg)
+                   : json_is_string(msg) ? strtoll(json_string_value(msg), NULL, 10)
+                                         : 0;
+    if (!msg || id <= 0) {
+        api_job_fail(job, 400,
+                     json_pack("{s:[s]}", "chat_room_message", msg ? "is invalid" : "is required"),
+                     "chat_room_message %s", msg ? "is invalid" : "is required");
+        return;
+    }
+    if (!json_is_string(emoji)) {
+        api_job_fail(job, 400, json_pack("{s:[s]}", "emoji", emoji ? "is invalid" : "is required"),
+                     "emoji %s", emoji ? "is invalid" : "is required");
+        return;
+    }
+    json_t *out = NULL;
+    const char *why = NULL;
+    int rc = domain_chat_reaction(&d, r->actor, id, json_string_value(emoji), r->flag, &out, &why);
+    if (rc == ERR_NO_RECORD) {
+        /* Circle's answer for a reaction that is not there. */
+        api_job_fail(job, 404, json_pack("{s:s}", "message", "Missing record: reaction"),
+                     "Oops! Missing record. Please try again later.");
+        json_decref(out);
+        return;
+    }
+    if (rc == 0 && !r->flag) {
+        json_decref(out);
+        out = NULL; /* Circle answers 204 */
+    }
+    finish(job, rc, out, r->flag ? 200 : 204, why, MESSAGE_NOT_FOUND);
+}
+
 /* ---- routes ---------------------------------------------------------------------------------- */
 
 /* One Member API route: the work it runs, and the wrapper its body may come
@@ -426,7 +502,7 @@ struct chat_route {
     const char *pattern;
     api_job_work_cb work;
     const char *body;
-    int flag; /* for the work: pin (1) or unpin (0) */
+    int flag; /* for the work: pin or add (1), unpin or remove (0) */
     const api_context_t *ctx;
 };
 
@@ -461,6 +537,10 @@ static struct chat_route routes[] = {
     {HTTP_POST, V1 "/messages/:uuid/pin", work_room_pin, NULL, 1, NULL},
     {HTTP_DELETE, V1 "/messages/:uuid/pin", work_room_pin, NULL, 0, NULL},
     {HTTP_GET, V1 "/messages/:uuid/chat_room_participants", work_participants, NULL, 0, NULL},
+    {HTTP_PUT, V1 "/messages/:uuid/chat_room_participants/:id", work_participant_update,
+     "chat_room_participant", 0, NULL},
+    {HTTP_PATCH, V1 "/messages/:uuid/chat_room_participants/:id", work_participant_update,
+     "chat_room_participant", 0, NULL},
     {HTTP_DELETE, V1 "/messages/:uuid/chat_room_participants/:id", work_participant_remove, NULL, 0,
      NULL},
     {HTTP_GET, V1 "/messages/:uuid/chat_room_messages", work_messages, NULL, 0, NULL},
@@ -476,6 +556,8 @@ static struct chat_route routes[] = {
     {HTTP_GET, V1 "/chat_threads", work_threads, NULL, 0, NULL},
     {HTTP_GET, V1 "/chat_threads/:id", work_thread_show, NULL, 0, NULL},
     {HTTP_POST, V1 "/chat_threads/:id/mark_as_read", work_thread_read, NULL, 0, NULL},
+    {HTTP_POST, V1 "/reactions", work_reaction, "reaction", 1, NULL},
+    {HTTP_DELETE, V1 "/reactions", work_reaction, "reaction", 0, NULL},
 };
 #undef V1
 
@@ -489,5 +571,6 @@ void api__chat_register(http_router_t *r, const api_context_t *ctx)
     http_router_add(r, HTTP_POST, "/api/admin/v2/chat_rooms", on_admin_room_create, (void *)ctx);
     http_router_add(r, HTTP_PATCH, "/api/admin/v2/chat_rooms/:uuid", on_admin_room_update,
                     (void *)ctx);
-    http_router_add(r, HTTP_PUT, "/api/admin/v2/chat_rooms/:uuid", on_admin_room_update, (void *)ctx);
+    http_router_add(r, HTTP_PUT, "/api/admin/v2/chat_rooms/:uuid", on_admin_room_update,
+                    (void *)ctx);
 }

@@ -1,11 +1,15 @@
 /* api/headless_auth: Headless Auth, the server-to-server token API.
  *
- *   POST  /api/v1/headless/auth_token            app token; {email | community_member_id | sso_user_id}
- *   PATCH /api/v1/headless/access_token/refresh  {refresh_token}            (no app token)
- *   POST  /api/v1/headless/access_token/revoke   app token; {access_token}  -> 204
- *   POST  /api/v1/headless/refresh_token/revoke  app token; {refresh_token} -> 204
+ *   POST  /api/v1/headless/auth_token            app token; {email | community_member_id |
+ * sso_user_id} PATCH /api/v1/headless/access_token/refresh  {refresh_token}            (no app
+ * token) POST  /api/v1/headless/access_token/revoke   app token; {access_token}  -> 204 POST
+ * /api/v1/headless/refresh_token/revoke  app token; {refresh_token} -> 204
  *
- * Field names and shapes follow Circle's Headless Auth API. */
+ * Field names, status codes and messages follow Circle's Headless Auth API
+ * document: a refresh token that is not there is 404, an expired one 401; an
+ * access token that cannot be revoked 422; a missing parameter 404 "Oops!
+ * Missing parameter". auth_token looks the member up by sso_user_id, else
+ * community_member_id, else email, Circle's order of preference. */
 #include "api/job.h"
 
 #include "core/alloc.h"
@@ -15,13 +19,16 @@
 #include "domain/members.h"
 #include "domain/time.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define REFRESH_EXPIRED "The refresh token is expired. Please generate/get new auth token."
+
 /* How the member of an auth_token request is named. */
 struct lookup {
-    long long member_id;       /* > 0 when by id */
-    const char *field;         /* "email" or "sso_user_id" otherwise */
+    long long member_id; /* > 0 when by id */
+    const char *field;   /* "email" or "sso_user_id" otherwise */
     char *value;
 };
 
@@ -52,17 +59,19 @@ static void work_auth_token(api_job_t *job)
     const api_context_t *ctx = job->ctx;
     struct lookup *l = job->data;
     store_member_t m;
-    int rc = l->member_id
-                 ? ctx->store->ops->member_get(ctx->store, ctx->community->id, l->member_id, &m)
-                 : ctx->store->ops->member_find(ctx->store, ctx->community->id, l->field,
-                                                l->value, &m);
+    int rc =
+        l->member_id
+            ? ctx->store->ops->member_get(ctx->store, ctx->community->id, l->member_id, &m)
+            : ctx->store->ops->member_find(ctx->store, ctx->community->id, l->field, l->value, &m);
     if (rc == 0 && m.deactivated_at) {
         /* A deactivated member signs in no more. */
         store_member_clear(&m);
         rc = ERR_NOT_FOUND;
     }
     if (rc == ERR_NOT_FOUND) {
-        api_job_fail(job, 404, NULL, "Community member not found");
+        api_job_fail(job, 404, NULL,
+                     "Community member not found. Please provide a valid SSO User ID, community "
+                     "member ID, or email.");
         return;
     }
     if (rc) {
@@ -92,7 +101,13 @@ static void on_auth_token(http_exchange_t *x, void *data)
     json_t *sso = json_object_get(body, "sso_user_id");
     if (!sso) sso = json_object_get(body, "sso_id");
     const char *bad = NULL;
-    if (id && !json_is_null(id)) {
+    if (sso && !json_is_null(sso)) {
+        l->field = "sso_user_id";
+        if (json_is_string(sso) && json_string_length(sso) > 0)
+            l->value = xstrdup(json_string_value(sso));
+        else
+            bad = "sso_user_id";
+    } else if (id && !json_is_null(id)) {
         /* A number, or a numeric string as form posts send it. */
         long long v = 0;
         if (json_is_integer(id)) {
@@ -110,17 +125,10 @@ static void on_auth_token(http_exchange_t *x, void *data)
         l->field = "email";
         l->value = json_is_string(email) ? domain_email_normalize(json_string_value(email)) : NULL;
         if (!l->value) bad = "email";
-    } else if (sso && !json_is_null(sso)) {
-        l->field = "sso_user_id";
-        if (json_is_string(sso) && json_string_length(sso) > 0)
-            l->value = xstrdup(json_string_value(sso));
-        else
-            bad = "sso_user_id";
     } else {
         json_decref(body);
         lookup_free(l);
-        http_respond_error(x, 400,
-                           "One of email, community_member_id or sso_user_id is required");
+        http_respond_error(x, 400, "One of email, community_member_id or sso_user_id is required");
         return;
     }
     if (bad) {
@@ -132,12 +140,24 @@ static void on_auth_token(http_exchange_t *x, void *data)
     api_job_start(x, ctx, body, work_auth_token, l, lookup_free);
 }
 
-/* A required string member of the body; answers 400 when it is missing. */
+/* A required string member of the body; answers Circle's 404 "Missing
+ * parameter" when it is missing, 400 naming it when it is not a string. */
 static const char *required_string(http_exchange_t *x, json_t *body, const char *key)
 {
     json_t *v = json_object_get(body, key);
-    if (!json_is_string(v) || json_string_length(v) == 0) {
-        api_respond_field_error(x, 400, key, v ? "is invalid" : "is required");
+    if (!v || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) {
+        char detail[64];
+        snprintf(detail, sizeof detail, "Missing parameter: %s", key);
+        json_t *details = json_pack("{s:s}", "message", detail);
+        json_t *out =
+            json_pack("{s:b, s:s, s:o}", "success", 0, "message",
+                      "Oops! Missing parameter. Please try again later.", "error_details", details);
+        api_respond_value(x, 404, out);
+        json_decref(out);
+        return NULL;
+    }
+    if (!json_is_string(v)) {
+        api_respond_field_error(x, 400, key, "is invalid");
         return NULL;
     }
     return json_string_value(v);
@@ -149,9 +169,9 @@ static void work_refresh(api_job_t *job)
     domain_grant_t g;
     int rc = domain_auth_refresh(job->ctx->auth, token, clock_unix_s(), &g);
     if (rc == ERR_NOT_FOUND)
-        api_job_fail(job, 401, NULL, "Invalid refresh token");
+        api_job_fail(job, 404, NULL, "Refresh token not found.");
     else if (rc == ERR_EXPIRED)
-        api_job_fail(job, 401, NULL, "Refresh token has expired");
+        api_job_fail(job, 401, NULL, "%s", REFRESH_EXPIRED);
     else if (rc)
         api_job_fail_store(job, rc);
     else
@@ -176,7 +196,11 @@ static void work_revoke_access(api_job_t *job)
     int rc = domain_auth_revoke_access(job->ctx->auth, json_string_value(t), json_string_length(t),
                                        clock_unix_s());
     if (rc == ERR_AUTH)
-        api_job_fail(job, 401, NULL, "Invalid access token");
+        api_job_fail(job, 422, NULL, "The access token is invalid.");
+    else if (rc == ERR_EXPIRED)
+        api_job_fail(job, 422, NULL, "The access token is expired.");
+    else if (rc == ERR_CONFLICT)
+        api_job_fail(job, 422, NULL, "The access token not found.");
     else if (rc)
         api_job_fail_store(job, rc);
     else
@@ -200,7 +224,9 @@ static void work_revoke_refresh(api_job_t *job)
     const char *token = json_string_value(json_object_get(job->body, "refresh_token"));
     int rc = domain_auth_revoke_refresh(job->ctx->auth, token, clock_unix_s());
     if (rc == ERR_NOT_FOUND)
-        api_job_fail(job, 401, NULL, "Invalid refresh token");
+        api_job_fail(job, 404, NULL, "Refresh token not found.");
+    else if (rc == ERR_EXPIRED)
+        api_job_fail(job, 401, NULL, "%s", REFRESH_EXPIRED);
     else if (rc)
         api_job_fail_store(job, rc);
     else

@@ -104,4 +104,5 @@ void api_register(http_router_t *r, const api_context_t *ctx)
     api__members_register(r, ctx);
     api__chat_register(r, ctx);
     api__notifications_register(r, ctx);
+    api__uploads_register(r, ctx);
 }

@@ -50,6 +50,9 @@ static void on_done(uv_work_t *w, int status)
     if (job->status == 500 && !health_ok()) api_job_fail(job, 503, NULL, "Service unavailable");
     if (job->status >= 400)
         respond_error_details(x, job->status, job->message, job->details);
+    else if (job->bytes)
+        http_respond(x, job->status, job->bytes_type,
+                     job->bytes_headers[0] ? job->bytes_headers : NULL, job->bytes, job->bytes_len);
     else if (job->out)
         api_respond_value(x, job->status, job->out);
     else
@@ -57,6 +60,7 @@ static void on_done(uv_work_t *w, int status)
     json_decref(job->body);
     json_decref(job->out);
     json_decref(job->details);
+    free(job->bytes);
     if (job->_free_data) job->_free_data(job->data);
     free(job);
 }
@@ -93,6 +97,17 @@ void api_job_ok(api_job_t *job, int status, json_t *out)
     job->status = status;
     json_decref(job->out);
     job->out = out;
+}
+
+void api_job_ok_bytes(api_job_t *job, int status, const char *content_type, char *bytes, size_t len,
+                      const char *extra)
+{
+    job->status = status;
+    free(job->bytes);
+    job->bytes = bytes;
+    job->bytes_len = len;
+    snprintf(job->bytes_type, sizeof job->bytes_type, "%s", content_type);
+    snprintf(job->bytes_headers, sizeof job->bytes_headers, "%s", extra ? extra : "");
 }
 
 void api_job_fail(api_job_t *job, int status, json_t *details, const char *fmt, ...)

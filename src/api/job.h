@@ -31,6 +31,10 @@ struct api_job {
     json_t *out;               /* response body (owned); NULL for 204 */
     char message[256];
     json_t *details;           /* error_details (owned) or NULL */
+    char *bytes;               /* a body that is not JSON (owned), or NULL */
+    size_t bytes_len;
+    char bytes_type[128];      /* its Content-Type */
+    char bytes_headers[512];   /* further header lines ("Name: value\r\n"), or "" */
     /* private */
     uv_work_t _w;
     api_job_work_cb _work;
@@ -50,6 +54,10 @@ void api_job_start_as(http_exchange_t *x, const api_context_t *ctx, long long me
                       void (*free_data)(void *));
 /* Answer 'status' with 'out' (taken; NULL for an empty 204). */
 void api_job_ok(api_job_t *job, int status, json_t *out);
+/* Answer 'status' with 'len' bytes of 'content_type' ('bytes' taken; freed
+ * with free) and the header lines 'extra' (borrowed; NULL for none). */
+void api_job_ok_bytes(api_job_t *job, int status, const char *content_type, char *bytes,
+                      size_t len, const char *extra);
 /* Answer an error in Circle's shape; 'details' (taken) may be NULL. */
 void api_job_fail(api_job_t *job, int status, json_t *details, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

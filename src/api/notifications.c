@@ -6,8 +6,15 @@
  *   GET  /api/headless/v1/notifications?page&per_page&sort&status      member token
  *   GET  /api/headless/v1/notifications/new_notifications_count
  *   POST /api/headless/v1/notifications/reset_new_notifications_count
- *   POST /api/headless/v1/notifications/mark_all_as_read
+ *   POST /api/headless/v1/notifications/mark_all_as_read   {notification_type?, parent_notifiable?}
  *   POST /api/headless/v1/notifications/:id/mark_as_read
+ *   POST /api/headless/v1/notifications/:id/archive
+ *   DELETE /api/headless/v1/notifications/:id
+ *   GET  /api/headless/v1/notification_preferences/:medium
+ *   PUT  /api/headless/v1/notification_preferences/:medium?type&enabled
+ *   GET  /api/headless/v1/notification_preferences/space_members/:id
+ *   PUT  /api/headless/v1/notification_preferences/:medium/spaces?choice
+ *   PUT  /api/headless/v1/notification_preferences/:medium/spaces/:id?choice
  *
  * Each handler checks the token and the request on the loop thread, then
  * runs the domain call on a worker (api/job.h) and maps its result to the
@@ -20,14 +27,16 @@
 
 #include "core/alloc.h"
 #include "core/err.h"
+#include "domain/chat.h"
 #include "domain/notifications.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PER_PAGE_DEFAULT 20
-#define PER_PAGE_MAX 100
-#define PAGE_MAX 1000000000LL
+#define PER_PAGE_MAX     100
+#define PAGE_MAX         1000000000LL
 
 static const char NOT_FOUND[] = "Notification not found";
 static const char MEMBER_NOT_FOUND[] = "Community member not found";
@@ -95,9 +104,18 @@ static long long query_int(const http_request_t *req, const char *name, long lon
 /* The body members with a meaning of their own; everything else goes to
  * 'extra'. id, created_at, read_at are ours and are dropped. */
 static const char *const known_fields[] = {
-    "community_member_id", "notifiable_type", "notifiable_title", "actor_name",
-    "action_web_url",      "action",          "display_action",   "notifiable_id",
-    "actor_id",            "id",              "created_at",       "read_at",
+    "community_member_id",
+    "notifiable_type",
+    "notifiable_title",
+    "actor_name",
+    "action_web_url",
+    "action",
+    "display_action",
+    "notifiable_id",
+    "actor_id",
+    "id",
+    "created_at",
+    "read_at",
 };
 
 static int is_known(const char *key)
@@ -134,9 +152,9 @@ static store_notification_t *read_body(http_exchange_t *x, const json_t *body)
     n->notifiable_id = json_id(json_object_get(body, "notifiable_id"));
     n->actor_id = json_id(json_object_get(body, "actor_id"));
     static const char *const strings[] = {"notifiable_type", "notifiable_title", "actor_name",
-                                          "action_web_url", "action", "display_action"};
+                                          "action_web_url",  "action",           "display_action"};
     char **dest[] = {&n->notifiable_type, &n->notifiable_title, &n->actor_name,
-                     &n->action_web_url, &n->action, &n->display_action};
+                     &n->action_web_url,  &n->action,           &n->display_action};
     if (!member || json_is_null(member)) {
         field = "community_member_id", problem = "is required";
     } else if (n->member_id <= 0) {
@@ -201,10 +219,10 @@ static void on_create(http_exchange_t *x, void *ctx)
 /* What a member request needs. */
 struct member_req {
     long long member;
-    long long id;            /* :id of mark_as_read */
+    long long id; /* :id of mark_as_read */
     long long page, per_page;
-    int oldest;              /* sort=oldest */
-    char status[8];          /* "all", "read", "unread" */
+    int oldest;     /* sort=oldest */
+    char status[8]; /* "all", "read", "unread" */
 };
 
 /* Check the token and start a member request; NULL after answering 401. */
@@ -265,12 +283,24 @@ static void on_list(http_exchange_t *x, void *ctx)
 static void work_count(api_job_t *job)
 {
     const struct member_req *r = job->data;
-    long long n = domain_notifications_new_count(job->ctx->store, r->member);
-    if (n < 0) {
-        api_job_fail_store(job, (int)n);
+    const api_context_t *ctx = job->ctx;
+    long long n = domain_notifications_new_count(ctx->store, r->member);
+    long long mentions =
+        n < 0 ? n : domain_notifications_new_count_of(ctx->store, r->member, "mention");
+    long long inbox = 0;
+    int rc = n < 0 ? (int)n : mentions < 0 ? (int)mentions : 0;
+    if (rc == 0) {
+        domain_chat_t chat = {ctx->store, ctx->hub, ctx->community->id, ctx->community};
+        rc = domain_chat_inbox_count(&chat, r->member, &inbox);
+    }
+    if (rc) {
+        api_job_fail_store(job, rc);
         return;
     }
-    api_job_ok(job, 200, json_pack("{s:I}", "new_notifications_count", (json_int_t)n));
+    api_job_ok(job, 200,
+               json_pack("{s:I, s:I, s:I}", "new_notifications_count", (json_int_t)n,
+                         "new_mentions_count", (json_int_t)mentions, "new_inbox_count",
+                         (json_int_t)inbox));
 }
 
 static void on_count(http_exchange_t *x, void *ctx)
@@ -296,10 +326,20 @@ static void on_reset(http_exchange_t *x, void *ctx)
     if (r) api_job_start_as(x, ctx, r->member, NULL, work_reset, r, free);
 }
 
+/* mark_all_as_read's filter: the kind and what the notifiables belong to. */
+struct mark_all {
+    struct member_req r;
+    char kind[32];        /* "" for any */
+    char parent_type[32]; /* "" for any */
+    long long parent_id;
+};
+
 static void work_mark_all(api_job_t *job)
 {
-    const struct member_req *r = job->data;
-    int rc = domain_notifications_mark_all_read(job->ctx->store, job->ctx->hub, r->member);
+    const struct mark_all *m = job->data;
+    int rc = domain_notifications_mark_all_read(
+        job->ctx->store, job->ctx->hub, m->r.member, m->kind[0] ? m->kind : NULL,
+        m->parent_type[0] ? m->parent_type : NULL, m->parent_id);
     if (rc != 0) {
         api_job_fail_store(job, rc);
         return;
@@ -310,15 +350,55 @@ static void work_mark_all(api_job_t *job)
 static void on_mark_all(http_exchange_t *x, void *ctx)
 {
     struct member_req *r = begin(x, ctx);
-    if (r) api_job_start_as(x, ctx, r->member, NULL, work_mark_all, r, free);
+    if (!r) return;
+    struct mark_all *m = xcalloc(1, sizeof *m);
+    m->r = *r;
+    free(r);
+    /* The body is optional (Circle: notifications_mark_all_as_read_params). */
+    json_t *body = NULL;
+    if (x->req->body_len && !(body = api_body_object(x))) {
+        free(m);
+        return;
+    }
+    json_t *type = json_object_get(body, "notification_type");
+    json_t *parent = json_object_get(body, "parent_notifiable");
+    const char *field = NULL;
+    if (type && !json_is_null(type)) {
+        const char *t = json_string_value(type);
+        /* "mentions" is the tab new_mentions_count counts; "all" and "inbox" are every kind. */
+        if (t && strcmp(t, "mentions") == 0) t = "mention";
+        if (t && (strcmp(t, "all") == 0 || strcmp(t, "inbox") == 0 || !t[0]))
+            m->kind[0] = '\0';
+        else if (t && domain_notification_kind_valid(t))
+            snprintf(m->kind, sizeof m->kind, "%s", t);
+        else
+            field = "notification_type";
+    }
+    if (!field && parent && !json_is_null(parent)) {
+        const char *pt = json_string_value(json_object_get(parent, "type"));
+        json_t *pid = json_object_get(parent, "id");
+        if (!json_is_object(parent) || !pt || !pt[0] || strlen(pt) >= sizeof m->parent_type ||
+            !json_is_integer(pid) || json_integer_value(pid) <= 0) {
+            field = "parent_notifiable";
+        } else {
+            snprintf(m->parent_type, sizeof m->parent_type, "%s", pt);
+            m->parent_id = json_integer_value(pid);
+        }
+    }
+    json_decref(body);
+    if (field) {
+        free(m);
+        api_respond_field_error(x, 400, field, "is invalid");
+        return;
+    }
+    api_job_start_as(x, ctx, m->r.member, NULL, work_mark_all, m, free);
 }
 
 static void work_mark_one(api_job_t *job)
 {
     const struct member_req *r = job->data;
     json_t *out = NULL;
-    int rc = domain_notification_mark_read(job->ctx->store, job->ctx->hub, r->member, r->id,
-                                           &out);
+    int rc = domain_notification_mark_read(job->ctx->store, job->ctx->hub, r->member, r->id, &out);
     if (rc == ERR_NOT_FOUND) {
         api_job_fail(job, 404, NULL, "%s", NOT_FOUND);
         return;
@@ -343,17 +423,258 @@ static void on_mark_one(http_exchange_t *x, void *ctx)
     api_job_start_as(x, ctx, r->member, NULL, work_mark_one, r, free);
 }
 
+/* ---- archive and delete ---------------------------------------------------------------------- */
+
+static void work_take_out(api_job_t *job)
+{
+    const struct member_req *r = job->data;
+    json_t *out = NULL;
+    int del = job->body == NULL; /* archive carries no body: see on_take_out */
+    int rc =
+        del ? domain_notification_delete(job->ctx->store, job->ctx->hub, r->member, r->id, &out)
+            : domain_notification_archive(job->ctx->store, job->ctx->hub, r->member, r->id, &out);
+    if (rc == ERR_NOT_FOUND) {
+        api_job_fail(job, 404, NULL, "%s", NOT_FOUND);
+        return;
+    }
+    if (rc) {
+        api_job_fail_store(job, rc);
+        return;
+    }
+    api_job_ok(job, 200, out);
+}
+
+static void on_take_out(http_exchange_t *x, void *ctx, int del)
+{
+    struct member_req *r = begin(x, ctx);
+    if (!r) return;
+    r->id = route_id(x);
+    if (r->id <= 0) {
+        free(r);
+        http_respond_error(x, 404, NOT_FOUND);
+        return;
+    }
+    /* The job's body tells the work which of the two it does. */
+    api_job_start_as(x, ctx, r->member, del ? NULL : json_object(), work_take_out, r, free);
+}
+
+static void on_archive(http_exchange_t *x, void *ctx)
+{
+    on_take_out(x, ctx, 0);
+}
+
+static void on_delete(http_exchange_t *x, void *ctx)
+{
+    on_take_out(x, ctx, 1);
+}
+
+/* ---- preferences ----------------------------------------------------------------------------- */
+
+struct pref_req {
+    struct member_req r;
+    char medium[16];
+    char kind[32];
+    int enabled;
+};
+
+static domain_chat_t chat_of(const api_context_t *ctx)
+{
+    return (domain_chat_t){ctx->store, ctx->hub, ctx->community->id, ctx->community};
+}
+
+static void work_prefs_get(api_job_t *job)
+{
+    const struct pref_req *p = job->data;
+    json_t *out = NULL, *spaces = NULL;
+    domain_chat_t chat = chat_of(job->ctx);
+    int rc = domain_preferences_get(job->ctx->store, p->r.member, p->medium, &out);
+    if (rc == 0 && (rc = domain_chat_space_choice(&chat, p->r.member, 0, NULL, &spaces)) == 0)
+        json_object_set_new(out, "space_preferences", spaces);
+    if (rc) {
+        json_decref(out);
+        api_job_fail_store(job, rc);
+        return;
+    }
+    api_job_ok(job, 200, out);
+}
+
+/* ---- space preferences ----------------------------------------------------------------------- */
+
+struct space_req {
+    struct member_req r;
+    long long id;    /* the space member (participant) id; 0: every space */
+    char choice[16]; /* "" to read */
+};
+
+static void work_space(api_job_t *job)
+{
+    const struct space_req *q = job->data;
+    domain_chat_t chat = chat_of(job->ctx);
+    json_t *out = NULL;
+    int rc = domain_chat_space_choice(&chat, q->r.member, q->id, q->choice[0] ? q->choice : NULL,
+                                      q->choice[0] ? NULL : &out);
+    if (rc == ERR_NOT_FOUND) {
+        api_job_fail(job, 404, json_pack("{s:s}", "message", "Missing record: space member"),
+                     "Oops! Missing record. Please try again later.");
+        return;
+    }
+    if (rc) {
+        api_job_fail_store(job, rc);
+        return;
+    }
+    if (!out)
+        out = json_pack("{s:b, s:s}", "success", 1, "message",
+                        "Notification preference changed successfully");
+    api_job_ok(job, 200, out);
+}
+
+/* A space preference request; 'set': the choice of the query is required.
+ * NULL after answering. */
+static struct space_req *space_begin(http_exchange_t *x, const api_context_t *ctx, int set)
+{
+    struct member_req *r = begin(x, ctx);
+    if (!r) return NULL;
+    struct space_req *q = xcalloc(1, sizeof *q);
+    q->r = *r;
+    free(r);
+    size_t len;
+    const char *field = NULL;
+    const char *medium = http_route_param(&x->params, "medium", &len);
+    if (medium &&
+        !((len == 6 && !memcmp(medium, "in_app", 6)) || (len == 4 && !memcmp(medium, "push", 4)) ||
+          (len == 6 && !memcmp(medium, "mobile", 6))))
+        field = "medium";
+    if (http_route_param(&x->params, "id", &len)) {
+        q->id = route_id(x);
+        if (q->id <= 0 && !field) field = "id";
+    }
+    if (!field && set) {
+        int rc = query_text(x->req, "choice", q->choice, sizeof q->choice);
+        if (rc != 1 || (strcmp(q->choice, "all") && strcmp(q->choice, "never") &&
+                        strcmp(q->choice, "mention")))
+            field = "choice";
+    }
+    if (field) {
+        free(q);
+        api_respond_field_error(x, 400, field, "is invalid");
+        return NULL;
+    }
+    return q;
+}
+
+static void on_space_get(http_exchange_t *x, void *ctx)
+{
+    struct space_req *q = space_begin(x, ctx, 0);
+    if (q) api_job_start_as(x, ctx, q->r.member, NULL, work_space, q, free);
+}
+
+static void on_space_set(http_exchange_t *x, void *ctx)
+{
+    struct space_req *q = space_begin(x, ctx, 1);
+    if (q) api_job_start_as(x, ctx, q->r.member, NULL, work_space, q, free);
+}
+
+static void work_prefs_set(api_job_t *job)
+{
+    const struct pref_req *p = job->data;
+    int rc = domain_preference_set(job->ctx->store, p->r.member, p->medium, p->kind, p->enabled);
+    if (rc) {
+        api_job_fail_store(job, rc);
+        return;
+    }
+    api_job_ok(job, 200,
+               json_pack("{s:b, s:s}", "success", 1, "message",
+                         "Notification preference changed successfully"));
+}
+
+/* A preference request: the medium of the path and, to change one, the
+ * type and enabled of the query (or of a JSON body). NULL after answering. */
+static struct pref_req *pref_begin(http_exchange_t *x, const api_context_t *ctx, int set)
+{
+    struct member_req *r = begin(x, ctx);
+    if (!r) return NULL;
+    struct pref_req *p = xcalloc(1, sizeof *p);
+    p->r = *r;
+    free(r);
+    size_t len;
+    const char *v = http_route_param(&x->params, "medium", &len);
+    const char *field = NULL;
+    if (!v || len >= sizeof p->medium) {
+        field = "medium";
+    } else {
+        memcpy(p->medium, v, len);
+        if (strcmp(p->medium, "in_app") && strcmp(p->medium, "push") && strcmp(p->medium, "mobile"))
+            field = "medium";
+    }
+    if (!field && set) {
+        char enabled[8] = "";
+        int trc = query_text(x->req, "type", p->kind, sizeof p->kind);
+        int erc = query_text(x->req, "enabled", enabled, sizeof enabled);
+        json_t *body = NULL;
+        if ((trc == 0 || erc == 0) && x->req->body_len) {
+            json_error_t err;
+            body = json_loadb(x->req->body, x->req->body_len, 0, &err);
+        }
+        json_t *bt = json_object_get(body, "type"), *be = json_object_get(body, "enabled");
+        if (trc == 0 && json_is_string(bt))
+            trc =
+                snprintf(p->kind, sizeof p->kind, "%s", json_string_value(bt)) < (int)sizeof p->kind
+                    ? 1
+                    : -1;
+        if (erc == 0 && json_is_boolean(be)) {
+            snprintf(enabled, sizeof enabled, "%s", json_is_true(be) ? "true" : "false");
+            erc = 1;
+        }
+        json_decref(body);
+        if (trc != 1 || !domain_notification_kind_valid(p->kind))
+            field = "type";
+        else if (erc != 1 || (strcmp(enabled, "true") && strcmp(enabled, "false")))
+            field = "enabled";
+        p->enabled = strcmp(enabled, "true") == 0;
+    }
+    if (field) {
+        free(p);
+        api_respond_field_error(x, 400, field, "is invalid");
+        return NULL;
+    }
+    return p;
+}
+
+static void on_prefs_get(http_exchange_t *x, void *ctx)
+{
+    struct pref_req *p = pref_begin(x, ctx, 0);
+    if (p) api_job_start_as(x, ctx, p->r.member, NULL, work_prefs_get, p, free);
+}
+
+static void on_prefs_set(http_exchange_t *x, void *ctx)
+{
+    struct pref_req *p = pref_begin(x, ctx, 1);
+    if (p) api_job_start_as(x, ctx, p->r.member, NULL, work_prefs_set, p, free);
+}
+
 void api__notifications_register(http_router_t *r, const api_context_t *ctx)
 {
     void *d = (void *)ctx;
     http_router_add(r, HTTP_POST, "/api/admin/v2/notifications", on_create, d);
     http_router_add(r, HTTP_GET, "/api/headless/v1/notifications", on_list, d);
-    http_router_add(r, HTTP_GET, "/api/headless/v1/notifications/new_notifications_count",
-                    on_count, d);
+    http_router_add(r, HTTP_GET, "/api/headless/v1/notifications/new_notifications_count", on_count,
+                    d);
     http_router_add(r, HTTP_POST, "/api/headless/v1/notifications/reset_new_notifications_count",
                     on_reset, d);
     http_router_add(r, HTTP_POST, "/api/headless/v1/notifications/mark_all_as_read", on_mark_all,
                     d);
     http_router_add(r, HTTP_POST, "/api/headless/v1/notifications/:id/mark_as_read", on_mark_one,
                     d);
+    http_router_add(r, HTTP_POST, "/api/headless/v1/notifications/:id/archive", on_archive, d);
+    http_router_add(r, HTTP_DELETE, "/api/headless/v1/notifications/:id", on_delete, d);
+    http_router_add(r, HTTP_GET, "/api/headless/v1/notification_preferences/:medium", on_prefs_get,
+                    d);
+    http_router_add(r, HTTP_PUT, "/api/headless/v1/notification_preferences/:medium", on_prefs_set,
+                    d);
+    http_router_add(r, HTTP_GET, "/api/headless/v1/notification_preferences/space_members/:id",
+                    on_space_get, d);
+    http_router_add(r, HTTP_PUT, "/api/headless/v1/notification_preferences/:medium/spaces",
+                    on_space_set, d);
+    http_router_add(r, HTTP_PUT, "/api/headless/v1/notification_preferences/:medium/spaces/:id",
+                    on_space_set, d);
 }

@@ -20,6 +20,7 @@
     X(NOT_FOUND, -1203, "not found")                                      \
     X(CONFLICT, -1204, "already exists")                                  \
     X(NO_MESSAGE, -1205, "message not found")                             \
+    X(NO_RECORD, -1206, "record not found")                               \
     X(STORE, -1400, "storage failure")                                    \
     X(UNAVAILABLE, -1401, "storage unavailable")                          \
     X(CLOSED, -1300, "connection closed")

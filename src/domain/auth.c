@@ -85,12 +85,12 @@ int domain_auth_refresh(const domain_auth_t *d, const char *refresh_token, int64
 int domain_auth_revoke_access(const domain_auth_t *d, const char *token, size_t len, int64_t now)
 {
     auth_claims_t claims;
-    int rc = auth_token_verify(d->community->secret, d->community->secret_len, token, len, now,
-                               &claims);
-    if (rc == ERR_EXPIRED) return 0; /* already useless */
+    int rc =
+        auth_token_verify(d->community->secret, d->community->secret_len, token, len, now, &claims);
+    if (rc == ERR_EXPIRED) return ERR_EXPIRED; /* already useless */
     if (rc || claims.community_id != d->community->id) return ERR_AUTH;
     rc = d->store->ops->access_revoke(d->store, claims.jti, claims.community_id, claims.exp);
-    if (rc && rc != ERR_CONFLICT) return rc;
+    if (rc) return rc; /* ERR_CONFLICT: revoked already */
     /* Committed: now every node hears of it. */
     if (hub_revoke_token(d->hub, claims.jti, claims.exp) != 0)
         log_error("auth revoke jti=%s not announced", claims.jti);
@@ -106,6 +106,7 @@ int domain_auth_revoke_refresh(const domain_auth_t *d, const char *refresh_token
     int rc = d->store->ops->refresh_get(d->store, h, &r);
     if (rc) return rc;
     if (r.community_id != d->community->id) return ERR_NOT_FOUND;
+    if (r.revoked_at == 0 && r.expires_at <= now) return ERR_EXPIRED;
     return d->store->ops->refresh_revoke(d->store, h, now);
 }
 

@@ -24,13 +24,13 @@ typedef struct domain_auth {
     store_t *store;
     hub_t *hub;
     const auth_community_t *community;
-    int64_t access_ttl;                 /* seconds */
+    int64_t access_ttl; /* seconds */
 } domain_auth_t;
 
 typedef struct domain_grant {
-    char *access_token;                 /* owned */
-    char refresh_token[48];             /* "" when not issued */
-    int64_t access_expires_at;          /* unix seconds */
+    char *access_token;        /* owned */
+    char refresh_token[48];    /* "" when not issued */
+    int64_t access_expires_at; /* unix seconds */
     int64_t refresh_expires_at;
     long long community_member_id;
     long long community_id;
@@ -47,10 +47,11 @@ int domain_auth_issue(const domain_auth_t *d, long long member_id, int with_refr
 int domain_auth_refresh(const domain_auth_t *d, const char *refresh_token, int64_t now,
                         domain_grant_t *out);
 /* Revoke an access token of this community. ERR_AUTH when it is not one
- * (bad signature, other community, malformed). Revoking twice, or an
- * expired token, succeeds. */
+ * (bad signature, other community, malformed), ERR_EXPIRED when it has
+ * expired (useless already), ERR_CONFLICT when it was revoked before. */
 int domain_auth_revoke_access(const domain_auth_t *d, const char *token, size_t len, int64_t now);
-/* Revoke a refresh token. ERR_NOT_FOUND when unknown or already revoked. */
+/* Revoke a refresh token. ERR_NOT_FOUND when unknown or already revoked,
+ * ERR_EXPIRED when past its 30 days. */
 int domain_auth_revoke_refresh(const domain_auth_t *d, const char *refresh_token, int64_t now);
 
 void domain_grant_clear(domain_grant_t *g);

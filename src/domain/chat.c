@@ -1,13 +1,15 @@
-/* domain/chat: chat rules and their events. See chat.h. */
-#include "domain/chat.h"
+/* domain/chat: the rules of rooms and participants and their events.
+ * Messages, threads and reactions are in chat_messages.c. See chat.h.
+ *
+ * Every rule reads the room once (domain/chat_read.h), decides, writes, and
+ * shapes what it answers and publishes from what it read: a room of N
+ * members costs a fixed number of statements and N views of constant size. */
+#include "domain/chat_internal.h"
 
 #include "core/alloc.h"
 #include "core/err.h"
-#include "core/log.h"
 #include "core/rand.h"
 #include "core/utf8.h"
-#include "domain/chat_json.h"
-#include "domain/notifications.h"
 #include "domain/time.h"
 
 #include <stdio.h>
@@ -16,12 +18,11 @@
 
 #define NAME_MAX_LEN        255
 #define DESCRIPTION_MAX_LEN 2000
-#define BODY_MAX_LEN        65536
 #define GROUP_MAX_MEMBERS   500
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-static int is_embedded(const char *kind)
+int domain__is_embedded(const char *kind)
 {
     return strcmp(kind, "direct") != 0 && strcmp(kind, "group_chat") != 0;
 }
@@ -34,7 +35,7 @@ static int kind_valid(const char *kind)
     return 0;
 }
 
-static void new_uuid(char out[40])
+void domain__uuid(char out[40])
 {
     uint8_t b[16];
     rand_bytes(b, sizeof b);
@@ -45,68 +46,33 @@ static void new_uuid(char out[40])
              b[14], b[15]);
 }
 
-/* One event, serialized once, on every stream of 'streams'. */
-static void publish(const domain_chat_t *d, const hub_streams_t *streams, const char *event,
-                    const json_t *data)
+void domain__publish(const domain_chat_t *d, const hub_streams_t *streams, const char *event,
+                     const json_t *data)
 {
     hub_publish_event(d->hub, streams, event, data);
 }
 
-/* One event on one stream, for events whose data differs per member. */
-static void publish_one(const domain_chat_t *d, void (*add)(hub_streams_t *, long long),
-                        long long id, const char *event, const json_t *data)
+void domain__publish_one(const domain_chat_t *d, void (*add)(hub_streams_t *, long long),
+                         long long id, const char *event, const json_t *data)
 {
     hub_streams_t streams = HUB_STREAMS_INIT;
     add(&streams, id);
-    publish(d, &streams, event, data);
+    domain__publish(d, &streams, event, data);
     hub_streams_deinit(&streams);
 }
 
-/* The room 'uuid' if 'actor' participates in it. ERR_NOT_FOUND otherwise:
- * a room the actor is not in does not exist for them. */
-static int room_for(const domain_chat_t *d, long long actor, const char *uuid, store_room_t *room,
-                    store_participant_t *me)
+int domain__add_thread_streams(const domain_chat_t *d, const chat_snapshot_t *s,
+                               long long parent_id, hub_streams_t *streams)
 {
-    int rc = d->store->ops->room_get(d->store, d->community_id, 0, uuid, room);
-    if (rc) return rc;
-    store_participant_t p;
-    rc = d->store->ops->participant_get(d->store, room->id, actor, me ? me : &p);
-    if (rc) {
-        store_room_clear(room);
-        return rc == ERR_NOT_FOUND ? ERR_NOT_FOUND : rc;
-    }
-    return 0;
-}
-
-/* The threads streams of a thread's participants: its parent's author and
- * every replier who is still in the room (a member removed from the room
- * hears nothing more of its threads). */
-static void add_thread_streams(const domain_chat_t *d, long long room_id, long long parent_id,
-                               hub_streams_t *streams)
-{
+    /* A member removed from the room hears nothing more of its threads. */
     long long *ids;
     size_t n;
-    if (d->store->ops->thread_senders(d->store, parent_id, &ids, &n) != 0) return;
-    for (size_t i = 0; i < n; i++) {
-        store_participant_t p;
-        if (d->store->ops->participant_get(d->store, room_id, ids[i], &p) == 0)
-            hub_streams_add_member_threads(streams, ids[i]);
-    }
+    int rc = d->store->ops->thread_senders(d->store, parent_id, &ids, &n);
+    if (rc) return rc;
+    for (size_t i = 0; i < n; i++)
+        if (chat_snapshot_person(s, ids[i])) hub_streams_add_member_threads(streams, ids[i]);
     free(ids);
-}
-
-/* The member who joined room 'room_id' first (0 when none): whose view of
- * the room the host application gets. */
-static long long first_participant(const domain_chat_t *d, long long room_id)
-{
-    store_participant_t *ps;
-    size_t n;
-    long long id = 0;
-    if (d->store->ops->participants(d->store, room_id, &ps, &n) == 0) {
-        if (n) id = ps[0].member_id;
-        free(ps);
-    }
-    return id;
+    return 0;
 }
 
 static long long page_offset(domain_page_t pg)
@@ -119,7 +85,72 @@ static json_t *page_json(domain_page_t pg, long long total, json_t *records)
     long long pages = (total + pg.per_page - 1) / pg.per_page;
     return json_pack("{s:I, s:I, s:b, s:I, s:I, s:o}", "page", (json_int_t)pg.page, "per_page",
                      (json_int_t)pg.per_page, "has_next_page", pg.page < pages, "count",
-                     (json_int_t)total, "page_count", (json_int_t)pages, "records", records);
+                     (json_int_t)total, "page_count", (json_int_t)(pages ? pages : 1), "records",
+                     records);
+}
+
+/* ---- reading a room ------------------------------------------------------------------------- */
+
+int domain__room_refresh(const domain_chat_t *d, domain_room_t *r)
+{
+    chat_views_clear(&r->_views);
+    for (size_t i = 0; i < r->_nmsgs; i++) store_message_clear(&r->_msgs[i]);
+    r->_nmsgs = 0;
+    int rc = d->store->ops->message_last(d->store, r->snap.room.id, &r->_msgs[0]);
+    int has_last = rc == 0;
+    if (rc && rc != ERR_NOT_FOUND) return rc;
+    if (has_last) r->_nmsgs++;
+    int has_pinned = 0;
+    long long pin = r->snap.room.pinned_message_id;
+    if (pin && has_last && r->_msgs[0].id == pin) {
+        has_pinned = 2; /* the last one */
+    } else if (pin) {
+        rc = d->store->ops->message_get(d->store, r->snap.room.id, pin, &r->_msgs[r->_nmsgs]);
+        if (rc && rc != ERR_NOT_FOUND) return rc;
+        if (rc == 0) {
+            r->_nmsgs++;
+            has_pinned = 1;
+        }
+    }
+    if ((rc = chat_views_read(d, &r->snap, r->_msgs, r->_nmsgs, &r->_views)) != 0) return rc;
+    r->view = (chat_room_view_t){
+        .room = &r->snap.room,
+        .people = r->snap.people,
+        .count = r->snap.count,
+        .last = has_last ? &r->_views.v[0] : NULL,
+        .pinned = has_pinned == 2 ? &r->_views.v[0]
+                  : has_pinned    ? &r->_views.v[r->_nmsgs - 1]
+                                  : NULL,
+    };
+    return 0;
+}
+
+int domain__room_read(const domain_chat_t *d, long long actor, long long room_id, const char *uuid,
+                      long long viewer, domain_room_t *out)
+{
+    memset(out, 0, sizeof *out);
+    chat_key(d, &out->key);
+    int rc = chat_snapshot_read(d, room_id, uuid, viewer, &out->snap);
+    if (rc) return rc;
+    /* A room the actor is not in does not exist for them. */
+    if (actor && !chat_snapshot_person(&out->snap, actor)) rc = ERR_NOT_FOUND;
+    if (rc == 0) rc = domain__room_refresh(d, out);
+    if (rc) domain__room_clear(out);
+    return rc;
+}
+
+void domain__room_clear(domain_room_t *r)
+{
+    chat_views_clear(&r->_views);
+    for (size_t i = 0; i < r->_nmsgs; i++) store_message_clear(&r->_msgs[i]);
+    chat_snapshot_clear(&r->snap);
+    memset(r, 0, sizeof *r);
+}
+
+/* The member whose view the host application gets: the first to join. */
+static long long first_member(const domain_room_t *r)
+{
+    return r->snap.count ? r->snap.people[0].p.member_id : 0;
 }
 
 /* ---- rooms ---------------------------------------------------------------------------------- */
@@ -130,13 +161,57 @@ static int cmp_ll(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Publish chatRoomCreated to every participant of a new direct or group
+ * room, each with their own view. */
+static void announce_created(const domain_chat_t *d, domain_room_t *r)
+{
+    if (domain__is_embedded(r->snap.room.kind)) return;
+    for (size_t i = 0; i < r->snap.count; i++) {
+        long long member = r->snap.people[i].p.member_id;
+        json_t *view = chat_room_json(&r->key, &r->view, member);
+        domain__publish_one(d, hub_streams_add_member_rooms, member, "chatRoomCreated", view);
+        json_decref(view);
+    }
+}
+
+/* An existing direct room asked for again: its view, and the first message
+ * sent into it when there is one. */
+static int existing_direct(const domain_chat_t *d, long long actor, long long viewer,
+                           const char *identifier, const json_t *first, json_t **out,
+                           const char **why, const char **problem)
+{
+    store_room_t existing;
+    int rc = d->store->ops->room_find_identifier(d->store, d->community_id, identifier, &existing);
+    if (rc) return rc;
+    domain_room_t r;
+    rc = domain__room_read(d, 0, existing.id, NULL, viewer, &r);
+    store_room_clear(&existing);
+    if (rc) return rc;
+    if (first) {
+        struct domain_new_message nm;
+        rc = domain__message_prepare(d, &r.key, &r.snap, actor, first, &nm, why, problem);
+        if (rc == 0 && (rc = d->store->ops->message_create(d->store, &nm.m)) == 0) {
+            /* Committed: the room as it is now, for the answer and the events. */
+            if ((rc = chat_snapshot_reload(d, &r.snap, viewer)) == 0 &&
+                (rc = domain__room_refresh(d, &r)) == 0)
+                domain__message_announce(d, &r, &nm);
+        }
+        domain__new_message_clear(&nm);
+    }
+    if (rc == 0) *out = chat_room_json(&r.key, &r.view, viewer);
+    domain__room_clear(&r);
+    return rc;
+}
+
 int domain_chat_room_create(const domain_chat_t *d, long long actor, const char *kind,
                             const char *name, const long long *members, size_t count, int admin,
-                            json_t **out, int *created, const char **why)
+                            const json_t *first, json_t **out, int *created, const char **why,
+                            const char **problem)
 {
     *out = NULL;
     *created = 0;
-    if (!kind_valid(kind) || (!admin && is_embedded(kind))) {
+    *problem = "is invalid";
+    if (!kind_valid(kind) || (!admin && domain__is_embedded(kind))) {
         *why = "kind";
         return ERR_INVAL;
     }
@@ -155,8 +230,20 @@ int domain_chat_room_create(const domain_chat_t *d, long long actor, const char 
         if (u == 0 || ids[u - 1] != ids[i]) ids[u++] = ids[i];
     n = u;
     int rc = 0;
+    char *identifier = NULL;
+    struct domain_new_message nm;
+    memset(&nm, 0, sizeof nm);
+    domain_room_t r;
+    memset(&r, 0, sizeof r);
+    long long viewer = actor ? actor : (n ? ids[0] : 0);
     if (n == 0 || n > GROUP_MAX_MEMBERS || ids[0] <= 0 || (strcmp(kind, "direct") == 0 && n != 2)) {
         *why = "community_member_ids";
+        rc = ERR_INVAL;
+        goto done;
+    }
+    if (first && !actor) {
+        *why = "rich_text_body";
+        *problem = "needs a sender: only members send messages";
         rc = ERR_INVAL;
         goto done;
     }
@@ -171,50 +258,43 @@ int domain_chat_room_create(const domain_chat_t *d, long long actor, const char 
         }
         store_member_clear(&m);
     }
+    char uuid[40];
+    domain__uuid(uuid);
+    identifier = chat_room_identifier(kind, uuid, ids, n);
+    /* One direct room per pair: give back the one that exists. */
+    if (strcmp(kind, "direct") == 0) {
+        rc = existing_direct(d, actor, viewer, identifier, first, out, why, problem);
+        if (rc != ERR_NOT_FOUND) goto done;
+    }
+    domain_sgid_key_t key;
+    chat_key(d, &key);
+    if (first &&
+        (rc = domain__message_prepare(d, &key, NULL, actor, first, &nm, why, problem)) != 0)
+        goto done;
     /* A room the host application creates (admin, no actor) has no member
      * creator: nobody gets a creator's rights over it. */
     store_room_t room = {.community_id = d->community_id, .show_history = 1, .creator_id = actor};
     snprintf(room.kind, sizeof room.kind, "%s", kind);
-    char identifier[64];
-    if (strcmp(kind, "direct") == 0) {
-        snprintf(identifier, sizeof identifier, "direct-%lld-%lld", ids[0], ids[1]);
-        room.identifier = identifier;
-        /* One direct room per pair: give back the one that exists. */
-        store_room_t existing;
-        if (d->store->ops->room_find_identifier(d->store, d->community_id, identifier, &existing) ==
-            0) {
-            *out = chat_room_json(d->store, &existing, actor ? actor : ids[0]);
-            store_room_clear(&existing);
-            goto done;
-        }
-    } else {
-        room.name = (char *)name;
-    }
-    new_uuid(room.uuid);
-    rc = d->store->ops->room_create(d->store, &room, ids, n);
-    if (rc == ERR_CONFLICT && room.identifier) {
+    memcpy(room.uuid, uuid, sizeof room.uuid);
+    room.identifier = identifier;
+    room.name = strcmp(kind, "direct") == 0 ? NULL : (char *)name;
+    rc = d->store->ops->room_create(d->store, &room, ids, n, first ? &nm.m : NULL);
+    if (rc == ERR_CONFLICT && strcmp(kind, "direct") == 0) {
         /* Created meanwhile by the other member. */
-        store_room_t existing;
-        if ((rc = d->store->ops->room_find_identifier(d->store, d->community_id, identifier,
-                                                      &existing)) == 0) {
-            *out = chat_room_json(d->store, &existing, actor ? actor : ids[0]);
-            store_room_clear(&existing);
-        }
+        rc = existing_direct(d, actor, viewer, identifier, first, out, why, problem);
         goto done;
     }
     if (rc) goto done;
     *created = 1;
-    /* Committed: every participant of a direct or group room hears of it,
-     * each with their own view. */
-    if (!is_embedded(kind)) {
-        for (size_t i = 0; i < n; i++) {
-            json_t *view = chat_room_json(d->store, &room, ids[i]);
-            publish_one(d, hub_streams_add_member_rooms, ids[i], "chatRoomCreated", view);
-            json_decref(view);
-        }
-    }
-    *out = chat_room_json(d->store, &room, actor ? actor : ids[0]);
+    /* Committed: one read of the room, then every participant's own view. */
+    if ((rc = domain__room_read(d, 0, room.id, NULL, 0, &r)) != 0) goto done;
+    announce_created(d, &r);
+    if (first) domain__message_announce(d, &r, &nm);
+    *out = chat_room_json(&r.key, &r.view, viewer);
 done:
+    domain__room_clear(&r);
+    domain__new_message_clear(&nm);
+    free(identifier);
     free(ids);
     return rc;
 }
@@ -228,20 +308,32 @@ int domain_chat_rooms(const domain_chat_t *d, long long actor, domain_page_t pg,
                                             pg.per_page, &rooms, &n, &total);
     if (rc) return rc;
     json_t *records = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(records, chat_room_json(d->store, &rooms[i], actor));
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        domain_room_t r;
+        rc = domain__room_read(d, actor, rooms[i].id, NULL, actor, &r);
+        if (rc == ERR_NOT_FOUND) { /* left meanwhile */
+            rc = 0;
+            continue;
+        }
+        if (rc == 0) json_array_append_new(records, chat_room_json(&r.key, &r.view, actor));
+        domain__room_clear(&r);
+    }
     store_rooms_free(rooms, n);
+    if (rc) {
+        json_decref(records);
+        return rc;
+    }
     *out = page_json(pg, total, records);
     return 0;
 }
 
 int domain_chat_room_show(const domain_chat_t *d, long long actor, const char *uuid, json_t **out)
 {
-    store_room_t room;
-    int rc = room_for(d, actor, uuid, &room, NULL);
+    domain_room_t r;
+    int rc = domain__room_read(d, actor, 0, uuid, actor, &r);
     if (rc) return rc;
-    *out = chat_room_json(d->store, &room, actor);
-    store_room_clear(&room);
+    *out = chat_room_json(&r.key, &r.view, actor);
+    domain__room_clear(&r);
     return 0;
 }
 
@@ -271,37 +363,37 @@ static int take_string(const json_t *fields, const char *key, size_t max, char *
 int domain_chat_room_update(const domain_chat_t *d, long long actor, const char *uuid,
                             const json_t *fields, json_t **out, const char **why)
 {
-    store_room_t room;
+    domain_room_t r;
     /* The host application (actor 0) reaches every room of the community. */
-    int rc = actor ? room_for(d, actor, uuid, &room, NULL)
-                   : d->store->ops->room_get(d->store, d->community_id, 0, uuid, &room);
+    int rc = domain__room_read(d, actor, 0, uuid, actor, &r);
     if (rc) return rc;
+    store_room_t *room = &r.snap.room;
     int renamed = 0, other = 0;
     json_t *v;
     if (json_object_get(fields, "name") || json_object_get(fields, "description") ||
         json_object_get(fields, "show_history")) {
         /* Direct rooms have no attributes of their own; a group room's
          * belong to its creator (the host application's rooms: to it). */
-        if (strcmp(room.kind, "direct") == 0) {
+        if (strcmp(room->kind, "direct") == 0) {
             *why = "direct rooms cannot be renamed";
             rc = ERR_INVAL;
             goto done;
         }
-        if (room.creator_id != actor) {
+        if (room->creator_id != actor) {
             rc = ERR_FORBIDDEN;
             goto done;
         }
     }
     /* The pinned message is the participants' to share, except in rooms the
      * host application created, whose attributes are all its own. */
-    if (actor && json_object_get(fields, "pinned_message_id") && room.creator_id == 0 &&
-        strcmp(room.kind, "direct") != 0) {
+    if (actor && json_object_get(fields, "pinned_message_id") && room->creator_id == 0 &&
+        strcmp(room->kind, "direct") != 0) {
         *why = "only the host application changes this room";
         rc = ERR_FORBIDDEN;
         goto done;
     }
-    if ((rc = take_string(fields, "name", NAME_MAX_LEN, &room.name, &renamed, why)) != 0 ||
-        (rc = take_string(fields, "description", DESCRIPTION_MAX_LEN, &room.description, &other,
+    if ((rc = take_string(fields, "name", NAME_MAX_LEN, &room->name, &renamed, why)) != 0 ||
+        (rc = take_string(fields, "description", DESCRIPTION_MAX_LEN, &room->description, &other,
                           why)) != 0)
         goto done;
     if ((v = json_object_get(fields, "show_history"))) {
@@ -310,135 +402,142 @@ int domain_chat_room_update(const domain_chat_t *d, long long actor, const char 
             rc = ERR_INVAL;
             goto done;
         }
-        if (json_is_true(v) != room.show_history) {
-            room.show_history = json_is_true(v);
+        if (json_is_true(v) != room->show_history) {
+            room->show_history = json_is_true(v);
             other = 1;
         }
     }
     if ((v = json_object_get(fields, "pinned_message_id"))) {
         long long id = json_is_null(v) ? 0 : json_is_integer(v) ? json_integer_value(v) : -1;
         store_message_t m;
-        if (id < 0 || (id > 0 && d->store->ops->message_get(d->store, room.id, id, &m) != 0)) {
+        if (id < 0 || (id > 0 && d->store->ops->message_get(d->store, room->id, id, &m) != 0)) {
             *why = "pinned_message_id";
             rc = ERR_INVAL;
             goto done;
         }
         if (id > 0) store_message_clear(&m);
-        if (id != room.pinned_message_id) {
-            room.pinned_message_id = id;
+        if (id != room->pinned_message_id) {
+            room->pinned_message_id = id;
             other = 1;
         }
     }
+    long long viewer = actor ? actor : first_member(&r);
     if (renamed || other) {
-        if ((rc = d->store->ops->room_update(d->store, &room)) != 0) goto done;
-        json_t *simple = chat_room_simple_json(d->store, &room, actor ? actor : room.creator_id);
-        publish_one(d, hub_streams_add_room, room.id, "chatRoomUpdated", simple);
+        if ((rc = d->store->ops->room_update(d->store, room)) != 0) goto done;
+        if ((rc = domain__room_refresh(d, &r)) != 0) goto done;
+        json_t *simple = chat_room_simple_json(&r.key, &r.view, actor ? actor : room->creator_id);
+        domain__publish_one(d, hub_streams_add_room, room->id, "chatRoomUpdated", simple);
         json_decref(simple);
-        if (renamed && !is_embedded(room.kind)) {
-            store_participant_t *ps;
-            size_t n;
-            if (d->store->ops->participants(d->store, room.id, &ps, &n) == 0) {
-                for (size_t i = 0; i < n; i++) {
-                    json_t *view = chat_room_simple_json(d->store, &room, ps[i].member_id);
-                    publish_one(d, hub_streams_add_member_rooms, ps[i].member_id,
-                                "chatRoomUpdated", view);
-                    json_decref(view);
-                }
-                free(ps);
+        if (renamed && !domain__is_embedded(room->kind)) {
+            for (size_t i = 0; i < r.snap.count; i++) {
+                long long member = r.snap.people[i].p.member_id;
+                json_t *view = chat_room_simple_json(&r.key, &r.view, member);
+                domain__publish_one(d, hub_streams_add_member_rooms, member, "chatRoomUpdated",
+                                    view);
+                json_decref(view);
             }
         }
     }
-    *out = chat_room_json(d->store, &room, actor ? actor : first_participant(d, room.id));
+    *out = chat_room_json(&r.key, &r.view, viewer);
 done:
-    store_room_clear(&room);
+    domain__room_clear(&r);
     return rc;
 }
 
 int domain_chat_room_delete(const domain_chat_t *d, long long actor, const char *uuid,
                             const char **why)
 {
-    store_room_t room;
-    int rc = room_for(d, actor, uuid, &room, NULL);
+    chat_snapshot_t s;
+    int rc = chat_snapshot_read(d, 0, uuid, actor, &s);
     if (rc) return rc;
-    if (strcmp(room.kind, "group_chat") != 0 || room.creator_id != actor) {
-        store_room_clear(&room);
+    if (!chat_snapshot_person(&s, actor)) {
+        rc = ERR_NOT_FOUND;
+    } else if (strcmp(s.room.kind, "group_chat") != 0 || s.room.creator_id != actor) {
         *why = "only the creator of a group room can delete it";
-        return ERR_FORBIDDEN;
-    }
-    store_participant_t *ps = NULL;
-    size_t n = 0;
-    d->store->ops->participants(d->store, room.id, &ps, &n);
-    rc = d->store->ops->room_delete(d->store, room.id);
-    if (rc == 0) {
+        rc = ERR_FORBIDDEN;
+    } else if ((rc = d->store->ops->room_delete(d->store, s.room.id)) == 0) {
         /* Subscriptions to the room stop receiving at once, on every node. */
-        hub_revoke_room_access(d->hub, room.id, 0);
+        hub_revoke_room_access(d->hub, s.room.id, 0);
         hub_streams_t streams = HUB_STREAMS_INIT;
-        for (size_t i = 0; i < n; i++) hub_streams_add_member_rooms(&streams, ps[i].member_id);
-        json_t *data = json_pack("{s:s}", "chat_room_uuid", room.uuid);
-        publish(d, &streams, "chatRoomDeleted", data);
+        for (size_t i = 0; i < s.count; i++)
+            hub_streams_add_member_rooms(&streams, s.people[i].p.member_id);
+        json_t *data = json_pack("{s:s}", "chat_room_uuid", s.room.uuid);
+        domain__publish(d, &streams, "chatRoomDeleted", data);
         json_decref(data);
         hub_streams_deinit(&streams);
     }
-    free(ps);
-    store_room_clear(&room);
+    chat_snapshot_clear(&s);
     return rc;
+}
+
+/* The actor's own participant in a snapshot (the caller checked there is one). */
+static store_participant_t *mine(chat_snapshot_t *s, long long actor)
+{
+    return (store_participant_t *)&chat_snapshot_person(s, actor)->p;
 }
 
 int domain_chat_room_read(const domain_chat_t *d, long long actor, const char *uuid)
 {
-    store_room_t room;
-    store_participant_t me;
-    int rc = room_for(d, actor, uuid, &room, &me);
+    chat_snapshot_t s;
+    int rc = chat_snapshot_read(d, 0, uuid, actor, &s);
     if (rc) return rc;
+    if (!chat_snapshot_person(&s, actor)) {
+        chat_snapshot_clear(&s);
+        return ERR_NOT_FOUND;
+    }
+    store_participant_t *me = mine(&s, actor);
     store_message_t last;
-    if (d->store->ops->message_last(d->store, room.id, &last) == 0) {
-        if (last.id > me.last_read_message_id) {
-            me.last_read_message_id = last.id;
-            rc = d->store->ops->participant_update(d->store, &me);
+    if ((rc = d->store->ops->message_last(d->store, s.room.id, &last)) == 0) {
+        if (last.id > me->last_read_message_id) {
+            me->last_read_message_id = last.id;
+            rc = d->store->ops->participant_update(d->store, me);
         }
         store_message_clear(&last);
+    } else if (rc == ERR_NOT_FOUND) {
+        rc = 0;
     }
     if (rc == 0) {
-        json_t *data = json_pack("{s:s}", "chat_room_uuid", room.uuid);
-        publish_one(d, hub_streams_add_member_rooms, actor, "chatRoomRead", data);
+        json_t *data = json_pack("{s:s}", "chat_room_uuid", s.room.uuid);
+        domain__publish_one(d, hub_streams_add_member_rooms, actor, "chatRoomRead", data);
         json_decref(data);
     }
-    store_room_clear(&room);
+    chat_snapshot_clear(&s);
     return rc;
 }
 
 int domain_chat_room_pin(const domain_chat_t *d, long long actor, const char *uuid, int pin,
                          json_t **out)
 {
-    store_room_t room;
-    store_participant_t me;
-    int rc = room_for(d, actor, uuid, &room, &me);
+    domain_room_t r;
+    int rc = domain__room_read(d, actor, 0, uuid, actor, &r);
     if (rc) return rc;
-    int changed = pin ? me.pinned_at == 0 : me.pinned_at != 0;
+    store_participant_t *me = mine(&r.snap, actor);
+    int changed = pin ? me->pinned_at == 0 : me->pinned_at != 0;
     if (changed) {
-        me.pinned_at = pin ? domain_now_ms() : 0;
-        rc = d->store->ops->participant_update(d->store, &me);
+        me->pinned_at = pin ? domain_now_ms() : 0;
+        rc = d->store->ops->participant_update(d->store, me);
     }
     if (rc == 0 && changed) {
         json_t *data;
         if (pin) {
             char at[32];
-            domain_time_iso(me.pinned_at, at);
-            data = json_pack("{s:I, s:s}", "chat_room_id", (json_int_t)room.id, "pinned_at", at);
+            domain_time_iso(me->pinned_at, at);
+            data = json_pack("{s:I, s:s}", "chat_room_id", (json_int_t)r.snap.room.id, "pinned_at",
+                             at);
         } else {
-            data = json_pack("{s:I}", "chat_room_id", (json_int_t)room.id);
+            data = json_pack("{s:I}", "chat_room_id", (json_int_t)r.snap.room.id);
         }
-        publish_one(d, hub_streams_add_member_rooms, actor,
-                    pin ? "chatRoomPinned" : "chatRoomUnPinned", data);
+        domain__publish_one(d, hub_streams_add_member_rooms, actor,
+                            pin ? "chatRoomPinned" : "chatRoomUnPinned", data);
         json_decref(data);
         if (pin) {
-            json_t *simple = chat_room_simple_json(d->store, &room, actor);
-            publish_one(d, hub_streams_add_member_rooms, actor, "chatRoomUpdated", simple);
+            json_t *simple = chat_room_simple_json(&r.key, &r.view, actor);
+            domain__publish_one(d, hub_streams_add_member_rooms, actor, "chatRoomUpdated", simple);
             json_decref(simple);
         }
     }
-    if (rc == 0) *out = chat_room_json(d->store, &room, actor);
-    store_room_clear(&room);
+    if (rc == 0) *out = chat_room_json(&r.key, &r.view, actor);
+    domain__room_clear(&r);
     return rc;
 }
 
@@ -454,6 +553,8 @@ int domain_chat_unread_rooms(const domain_chat_t *d, long long actor, json_t **o
     for (size_t i = 0; i < n; i++) {
         store_participant_t me;
         if (d->store->ops->participant_get(d->store, rooms[i].id, actor, &me) != 0) continue;
+        /* Muted and archived rooms are out of the member's inbox. */
+        if (me.muted == STORE_MUTED_ALL || me.archived) continue;
         if (d->store->ops->unread_count(d->store, rooms[i].id, actor, me.last_read_message_id) > 0)
             json_array_append_new(uuids, json_string(rooms[i].uuid));
     }
@@ -462,480 +563,176 @@ int domain_chat_unread_rooms(const domain_chat_t *d, long long actor, json_t **o
     return 0;
 }
 
+int domain_chat_inbox_count(const domain_chat_t *d, long long actor, long long *out)
+{
+    json_t *rooms = NULL;
+    int rc = domain_chat_unread_rooms(d, actor, &rooms);
+    if (rc) return rc;
+    *out = (long long)json_array_size(json_object_get(rooms, "chat_rooms"));
+    json_decref(rooms);
+    return 0;
+}
+
 int domain_chat_participants(const domain_chat_t *d, long long actor, const char *uuid,
                              domain_page_t pg, json_t **out)
 {
-    store_room_t room;
-    int rc = room_for(d, actor, uuid, &room, NULL);
+    chat_snapshot_t s;
+    int rc = chat_snapshot_read(d, 0, uuid, actor, &s);
     if (rc) return rc;
-    store_participant_t *ps;
-    size_t n;
-    rc = d->store->ops->participants(d->store, room.id, &ps, &n);
-    if (rc == 0) {
-        json_t *records = json_array();
-        long long off = page_offset(pg);
-        for (long long i = off; i < (long long)n && i < off + pg.per_page; i++)
-            json_array_append_new(records,
-                                  chat_participant_json(d->store, d->community_id, &ps[i]));
-        *out = page_json(pg, (long long)n, records);
-        free(ps);
+    if (!chat_snapshot_person(&s, actor)) {
+        chat_snapshot_clear(&s);
+        return ERR_NOT_FOUND;
     }
-    store_room_clear(&room);
+    domain_sgid_key_t key;
+    chat_key(d, &key);
+    json_t *records = json_array();
+    long long off = page_offset(pg);
+    for (long long i = off; i < (long long)s.count && i < off + pg.per_page; i++)
+        json_array_append_new(records, chat_participant_json(&key, &s.room, &s.people[i]));
+    *out = page_json(pg, (long long)s.count, records);
+    chat_snapshot_clear(&s);
+    return 0;
+}
+
+int domain_chat_participant_update(const domain_chat_t *d, long long actor, const char *uuid,
+                                   long long participant_id, const json_t *fields, json_t **out,
+                                   const char **why)
+{
+    domain_room_t r;
+    int rc = domain__room_read(d, actor, 0, uuid, actor, &r);
+    if (rc) return rc;
+    store_participant_t *me = mine(&r.snap, actor);
+    json_t *muted = json_object_get(fields, "muted");
+    json_t *archived = json_object_get(fields, "archived");
+    if (me->id != participant_id) {
+        /* Mute and archive are each member's own; nobody changes another's. */
+        int other = 0;
+        for (size_t i = 0; i < r.snap.count; i++) other |= r.snap.people[i].p.id == participant_id;
+        rc = other ? ERR_FORBIDDEN : ERR_NO_RECORD;
+        *why = "You can only change your own participation";
+    } else if (json_object_get(fields, "admin")) {
+        rc = ERR_FORBIDDEN;
+        *why = "Only admin is eligible to set/reset this";
+    } else if ((muted && !json_is_boolean(muted)) || (archived && !json_is_boolean(archived))) {
+        rc = ERR_INVAL;
+        *why = muted && !json_is_boolean(muted) ? "muted" : "archived";
+    } else {
+        if (muted) me->muted = json_is_true(muted) ? STORE_MUTED_ALL : STORE_MUTED_NO;
+        if (archived) me->archived = json_is_true(archived);
+        rc = d->store->ops->participant_update(d->store, me);
+    }
+    if (rc == 0) *out = chat_room_json(&r.key, &r.view, actor);
+    domain__room_clear(&r);
     return rc;
 }
 
 int domain_chat_participant_remove(const domain_chat_t *d, long long actor, const char *uuid,
                                    long long member, const char **why)
 {
-    store_room_t room;
-    int rc = room_for(d, actor, uuid, &room, NULL);
+    chat_snapshot_t s;
+    int rc = chat_snapshot_read(d, 0, uuid, actor, &s);
     if (rc) return rc;
-    if (strcmp(room.kind, "group_chat") != 0) {
+    if (!chat_snapshot_person(&s, actor)) {
+        rc = ERR_NOT_FOUND;
+    } else if (strcmp(s.room.kind, "group_chat") != 0) {
         *why = "only group rooms change their members";
         rc = ERR_INVAL;
-    } else if (actor != member && actor != room.creator_id) {
+    } else if (actor != member && actor != s.room.creator_id) {
         *why = "only the creator of a group room can remove others";
         rc = ERR_FORBIDDEN;
     } else {
-        rc = d->store->ops->participant_remove(d->store, room.id, member);
+        rc = d->store->ops->participant_remove(d->store, s.room.id, member);
     }
     /* Committed: the member's subscriptions to the room go quiet now. */
-    if (rc == 0) hub_revoke_room_access(d->hub, room.id, member);
-    store_room_clear(&room);
+    if (rc == 0) hub_revoke_room_access(d->hub, s.room.id, member);
+    chat_snapshot_clear(&s);
     return rc;
 }
 
-/* ---- messages ------------------------------------------------------------------------------- */
+/* ---- space notification choices -------------------------------------------------------------- */
 
-int domain_chat_messages(const domain_chat_t *d, long long actor, const char *uuid, long long id,
-                         long long before, long long after, json_t **out)
+static const char *const choices[] = {"all", "never", "mention"}; /* by STORE_MUTED_* */
+
+static int choice_of(const char *name)
 {
-    store_room_t room;
-    int rc = room_for(d, actor, uuid, &room, NULL);
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, choices[i]) == 0) return i;
+    return -1;
+}
+
+/* Call 'cb' for each of the actor's participations in a room of kind
+ * "space" (stopping at a non-zero return, which it returns). */
+static int each_space(const domain_chat_t *d, long long actor,
+                      int (*cb)(const domain_chat_t *d, store_room_t *room, store_participant_t *p,
+                                void *ud),
+                      void *ud)
+{
+    store_room_t *rooms;
+    size_t n;
+    long long total;
+    int rc = d->store->ops->rooms_of_member(d->store, d->community_id, actor, 0, -1, &rooms, &n,
+                                            &total);
     if (rc) return rc;
-    store_message_t *older = NULL, *newer = NULL, center;
-    size_t n_old = 0, n_new = 0;
-    int have_center = 0;
-    /* One more than asked on each side tells whether more lie beyond. */
-    if (id > 0) {
-        if ((rc = d->store->ops->message_get(d->store, room.id, id, &center)) != 0) {
-            if (rc == ERR_NOT_FOUND) rc = ERR_NO_MESSAGE;
-            goto done;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (strcmp(rooms[i].kind, "space") != 0) continue;
+        store_participant_t p;
+        if ((rc = d->store->ops->participant_get(d->store, rooms[i].id, actor, &p)) == ERR_NOT_FOUND) {
+            rc = 0;
+            continue;
         }
-        have_center = 1;
-        rc = d->store->ops->messages_page(d->store, room.id, center.parent_id, id, 0, before + 1,
-                                          &older, &n_old);
-        if (rc == 0)
-            rc = d->store->ops->messages_page(d->store, room.id, center.parent_id, id, 1, after + 1,
-                                              &newer, &n_new);
-    } else {
-        /* No anchor: the newest messages. */
-        rc = d->store->ops->messages_page(d->store, room.id, 0, (long long)1 << 62, 0, before + 1,
-                                          &older, &n_old);
+        if (rc == 0) rc = cb(d, &rooms[i], &p, ud);
     }
-    if (rc) goto done;
-    int more_before = (long long)n_old > before, more_after = (long long)n_new > after;
-    /* Older rows come ascending: the extra one is the first. */
-    size_t skip_old = more_before ? 1 : 0;
-    if (more_after) n_new--;
-    json_t *records = json_array();
-    for (size_t i = skip_old; i < n_old; i++)
-        json_array_append_new(records, chat_message_json(d->store, &room, &older[i]));
-    if (have_center) json_array_append_new(records, chat_message_json(d->store, &room, &center));
-    for (size_t i = 0; i < n_new; i++)
-        json_array_append_new(records, chat_message_json(d->store, &room, &newer[i]));
-    /* Circle's window: the reference id, the ids of the first and last
-     * records, and how many top-level messages (or replies) there are. */
-    size_t nrec = json_array_size(records);
-    json_t *first = json_object_get(json_array_get(records, 0), "id");
-    json_t *last = json_object_get(json_array_get(records, nrec ? nrec - 1 : 0), "id");
-    long long total =
-        d->store->ops->messages_count(d->store, room.id, have_center ? center.parent_id : 0);
-    *out =
-        json_pack("{s:o, s:b, s:b, s:O, s:O, s:I, s:o}", "id",
-                  have_center ? json_integer(center.id) : (last ? json_incref(last) : json_null()),
-                  "has_previous_page", more_before, "has_next_page", more_after, "first_id",
-                  first ? first : json_null(), "last_id", last ? last : json_null(), "total_count",
-                  (json_int_t)(total > 0 ? total : 0), "records", records);
-    if (more_after) n_new++;
-done:
-    if (have_center) store_message_clear(&center);
-    store_messages_free(older, n_old);
-    store_messages_free(newer, n_new);
-    store_room_clear(&room);
+    store_rooms_free(rooms, n);
     return rc;
 }
 
-struct notify_ctx {
-    const domain_chat_t *d;
-    const store_room_t *room;
-    const store_message_t *m;
-    long long skip;     /* the sender */
-    long long done[16]; /* members already notified for this message */
-    size_t ndone;
+struct space_op {
+    long long participant_id; /* 0: every space */
+    int set;                  /* the choice to set, -1: read */
+    json_t *out;
+    int found;
 };
 
-static void notify_member(struct notify_ctx *c, long long member, const char *action,
-                          const char *display)
+static int on_space(const domain_chat_t *d, store_room_t *room, store_participant_t *p, void *ud)
 {
-    if (member == c->skip) return;
-    for (size_t i = 0; i < c->ndone; i++)
-        if (c->done[i] == member) return;
-    if (c->ndone == sizeof c->done / sizeof c->done[0]) return;
-    /* Only members of the room hear of it. */
-    store_participant_t p;
-    if (c->d->store->ops->participant_get(c->d->store, c->room->id, member, &p) != 0) return;
-    c->done[c->ndone++] = member;
-    store_member_t sender;
-    int have_sender = c->d->store->ops->member_get(c->d->store, c->d->community_id, c->m->sender_id,
-                                                   &sender) == 0;
-    store_notification_t n = {
-        .community_id = c->d->community_id,
-        .member_id = member,
-        .actor_id = c->m->sender_id,
-        .actor_name = have_sender ? sender.name : NULL,
-        .action = (char *)action,
-        .display_action = (char *)display,
-        .notifiable_type = "ChatRoomMessage",
-        .notifiable_id = c->m->id,
-        .notifiable_title = c->room->name,
-    };
-    domain_notify(c->d->store, c->d->hub, &n);
-    free(n.extra);
-    if (have_sender) store_member_clear(&sender);
-}
-
-static void on_mention(void *ud, long long member)
-{
-    notify_member(ud, member, "mention", "mentioned you");
-}
-
-/* The text of a message from a request: rich_text_body (an object, or a
- * JSON string of one) wins over body; a plain body becomes a minimal
- * document. Fills *body and *rich (owned JSON text) and returns 0, or
- * ERR_INVAL with *why naming the field. */
-static int message_text(const json_t *in, char **body, char **rich, const char **why)
-{
-    json_t *r = json_object_get(in, "rich_text_body");
-    json_t *b = json_object_get(in, "body");
-    *body = *rich = NULL;
-    if (r && !json_is_null(r)) {
-        json_t *doc = json_is_string(r) ? json_loads(json_string_value(r), 0, NULL)
-                                        : json_incref((json_t *)r);
-        *body = chat_body_from_rich_text(doc);
-        if (*body) *rich = json_dumps(doc, JSON_COMPACT);
-        json_decref(doc);
-        *why = "rich_text_body";
-    } else if (json_is_string(b) && json_string_length(b) > 0) {
-        *body = xstrdup(json_string_value(b));
-        json_t *doc = chat_rich_text_from_body(*body);
-        *rich = json_dumps(doc, JSON_COMPACT);
-        json_decref(doc);
-        *why = "body";
-    } else {
-        *why = "body";
+    struct space_op *op = ud;
+    if (op->participant_id && p->id != op->participant_id) return 0;
+    op->found = 1;
+    if (op->set >= 0 && p->muted != op->set) {
+        p->muted = op->set;
+        int rc = d->store->ops->participant_update(d->store, p);
+        if (rc) return rc;
     }
-    if (!*body || !*rich || strlen(*body) > BODY_MAX_LEN || strlen(*rich) > 4 * BODY_MAX_LEN ||
-        !utf8_valid(*body, strlen(*body))) {
-        free(*body);
-        free(*rich);
-        *body = *rich = NULL;
-        return ERR_INVAL;
+    const char *choice = choices[p->muted >= 0 && p->muted < 3 ? p->muted : 0];
+    if (op->participant_id) {
+        /* cabled sends no push notifications: one choice stands for both mediums. */
+        op->out = json_pack("{s:s, s:s}", "in_app", choice, "push", choice);
+    } else if (op->out) {
+        json_array_append_new(op->out, json_pack("{s:I, s:I, s:s, s:s, s:b}", "id",
+                                                 (json_int_t)p->id, "space_id",
+                                                 (json_int_t)room->id, "space_name",
+                                                 room->name ? room->name : "", "choice", choice,
+                                                 "is_chat_space", 1));
     }
     return 0;
 }
 
-/* The message 'id' of room 'uuid' if 'actor' may change it: a participant
- * and its sender. ERR_NOT_FOUND (room), ERR_NO_MESSAGE, ERR_FORBIDDEN. */
-static int own_message(const domain_chat_t *d, long long actor, const char *uuid, long long id,
-                       store_room_t *room, store_message_t *m)
+int domain_chat_space_choice(const domain_chat_t *d, long long actor, long long participant_id,
+                             const char *set, json_t **out)
 {
-    int rc = room_for(d, actor, uuid, room, NULL);
-    if (rc) return rc;
-    rc = d->store->ops->message_get(d->store, room->id, id, m);
-    if (rc == 0 && m->sender_id != actor) {
-        store_message_clear(m);
-        rc = ERR_FORBIDDEN;
-    }
+    struct space_op op = {.participant_id = participant_id, .set = set ? choice_of(set) : -1};
+    if (set && op.set < 0) return ERR_INVAL;
+    if (!participant_id) op.out = json_array();
+    int rc = each_space(d, actor, on_space, &op);
+    if (rc == 0 && participant_id && !op.found) rc = ERR_NOT_FOUND;
     if (rc) {
-        store_room_clear(room);
-        return rc == ERR_NOT_FOUND ? ERR_NO_MESSAGE : rc;
+        json_decref(op.out);
+        return rc;
     }
-    return 0;
-}
-
-int domain_chat_message_send(const domain_chat_t *d, long long actor, const char *uuid,
-                             const json_t *in, json_t **out, const char **why)
-{
-    store_room_t room;
-    store_participant_t me;
-    int rc = room_for(d, actor, uuid, &room, &me);
-    if (rc) return rc;
-    store_message_t m = {.room_id = room.id, .participant_id = me.id, .sender_id = actor};
-    store_message_t parent = {0};
-    json_t *parent_id = json_object_get(in, "parent_message_id");
-    json_t *creation = json_object_get(in, "creation_uuid");
-    if ((rc = message_text(in, &m.body, &m.rich_text_body, why)) != 0) goto done;
-    if (creation && !json_is_null(creation)) {
-        if (!json_is_string(creation) || json_string_length(creation) > 64) {
-            *why = "creation_uuid";
-            rc = ERR_INVAL;
-            goto done;
-        }
-        m.creation_uuid = xstrdup(json_string_value(creation));
-    }
-    if (parent_id && !json_is_null(parent_id)) {
-        long long pid = json_is_integer(parent_id) ? json_integer_value(parent_id) : 0;
-        /* Replies hang off top-level messages of the same room. */
-        if (pid <= 0 || d->store->ops->message_get(d->store, room.id, pid, &parent) != 0 ||
-            parent.parent_id != 0) {
-            *why = "parent_message_id";
-            rc = ERR_INVAL;
-            goto done;
-        }
-        m.parent_id = pid;
-    }
-    if ((rc = d->store->ops->message_create(d->store, &m)) != 0) goto done;
-
-    /* Committed. One event for the room stream, every participant's own
-     * chat-room stream (a top-level message of a direct or group room) and
-     * the thread's participants' threads streams (a reply). */
-    json_t *msg = chat_message_json(d->store, &room, &m);
-    hub_streams_t streams = HUB_STREAMS_INIT;
-    hub_streams_add_room(&streams, room.id);
-    if (!m.parent_id && !is_embedded(room.kind)) {
-        store_participant_t *ps;
-        size_t n;
-        if (d->store->ops->participants(d->store, room.id, &ps, &n) == 0) {
-            for (size_t i = 0; i < n; i++) hub_streams_add_member_rooms(&streams, ps[i].member_id);
-            free(ps);
-        }
-    }
-    if (m.parent_id) add_thread_streams(d, room.id, m.parent_id, &streams);
-    publish(d, &streams, "newMessage", msg);
-    hub_streams_deinit(&streams);
-    json_decref(msg);
-    /* Notifications: the parent's author for a reply, and every member
-     * mentioned; never the sender, at most once each. */
-    struct notify_ctx nc = {.d = d, .room = &room, .m = &m, .skip = actor};
-    if (m.parent_id) notify_member(&nc, parent.sender_id, "reply", "replied to your message");
-    json_t *doc = json_loads(m.rich_text_body, 0, NULL);
-    chat_rich_text_mentions(doc, on_mention, &nc);
-    json_decref(doc);
-
-    char sent[32];
-    domain_time_iso(m.created_at, sent);
-    *out = json_pack("{s:s?, s:o, s:s, s:I}", "creation_uuid", m.creation_uuid, "parent_message_id",
-                     m.parent_id ? json_integer(m.parent_id) : json_null(), "sent_at", sent, "id",
-                     (json_int_t)m.id);
-done:
-    store_message_clear(&m);
-    store_message_clear(&parent);
-    store_room_clear(&room);
-    return rc;
-}
-
-int domain_chat_message_show(const domain_chat_t *d, long long actor, const char *uuid,
-                             long long id, json_t **out)
-{
-    store_room_t room;
-    int rc = room_for(d, actor, uuid, &room, NULL);
-    if (rc) return rc;
-    store_message_t m;
-    if ((rc = d->store->ops->message_get(d->store, room.id, id, &m)) == 0) {
-        *out = chat_message_json(d->store, &room, &m);
-        store_message_clear(&m);
-    } else if (rc == ERR_NOT_FOUND) {
-        rc = ERR_NO_MESSAGE;
-    }
-    store_room_clear(&room);
-    return rc;
-}
-
-/* A message event on the room stream and, for a reply, on the threads
- * streams of the thread's participants. */
-static void publish_message_event(const domain_chat_t *d, const store_room_t *room,
-                                  long long parent_id, const char *event, json_t *data)
-{
-    hub_streams_t streams = HUB_STREAMS_INIT;
-    hub_streams_add_room(&streams, room->id);
-    if (parent_id) add_thread_streams(d, room->id, parent_id, &streams);
-    publish(d, &streams, event, data);
-    hub_streams_deinit(&streams);
-}
-
-int domain_chat_message_edit(const domain_chat_t *d, long long actor, const char *uuid,
-                             long long id, const json_t *in, json_t **out, const char **why)
-{
-    store_room_t room;
-    store_message_t m;
-    int rc = own_message(d, actor, uuid, id, &room, &m);
-    if (rc) return rc;
-    char *body, *rich;
-    if ((rc = message_text(in, &body, &rich, why)) != 0) goto done;
-    free(m.body);
-    free(m.rich_text_body);
-    m.body = body;
-    m.rich_text_body = rich;
-    m.edited_at = domain_now_ms();
-    if ((rc = d->store->ops->message_update(d->store, &m)) != 0) goto done;
-    json_t *msg = chat_message_json(d->store, &room, &m);
-    publish_message_event(d, &room, m.parent_id, "updatedMessage", msg);
-    *out = msg;
-done:
-    store_message_clear(&m);
-    store_room_clear(&room);
-    return rc;
-}
-
-int domain_chat_message_delete(const domain_chat_t *d, long long actor, const char *uuid,
-                               long long id)
-{
-    store_room_t room;
-    store_message_t m;
-    int rc = own_message(d, actor, uuid, id, &room, &m);
-    if (rc) return rc;
-    /* The streams, read before the reply is gone: its author may have been
-     * the thread's only other participant. */
-    hub_streams_t streams = HUB_STREAMS_INIT;
-    hub_streams_add_room(&streams, room.id);
-    if (m.parent_id) add_thread_streams(d, room.id, m.parent_id, &streams);
-    if ((rc = d->store->ops->message_delete(d->store, &m)) != 0) {
-        hub_streams_deinit(&streams);
-        goto done;
-    }
-    json_t *parent = json_null();
-    store_message_t p;
-    if (m.parent_id && d->store->ops->message_get(d->store, room.id, m.parent_id, &p) == 0) {
-        parent = chat_message_json(d->store, &room, &p);
-        store_message_clear(&p);
-    }
-    json_t *data = json_pack("{s:I, s:o}", "id", (json_int_t)m.id, "parent_message", parent);
-    publish(d, &streams, "deletedMessage", data);
-    json_decref(data);
-    hub_streams_deinit(&streams);
-done:
-    store_message_clear(&m);
-    store_room_clear(&room);
-    return rc;
-}
-
-/* ---- threads -------------------------------------------------------------------------------- */
-
-static json_t *thread_json(const domain_chat_t *d, long long actor, const store_message_t *parent)
-{
-    store_room_t room;
-    if (d->store->ops->room_get(d->store, d->community_id, parent->room_id, NULL, &room) != 0)
-        return NULL;
-    long long last_read = d->store->ops->thread_read_get(d->store, parent->id, actor);
-    long long unread = d->store->ops->thread_unread_count(d->store, parent->id, actor,
-                                                          last_read > 0 ? last_read : 0);
-    json_t *o =
-        json_pack("{s:I, s:s, s:I, s:I, s:o}", "id", (json_int_t)parent->id, "chat_room_uuid",
-                  room.uuid, "replies_count", (json_int_t)parent->replies_count,
-                  "unread_messages_count", (json_int_t)(unread > 0 ? unread : 0), "parent_message",
-                  chat_message_json(d->store, &room, parent));
-    store_room_clear(&room);
-    return o;
-}
-
-int domain_chat_threads(const domain_chat_t *d, long long actor, domain_page_t pg, json_t **out)
-{
-    store_message_t *rows;
-    size_t n;
-    /* One more than a page tells whether another page follows. */
-    int rc = d->store->ops->threads_of_member(d->store, d->community_id, actor, page_offset(pg),
-                                              pg.per_page + 1, &rows, &n);
-    if (rc) return rc;
-    json_t *records = json_array();
-    for (size_t i = 0; i < n && (long long)i < pg.per_page; i++) {
-        json_t *t = thread_json(d, actor, &rows[i]);
-        if (t) json_array_append_new(records, t);
-    }
-    *out = json_pack("{s:I, s:I, s:b, s:o}", "page", (json_int_t)pg.page, "per_page",
-                     (json_int_t)pg.per_page, "has_next_page", (long long)n > pg.per_page,
-                     "records", records);
-    store_messages_free(rows, n);
-    return 0;
-}
-
-/* The thread 'id' (a parent message) if 'actor' is in its room. */
-static int thread_for(const domain_chat_t *d, long long actor, long long id, store_message_t *out)
-{
-    int rc = d->store->ops->message_find(d->store, id, out);
-    if (rc) return rc;
-    store_room_t room;
-    store_participant_t p;
-    if (out->parent_id != 0 ||
-        d->store->ops->room_get(d->store, d->community_id, out->room_id, NULL, &room) != 0) {
-        store_message_clear(out);
-        return ERR_NOT_FOUND;
-    }
-    rc = d->store->ops->participant_get(d->store, room.id, actor, &p);
-    store_room_clear(&room);
-    if (rc) store_message_clear(out);
-    return rc;
-}
-
-int domain_chat_thread_show(const domain_chat_t *d, long long actor, long long id, json_t **out)
-{
-    store_message_t parent;
-    int rc = thread_for(d, actor, id, &parent);
-    if (rc) return rc;
-    json_t *t = thread_json(d, actor, &parent);
-    if (!t) {
-        store_message_clear(&parent);
-        return ERR_NOT_FOUND;
-    }
-    store_room_t room;
-    store_message_t *replies;
-    size_t n;
-    if (d->store->ops->room_get(d->store, d->community_id, parent.room_id, NULL, &room) == 0) {
-        if (d->store->ops->messages_page(d->store, parent.room_id, parent.id, 0, 1, 1000, &replies,
-                                         &n) == 0) {
-            json_t *arr = json_array();
-            for (size_t i = 0; i < n; i++)
-                json_array_append_new(arr, chat_message_json(d->store, &room, &replies[i]));
-            json_object_set_new(t, "replies", arr);
-            store_messages_free(replies, n);
-        }
-        store_room_clear(&room);
-    }
-    store_message_clear(&parent);
-    *out = t;
-    return 0;
-}
-
-int domain_chat_unread_threads(const domain_chat_t *d, long long actor, json_t **out)
-{
-    store_message_t *rows;
-    size_t n;
-    int rc = d->store->ops->threads_of_member(d->store, d->community_id, actor, 0, 1000, &rows, &n);
-    if (rc) return rc;
-    json_t *ids = json_array();
-    for (size_t i = 0; i < n; i++) {
-        long long last = d->store->ops->thread_read_get(d->store, rows[i].id, actor);
-        if (d->store->ops->thread_unread_count(d->store, rows[i].id, actor, last > 0 ? last : 0) >
-            0)
-            json_array_append_new(ids, json_integer(rows[i].id));
-    }
-    store_messages_free(rows, n);
-    *out = json_pack("{s:o}", "chat_thread_ids", ids);
-    return 0;
-}
-
-int domain_chat_thread_read(const domain_chat_t *d, long long actor, long long id)
-{
-    store_message_t parent;
-    int rc = thread_for(d, actor, id, &parent);
-    if (rc) return rc;
-    long long last = d->store->ops->thread_last_reply(d->store, parent.id);
-    if (last > 0) rc = d->store->ops->thread_read_set(d->store, parent.id, actor, last);
-    store_message_clear(&parent);
-    if (rc) return rc;
-    json_t *data = json_pack("{s:I}", "chat_thread_id", (json_int_t)id);
-    publish_one(d, hub_streams_add_member_threads, actor, "chatThreadRead", data);
-    json_decref(data);
+    if (out)
+        *out = op.out;
+    else
+        json_decref(op.out);
     return 0;
 }
 

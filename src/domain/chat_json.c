@@ -1,124 +1,18 @@
-/* domain/chat_json: chat JSON shapes and rich text. See chat_json.h. */
+/* domain/chat_json: chat JSON shapes, pure functions over a snapshot.
+ * See chat_json.h. */
 #include "domain/chat_json.h"
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "domain/chat_text.h"
 #include "domain/time.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PREVIEW_MAX 3
-
-json_t *chat_rich_text_from_body(const char *body)
-{
-    /* One paragraph per line, as an editor would have made it. */
-    json_t *content = json_array();
-    const char *p = body;
-    for (;;) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        json_t *para = json_pack("{s:s}", "type", "paragraph");
-        if (n > 0)
-            json_object_set_new(para, "content",
-                                json_pack("[{s:s, s:s%}]", "type", "text", "text", p, n));
-        json_array_append_new(content, para);
-        if (!nl) break;
-        p = nl + 1;
-    }
-    return json_pack("{s:s, s:o}", "type", "doc", "content", content);
-}
-
-static void append_text(buf_t *out, const json_t *node, int *first_block)
-{
-    const char *type = json_string_value(json_object_get(node, "type"));
-    if (!type) return;
-    if (strcmp(type, "text") == 0) {
-        json_t *t = json_object_get(node, "text");
-        if (json_is_string(t)) buf_append(out, json_string_value(t), json_string_length(t));
-        return;
-    }
-    if (strcmp(type, "mention") == 0) {
-        json_t *attrs = json_object_get(node, "attrs");
-        const char *label = json_string_value(json_object_get(attrs, "label"));
-        buf_puts(out, "@");
-        if (label) buf_puts(out, label);
-        return;
-    }
-    if (strcmp(type, "hardBreak") == 0) {
-        buf_puts(out, "\n");
-        return;
-    }
-    int block = strcmp(type, "paragraph") == 0 || strcmp(type, "heading") == 0 ||
-                strcmp(type, "listItem") == 0 || strcmp(type, "blockquote") == 0 ||
-                strcmp(type, "codeBlock") == 0;
-    if (block) {
-        if (!*first_block) buf_puts(out, "\n");
-        *first_block = 0;
-    }
-    size_t i;
-    json_t *child;
-    json_array_foreach(json_object_get(node, "content"), i, child)
-        append_text(out, child, first_block);
-}
-
-/* 1 when 'v' nests arrays and objects at most 'left' levels deep. Stops
- * descending past the limit, so the stack stays bounded too. */
-static int depth_within(const json_t *v, int left)
-{
-    if (!json_is_object(v) && !json_is_array(v)) return 1;
-    if (left == 0) return 0;
-    if (json_is_array(v)) {
-        size_t i;
-        json_t *child;
-        json_array_foreach(v, i, child) if (!depth_within(child, left - 1)) return 0;
-        return 1;
-    }
-    const char *key;
-    json_t *child;
-    json_object_foreach((json_t *)v, key, child) if (!depth_within(child, left - 1)) return 0;
-    return 1;
-}
-
-char *chat_body_from_rich_text(const json_t *doc)
-{
-    if (!json_is_object(doc) || !depth_within(doc, CHAT_RICH_TEXT_MAX_DEPTH)) return NULL;
-    const char *type = json_string_value(json_object_get(doc, "type"));
-    if (!type || strcmp(type, "doc") != 0 || !json_is_array(json_object_get(doc, "content")))
-        return NULL;
-    buf_t b = BUF_INIT;
-    int first = 1;
-    size_t i;
-    json_t *child;
-    json_array_foreach(json_object_get(doc, "content"), i, child) append_text(&b, child, &first);
-    char *out = xstrndup(b.len ? buf_head(&b) : "", b.len);
-    buf_deinit(&b);
-    return out;
-}
-
-static void walk_mentions(const json_t *node, void (*cb)(void *, long long), void *ud, int depth)
-{
-    if (!json_is_object(node) || depth > 32) return;
-    const char *type = json_string_value(json_object_get(node, "type"));
-    if (type && strcmp(type, "mention") == 0) {
-        json_t *id = json_object_get(json_object_get(node, "attrs"), "id");
-        long long v = 0;
-        if (json_is_integer(id))
-            v = json_integer_value(id);
-        else if (json_is_string(id))
-            v = strtoll(json_string_value(id), NULL, 10);
-        if (v > 0) cb(ud, v);
-    }
-    size_t i;
-    json_t *child;
-    json_array_foreach(json_object_get(node, "content"), i, child)
-        walk_mentions(child, cb, ud, depth + 1);
-}
-
-void chat_rich_text_mentions(const json_t *doc, void (*cb)(void *ud, long long member_id), void *ud)
-{
-    walk_mentions(doc, cb, ud, 0);
-}
+/* What a member that is gone is called (Circle types names as strings). */
+#define GONE_NAME "Deleted member"
 
 static json_t *time_or_null(int64_t ms)
 {
@@ -128,154 +22,204 @@ static json_t *time_or_null(int64_t ms)
     return json_string(t);
 }
 
-/* {id, name, avatar_url, community_member_id} of a member; 'id' is the
- * participant id when there is one. */
-static json_t *person_json(store_t *s, long long community_id, long long member_id,
-                           long long participant_id)
+static json_t *id_or_null(long long id)
 {
-    store_member_t m;
-    int found = s->ops->member_get(s, community_id, member_id, &m) == 0;
-    json_t *o = json_pack("{s:I, s:s?, s:s?, s:I}", "id",
-                          (json_int_t)(participant_id ? participant_id : member_id), "name",
-                          found ? m.name : NULL, "avatar_url", found ? m.avatar_url : NULL,
-                          "community_member_id", (json_int_t)member_id);
-    if (found) store_member_clear(&m);
-    return o;
+    return id ? json_integer(id) : json_null();
 }
 
-json_t *chat_message_json(store_t *s, const store_room_t *room, const store_message_t *m)
+json_t *chat_person_json(const chat_person_t *p)
 {
+    return json_pack("{s:I, s:s, s:s?, s:I}", "id",
+                     (json_int_t)(p->participant_id ? p->participant_id : p->member_id), "name",
+                     p->name ? p->name : GONE_NAME, "avatar_url", p->avatar_url,
+                     "community_member_id", (json_int_t)p->member_id);
+}
+
+/* Circle's reactions: one entry per emoji, in the order the rows come. */
+static json_t *reactions_json(const chat_reactions_t *r)
+{
+    json_t *out = json_array();
+    json_t *cur = NULL;
+    const char *emoji = NULL;
+    for (size_t i = 0; i < r->count; i++) {
+        const store_reaction_t *x = &r->rows[i];
+        if (!emoji || strcmp(emoji, x->emoji) != 0) {
+            cur = json_pack("{s:s, s:i, s:[]}", "emoji", x->emoji, "count", 0,
+                            "community_member_ids");
+            json_array_append_new(out, cur);
+            emoji = x->emoji;
+        }
+        json_array_append_new(json_object_get(cur, "community_member_ids"),
+                              json_integer(x->member_id));
+        json_object_set_new(cur, "count",
+                            json_integer((json_int_t)json_array_size(
+                                json_object_get(cur, "community_member_ids"))));
+    }
+    return out;
+}
+
+json_t *chat_message_json(const domain_sgid_key_t *k, const store_room_t *room,
+                          const chat_message_view_t *v)
+{
+    const store_message_t *m = v->m;
     char created[32];
     domain_time_iso(m->created_at, created);
-    json_t *rich = m->rich_text_body ? json_loads(m->rich_text_body, 0, NULL) : NULL;
-    if (!rich) rich = json_null();
-    /* The thread this message belongs to or starts: its replies, their
-     * writers. */
+    char uid[9];
+    domain_public_uid(m->sender_id, uid);
     long long thread_id = m->parent_id ? m->parent_id : (m->replies_count ? m->id : 0);
-    long long thread_replies = m->replies_count;
+    json_t *sender = chat_person_json(&v->sender);
+    json_object_set_new(sender, "user_public_uid", json_string(uid));
     json_t *preview = json_array();
-    size_t writers = 0;
-    if (thread_id) {
-        if (m->parent_id) {
-            store_message_t parent;
-            if (s->ops->message_get(s, m->room_id, m->parent_id, &parent) == 0) {
-                thread_replies = parent.replies_count;
-                store_message_clear(&parent);
-            }
-        }
-        long long *ids;
-        if (s->ops->thread_senders(s, thread_id, &ids, &writers) == 0) {
-            for (size_t i = 0; i < writers && i < PREVIEW_MAX; i++) {
-                /* Writers are shown as participants, like the sender. */
-                store_participant_t p;
-                long long pid = s->ops->participant_get(s, m->room_id, ids[i], &p) == 0 ? p.id : 0;
-                json_array_append_new(preview, person_json(s, room->community_id, ids[i], pid));
-            }
-            free(ids);
-        }
-    }
-    json_t *o = json_pack(
-        "{s:I, s:s, s:s, s:I, s:s, s:o, s:s, s:s, s:o, s:s?, s:o, s:o, s:n, s:o, s:I, s:I, s:o, "
-        "s:I}",
-        "id", (json_int_t)m->id, "chat_room_uuid", room->uuid, "chat_room_kind", room->kind,
-        "chat_room_participant_id", (json_int_t)m->participant_id, "body", m->body ? m->body : "",
-        "rich_text_body", rich, "sent_at", created, "created_at", created, "sender",
-        person_json(s, room->community_id, m->sender_id, m->participant_id), "creation_uuid",
-        m->creation_uuid, "chat_thread_id", thread_id ? json_integer(thread_id) : json_null(),
-        "parent_message_id", m->parent_id ? json_integer(m->parent_id) : json_null(), "lesson_id",
-        "edited_at", time_or_null(m->edited_at), "replies_count",
-        (json_int_t)(m->parent_id ? 0 : m->replies_count), "total_thread_participants_count",
-        (json_int_t)writers, "thread_participants_preview", preview, "chat_thread_replies_count",
-        (json_int_t)thread_replies);
+    for (size_t i = 0; i < v->preview_count; i++)
+        json_array_append_new(preview, chat_person_json(&v->preview[i]));
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(m->id));
+    json_object_set_new(o, "chat_room_uuid", json_string(room->uuid));
+    json_object_set_new(o, "chat_room_kind", json_string(room->kind));
+    json_object_set_new(o, "chat_room_participant_id", json_integer(m->participant_id));
+    json_object_set_new(o, "body", json_string(m->body ? m->body : ""));
+    json_object_set_new(o, "rich_text_body",
+                        chat_text_json(m->rich_text_body, m->body, k, v->attachments));
+    json_object_set_new(o, "sent_at", json_string(created));
+    json_object_set_new(o, "created_at", json_string(created));
+    json_object_set_new(o, "edited_at", time_or_null(m->edited_at));
+    json_object_set_new(o, "sender", sender);
+    json_object_set_new(o, "creation_uuid",
+                        m->creation_uuid ? json_string(m->creation_uuid) : json_null());
+    json_object_set_new(o, "chat_thread_id", id_or_null(thread_id));
+    json_object_set_new(o, "parent_message_id", id_or_null(m->parent_id));
+    json_object_set_new(o, "bookmark_id", json_null());
+    json_object_set_new(o, "lesson_id", json_null());
+    json_object_set_new(o, "replies_count", json_integer(m->parent_id ? 0 : m->replies_count));
+    json_object_set_new(o, "last_reply_at", time_or_null(m->parent_id ? 0 : v->last_reply_at));
+    json_object_set_new(o, "total_thread_participants_count",
+                        json_integer((json_int_t)v->writers_count));
+    json_object_set_new(o, "thread_participants_preview", preview);
+    json_object_set_new(o, "chat_thread_replies_count", json_integer(v->thread_replies));
+    json_object_set_new(o, "reactions", reactions_json(&v->reactions));
+    json_object_set_new(o, "embedded_chat_message_access", json_array());
     return o;
 }
 
-/* The room's name as 'viewer' sees it: its own name, or the other
- * participants' names for a room without one (a direct room). */
-static json_t *room_name(store_t *s, const store_room_t *room, long long viewer,
-                         json_t **others_preview, size_t *participants)
+/* ---- rooms -------------------------------------------------------------------------------- */
+
+char *chat_room_identifier(const char *kind, const char *uuid, const long long *ids, size_t n)
 {
-    store_participant_t *ps;
-    size_t n;
-    json_t *preview = json_array();
-    buf_t names = BUF_INIT;
-    *participants = 0;
-    if (s->ops->participants(s, room->id, &ps, &n) == 0) {
-        *participants = n;
+    buf_t b = BUF_INIT;
+    buf_puts(&b, kind);
+    if (strcmp(kind, "direct") == 0 || strcmp(kind, "group_chat") == 0) {
         for (size_t i = 0; i < n; i++) {
-            if (ps[i].member_id == viewer) continue;
-            json_t *p = person_json(s, room->community_id, ps[i].member_id, ps[i].id);
-            const char *nm = json_string_value(json_object_get(p, "name"));
-            if (nm) {
-                if (names.len) buf_puts(&names, ", ");
-                buf_puts(&names, nm);
-            }
-            if (json_array_size(preview) < PREVIEW_MAX)
-                json_array_append_new(preview, p);
-            else
-                json_decref(p);
+            char num[24];
+            snprintf(num, sizeof num, "-%lld", ids[i]);
+            buf_puts(&b, num);
         }
-        free(ps);
+    } else {
+        buf_puts(&b, "-");
+        buf_puts(&b, uuid);
     }
-    *others_preview = preview;
-    json_t *name = room->name && room->name[0] ? json_string(room->name)
-                   : names.len                 ? json_stringn(buf_head(&names), names.len)
-                                               : json_null();
+    char *out = xstrndup(buf_head(&b), b.len);
+    buf_deinit(&b);
+    return out;
+}
+
+/* The fields Circle shows of a participant, in chat_room_participant and in
+ * a room's previews. */
+static json_t *participant_fields(const domain_sgid_key_t *k, const store_room_t *room,
+                                  const store_person_t *p)
+{
+    char uid[9], sgid[DOMAIN_SGID_MAX];
+    domain_public_uid(p->p.member_id, uid);
+    domain_sgid_make(k, "CommunityMember", p->p.member_id, sgid);
+    return json_pack("{s:I, s:I, s:s, s:s, s:s?, s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
+                     "s:b, s:b, s:b, s:n, s:s}",
+                     "id", (json_int_t)p->p.id, "community_member_id", (json_int_t)p->p.member_id,
+                     "name", p->name ? p->name : GONE_NAME, "user_public_uid", uid, "avatar_url",
+                     p->avatar_url, "muted", p->p.muted == STORE_MUTED_ALL, "archived",
+                     p->p.archived,
+                     "last_seen_text", "", "status", "offline", "headline", "", "bio", "",
+                     "location", "", "email", p->email ? p->email : "", "user_id",
+                     (json_int_t)p->p.member_id, "admin",
+                     strcmp(room->kind, "group_chat") == 0 && room->creator_id != 0 &&
+                         room->creator_id == p->p.member_id,
+                     "community_admin", 0, "moderator", 0, "deleted_at", "sgid", sgid);
+}
+
+json_t *chat_participant_json(const domain_sgid_key_t *k, const store_room_t *room,
+                              const store_person_t *p)
+{
+    return participant_fields(k, room, p);
+}
+
+/* The room's name as 'viewer' sees it: its own name, or the names of up to
+ * CHAT_PREVIEW_MAX other participants for a room without one (a direct
+ * room), so naming a room costs the same whatever its size. */
+static json_t *room_name(const chat_room_view_t *v, long long viewer)
+{
+    if (v->room->name && v->room->name[0]) return json_string(v->room->name);
+    buf_t names = BUF_INIT;
+    size_t shown = 0;
+    for (size_t i = 0; i < v->count && shown < CHAT_PREVIEW_MAX; i++) {
+        if (v->people[i].p.member_id == viewer) continue;
+        if (names.len) buf_puts(&names, ", ");
+        buf_puts(&names, v->people[i].name ? v->people[i].name : GONE_NAME);
+        shown++;
+    }
+    json_t *name = json_stringn(names.len ? buf_head(&names) : "", names.len);
     buf_deinit(&names);
     return name;
 }
 
-json_t *chat_room_json(store_t *s, const store_room_t *room, long long viewer)
+json_t *chat_room_json(const domain_sgid_key_t *k, const chat_room_view_t *v, long long viewer)
 {
-    json_t *others;
-    size_t participants;
-    json_t *name = room_name(s, room, viewer, &others, &participants);
-    store_participant_t me;
+    const store_room_t *room = v->room;
+    json_t *others = json_array();
     json_t *current = json_null();
-    long long unread = 0;
-    if (s->ops->participant_get(s, room->id, viewer, &me) == 0) {
-        current = person_json(s, room->community_id, viewer, me.id);
-        json_object_set_new(current, "last_read_message_id",
-                            me.last_read_message_id ? json_integer(me.last_read_message_id)
-                                                    : json_null());
-        json_object_set_new(current, "pinned_at", time_or_null(me.pinned_at));
-        unread = s->ops->unread_count(s, room->id, viewer, me.last_read_message_id);
-        if (unread < 0) unread = 0;
+    long long unread = 0, first_unread = 0;
+    for (size_t i = 0; i < v->count; i++) {
+        const store_person_t *p = &v->people[i];
+        if (p->p.member_id == viewer) {
+            json_decref(current);
+            current = participant_fields(k, room, p);
+            json_object_del(current, "status");
+            json_object_set_new(current, "can_send_message", json_true());
+            json_object_set_new(current, "last_read_message_id",
+                                id_or_null(p->p.last_read_message_id));
+            json_object_set_new(current, "pinned_at", time_or_null(p->p.pinned_at));
+            unread = p->unread_count;
+            first_unread = p->first_unread_id;
+        } else if (json_array_size(others) < CHAT_PREVIEW_MAX) {
+            json_t *o = participant_fields(k, room, p);
+            json_object_set_new(o, "can_send_message", json_true());
+            json_array_append_new(others, o);
+        }
     }
-    store_message_t last;
-    json_t *last_json = json_null();
-    if (s->ops->message_last(s, room->id, &last) == 0) {
-        last_json = chat_message_json(s, room, &last);
-        store_message_clear(&last);
-    }
-    return json_pack("{s:I, s:s, s:s?, s:I, s:s, s:o, s:s?, s:b, s:I, s:o, s:o, s:o}", "id",
-                     (json_int_t)room->id, "uuid", room->uuid, "identifier", room->identifier,
-                     "unread_messages_count", (json_int_t)unread, "chat_room_kind", room->kind,
-                     "chat_room_name", name, "chat_room_description", room->description,
-                     "chat_room_show_history", room->show_history, "chat_room_participants_count",
-                     (json_int_t)participants, "other_participants_preview", others,
-                     "current_participant", current, "last_message", last_json);
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(room->id));
+    json_object_set_new(o, "uuid", json_string(room->uuid));
+    json_object_set_new(o, "identifier", json_string(room->identifier ? room->identifier : ""));
+    json_object_set_new(o, "unread_messages_count", json_integer(unread));
+    json_object_set_new(o, "chat_room_kind", json_string(room->kind));
+    json_object_set_new(o, "chat_room_name", room_name(v, viewer));
+    json_object_set_new(o, "chat_room_description",
+                        json_string(room->description ? room->description : ""));
+    json_object_set_new(o, "chat_room_show_history", json_boolean(room->show_history));
+    json_object_set_new(o, "chat_room_participants_count", json_integer((json_int_t)v->count));
+    json_object_set_new(o, "other_participants_preview", others);
+    json_object_set_new(o, "current_participant", current);
+    /* Circle leaves last_message out of a room without messages. */
+    if (v->last) json_object_set_new(o, "last_message", chat_message_json(k, room, v->last));
+    json_object_set_new(o, "first_unread_message_id", id_or_null(first_unread));
+    json_object_set_new(o, "pinned_message_id", id_or_null(room->pinned_message_id));
+    return o;
 }
 
-json_t *chat_room_simple_json(store_t *s, const store_room_t *room, long long viewer)
+json_t *chat_room_simple_json(const domain_sgid_key_t *k, const chat_room_view_t *v,
+                              long long viewer)
 {
-    json_t *others;
-    size_t participants;
-    json_t *name = room_name(s, room, viewer, &others, &participants);
-    json_decref(others);
-    json_t *pinned = json_null();
-    store_message_t m;
-    if (room->pinned_message_id &&
-        s->ops->message_get(s, room->id, room->pinned_message_id, &m) == 0) {
-        pinned = chat_message_json(s, room, &m);
-        store_message_clear(&m);
-    }
-    return json_pack("{s:s, s:o, s:s?, s:b, s:o}", "uuid", room->uuid, "chat_room_name", name,
-                     "chat_room_description", room->description, "chat_room_show_history",
-                     room->show_history, "pinned_message", pinned);
-}
-
-json_t *chat_participant_json(store_t *s, long long community_id, const store_participant_t *p)
-{
-    return person_json(s, community_id, p->member_id, p->id);
+    const store_room_t *room = v->room;
+    return json_pack("{s:s, s:o, s:s, s:b, s:o}", "uuid", room->uuid, "chat_room_name",
+                     room_name(v, viewer), "chat_room_description",
+                     room->description ? room->description : "", "chat_room_show_history",
+                     room->show_history, "pinned_message",
+                     v->pinned ? chat_message_json(k, room, v->pinned) : json_null());
 }

@@ -1,45 +1,80 @@
-/* domain/chat_json: the JSON shapes of chat, as the seed and Circle's
- * Member API show them, and rich text.
+/* domain/chat_json: the JSON shapes of chat, as Circle's Member API
+ * documents them and its WebSocket guide adds to them:
  *
- *   JSONMessage         a message, on every message event and in lists
- *   ChatRoom            a room as one participant sees it (chatRoomCreated, GET)
+ *   chat_room_message   a message (every message event, lists, threads)
+ *   chat_room           a room as one participant sees it (chatRoomCreated, GET)
  *   SimplifiedChatRoom  the room attributes (chatRoomUpdated)
+ *   chat_room_participant
  *
- * Rich text is a TipTap document. A plain body becomes the smallest such
- * document (one paragraph of text); a document becomes a plain body by
- * joining its text, with paragraphs on separate lines and mentions as
- * "@Name". Blocking (store I/O) where a shape needs other rows. */
+ * Pure functions over a snapshot the caller read beforehand (domain/chat_read.h):
+ * no store, no I/O, so shaping N views of one room costs N times the work
+ * of one, whatever N is. Strings Circle types as strings are never null
+ * here (an empty string stands for "none"); Circle's nullable fields are. */
 #ifndef DOMAIN_CHAT_JSON_H
 #define DOMAIN_CHAT_JSON_H
 
+#include "domain/sgid.h"
 #include "store/store.h"
 
 #include <jansson.h>
 
-/* Deepest nesting of arrays and objects in a rich text document, the
- * document object itself counting as one. An editor's document stays far
- * below (a linked word in a bulleted list is 12 levels); a deeper one is
- * refused, so storing, echoing and walking it stays cheap. */
-#define CHAT_RICH_TEXT_MAX_DEPTH 64
+/* Writers of a thread a message view shows (Circle: thread_participants_preview). */
+#define CHAT_PREVIEW_MAX 3
 
-/* The rich text document for a plain body. Returns a new reference. */
-json_t *chat_rich_text_from_body(const char *body);
-/* The plain body of a rich text document. Returns owned, or NULL when
- * 'doc' is not a document (an object with "type":"doc" and "content") or
- * nests deeper than CHAT_RICH_TEXT_MAX_DEPTH. */
-char *chat_body_from_rich_text(const json_t *doc);
-/* Call 'cb' for every mentioned member id in 'doc' (mention nodes with a
- * numeric attrs.id). */
-void chat_rich_text_mentions(const json_t *doc, void (*cb)(void *ud, long long member_id),
-                             void *ud);
+/* A member as a message shows it. Borrowed from the snapshot. */
+typedef struct chat_person {
+    long long member_id;
+    long long participant_id; /* 0 when not a participant of the room (any more) */
+    const char *name;         /* NULL when the member is gone */
+    const char *avatar_url;
+} chat_person_t;
 
-/* JSONMessage of 'm' in 'room'. Reads the sender and thread participants. */
-json_t *chat_message_json(store_t *s, const store_room_t *room, const store_message_t *m);
-/* ChatRoom as 'viewer' (a participant) sees it. */
-json_t *chat_room_json(store_t *s, const store_room_t *room, long long viewer);
-/* SimplifiedChatRoom. */
-json_t *chat_room_simple_json(store_t *s, const store_room_t *room, long long viewer);
-/* A participant as the participants list shows it. */
-json_t *chat_participant_json(store_t *s, long long community_id, const store_participant_t *p);
+/* The reactions of one message, from its rows (store order: by emoji, then
+ * by when each member reacted). Borrowed. */
+typedef struct chat_reactions {
+    const store_reaction_t *rows;
+    size_t count;
+} chat_reactions_t;
+
+/* One message and what its JSON needs besides its row. Borrowed pointers. */
+typedef struct chat_message_view {
+    const store_message_t *m;
+    chat_person_t sender;
+    long long thread_replies; /* replies of the thread it starts or belongs to */
+    int64_t last_reply_at;    /* the newest of them, 0 when none */
+    size_t writers_count;     /* members who wrote in that thread */
+    size_t preview_count;     /* at most CHAT_PREVIEW_MAX of them: */
+    chat_person_t preview[CHAT_PREVIEW_MAX];
+    chat_reactions_t reactions;
+    const json_t *attachments; /* the attachment objects of its text, or NULL */
+} chat_message_view_t;
+
+/* A room, everything each participant's view needs. Borrowed. */
+typedef struct chat_room_view {
+    const store_room_t *room;
+    const store_person_t *people; /* every participant, in the order they joined */
+    size_t count;
+    const chat_message_view_t *last;   /* the newest top-level message, or NULL */
+    const chat_message_view_t *pinned; /* the pinned message, or NULL */
+} chat_room_view_t;
+
+/* chat_room_message of 'v' in 'room'. Returns a new reference. */
+json_t *chat_message_json(const domain_sgid_key_t *k, const store_room_t *room,
+                          const chat_message_view_t *v);
+/* {id, name, avatar_url, community_member_id} of a person ('id' is the
+ * participant id, else the member id). */
+json_t *chat_person_json(const chat_person_t *p);
+/* chat_room as 'viewer' (a participant of v) sees it. */
+json_t *chat_room_json(const domain_sgid_key_t *k, const chat_room_view_t *v, long long viewer);
+/* SimplifiedChatRoom, named as 'viewer' sees it. */
+json_t *chat_room_simple_json(const domain_sgid_key_t *k, const chat_room_view_t *v,
+                              long long viewer);
+/* chat_room_participant of a person of 'room'. */
+json_t *chat_participant_json(const domain_sgid_key_t *k, const store_room_t *room,
+                              const store_person_t *p);
+/* A room's identifier as Circle spells it: "direct-1-2", "group_chat-1-2-3"
+ * (the members' ids in ascending order), or "<kind>-<uuid>" for the others.
+ * 'ids' sorted ascending. Returns owned. */
+char *chat_room_identifier(const char *kind, const char *uuid, const long long *ids, size_t n);
 
 #endif

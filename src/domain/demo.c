@@ -9,12 +9,12 @@
 static int say(const domain_chat_t *d, long long member, const char *uuid, const char *body,
                long long parent, long long *id)
 {
-    json_t *in = parent ? json_pack("{s:s, s:I}", "body", body, "parent_message_id",
-                                    (json_int_t)parent)
-                        : json_pack("{s:s}", "body", body);
+    json_t *in =
+        parent ? json_pack("{s:s, s:I}", "body", body, "parent_message_id", (json_int_t)parent)
+               : json_pack("{s:s}", "body", body);
     json_t *out = NULL;
-    const char *why = NULL;
-    int rc = domain_chat_message_send(d, member, uuid, in, &out, &why);
+    const char *why = NULL, *problem = NULL;
+    int rc = domain_chat_message_send(d, member, uuid, in, &out, &why, &problem);
     if (rc == 0 && id) *id = json_integer_value(json_object_get(out, "id"));
     json_decref(in);
     json_decref(out);
@@ -38,16 +38,17 @@ int domain_demo_chat(const domain_chat_t *d, const long long ids[3], char uuid[4
     json_decref(rooms);
     json_t *out = NULL;
     int created = 0;
-    const char *why = NULL;
-    rc = domain_chat_room_create(d, ids[0], "group_chat", "Welcome", ids + 1, 2, 0, &out,
-                                 &created, &why);
+    const char *why = NULL, *problem = NULL;
+    rc = domain_chat_room_create(d, ids[0], "group_chat", "Welcome", ids + 1, 2, 0, NULL, &out,
+                                 &created, &why, &problem);
     if (rc) return rc;
     snprintf(uuid, 40, "%s", json_string_value(json_object_get(out, "uuid")));
     *room_id = json_integer_value(json_object_get(out, "id"));
     json_decref(out);
     long long hello = 0;
-    if ((rc = say(d, ids[0], uuid, "Welcome to cabled! This room is live: post to it and "
-                                   "every participant sees it at once.",
+    if ((rc = say(d, ids[0], uuid,
+                  "Welcome to cabled! This room is live: post to it and "
+                  "every participant sees it at once.",
                   0, &hello)) != 0 ||
         (rc = say(d, ids[1], uuid, "Hello everyone.", 0, NULL)) != 0 ||
         (rc = say(d, ids[2], uuid, "Replies start a thread, like this one.", hello, NULL)) != 0 ||

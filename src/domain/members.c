@@ -124,26 +124,64 @@ bad:
     return rc;
 }
 
-json_t *domain_member_json(const store_member_t *m)
+json_t *domain_member_json(const store_member_t *m, const domain_sgid_key_t *k)
 {
-    char created[32], updated[32];
+    char created[32], updated[32], uid[9], sgid[DOMAIN_SGID_MAX];
     domain_time_iso(m->created_at, created);
     domain_time_iso(m->updated_at, updated);
+    domain_public_uid(m->id, uid);
+    domain_sgid_make(k, "CommunityMember", m->id, sgid);
     /* first/last name as Circle derives them: split at the first space. */
     const char *sp = strchr(m->name, ' ');
     json_t *first = sp ? json_stringn(m->name, (size_t)(sp - m->name)) : json_string(m->name);
     json_t *last = sp ? json_string(sp + 1) : json_null();
-    return json_pack("{s:I, s:s, s:o, s:o, s:s, s:s?, s:s?, s:I, s:s, s:s}",
-                     "id", (json_int_t)m->id,
-                     "name", m->name,
-                     "first_name", first,
-                     "last_name", last,
-                     "email", m->email,
-                     "avatar_url", m->avatar_url,
-                     "sso_user_id", m->sso_user_id,
-                     "community_id", (json_int_t)m->community_id,
-                     "created_at", created,
-                     "updated_at", updated);
+    json_t *o = json_pack("{s:I, s:s, s:o, s:o, s:s, s:n, s:s?, s:s?, s:s?, s:I, s:s, s:s, s:n, "
+                          "s:n, s:s, s:s, s:I, s:n, s:b, s:[], s:[], s:{}, s:i, s:i, s:s}",
+                          "id", (json_int_t)m->id,
+                          "name", m->name,
+                          "first_name", first,
+                          "last_name", last,
+                          "email", m->email,
+                          "headline",
+                          "avatar_url", m->avatar_url,
+                          "sso_user_id", m->sso_user_id,
+                          "sso_provider_user_id", m->sso_user_id,
+                          "community_id", (json_int_t)m->community_id,
+                          "created_at", created,
+                          "updated_at", updated,
+                          "last_seen_at",
+                          "profile_confirmed_at",
+                          "profile_url", "",
+                          "public_uid", uid,
+                          "user_id", (json_int_t)m->id,
+                          "accepted_invitation",
+                          "active", m->deactivated_at == 0,
+                          "member_tags",
+                          "profile_fields",
+                          "flattened_profile_fields",
+                          "posts_count", 0,
+                          "comments_count", 0,
+                          "sgid", sgid);
+    return o;
+}
+
+json_t *domain_member_basic_json(const store_member_t *m, const domain_sgid_key_t *k)
+{
+    char uid[9], sgid[DOMAIN_SGID_MAX];
+    domain_public_uid(m->id, uid);
+    domain_sgid_make(k, "CommunityMember", m->id, sgid);
+    const char *sp = strchr(m->name, ' ');
+    json_t *first = sp ? json_stringn(m->name, (size_t)(sp - m->name)) : json_string(m->name);
+    json_t *last = json_string(sp ? sp + 1 : "");
+    return json_pack("{s:I, s:I, s:I, s:s, s:o, s:o, s:s, s:s?, s:s, s:[], s:b, s:b, s:s, s:s, "
+                     "s:s, s:b, s:b}",
+                     "id", (json_int_t)m->id, "community_member_id", (json_int_t)m->id, "user_id",
+                     (json_int_t)m->id, "name", m->name, "first_name", first, "last_name", last,
+                     "headline", "", "avatar_url", m->avatar_url, "email", m->email,
+                     "member_tags", "messaging_enabled", 1,
+                     "can_receive_dm_from_current_member", 1, "public_uid", uid,
+                     "user_attachable_sgid", sgid, "sgid", sgid, "admin", 0, "is_deleted",
+                     m->deactivated_at != 0);
 }
 
 int domain_member_active(store_t *s, long long community_id, long long id)

@@ -19,12 +19,15 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* A string member, null when absent (or, defensively, not valid UTF-8). */
+/* A string member Circle types as a string: "" when not set (or,
+ * defensively, not valid UTF-8). */
 static void set_string(json_t *o, const char *key, const char *v)
 {
     json_t *s = v ? json_string(v) : NULL;
-    json_object_set_new(o, key, s ? s : json_null());
+    json_object_set_new(o, key, s ? s : json_string(""));
 }
 
 /* An id member, null when 0 (none). */
@@ -33,28 +36,48 @@ static void set_id(json_t *o, const char *key, long long v)
     json_object_set_new(o, key, v ? json_integer(v) : json_null());
 }
 
-json_t *domain_notification_json(const store_notification_t *n)
+static void set_time(json_t *o, const char *key, int64_t ms)
 {
     char at[32];
+    if (!ms) {
+        json_object_set_new(o, key, json_null());
+        return;
+    }
+    domain_time_iso(ms, at);
+    json_object_set_new(o, key, json_string(at));
+}
+
+json_t *domain_notification_json(const store_notification_t *n)
+{
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(n->id));
-    domain_time_iso(n->created_at, at);
-    json_object_set_new(o, "created_at", json_string(at));
-    if (n->read_at) {
-        domain_time_iso(n->read_at, at);
-        json_object_set_new(o, "read_at", json_string(at));
-    } else {
-        json_object_set_new(o, "read_at", json_null());
-    }
+    set_time(o, "created_at", n->created_at);
+    set_time(o, "read_at", n->read_at);
     set_string(o, "action", n->action);
-    set_string(o, "notifiable_type", n->notifiable_type);
-    set_id(o, "notifiable_id", n->notifiable_id);
+    /* Circle's notifiable_id and notifiable are left out when there is none
+     * (its schema has no null for them). */
+    if (n->notifiable_id) json_object_set_new(o, "notifiable_id", json_integer(n->notifiable_id));
+    set_string(o, "display_action", n->display_action);
+    json_object_set_new(o, "notification_text_structure",
+                        json_pack("[s, s, s]", "actor_name", "display_action", "notifiable_title"));
     set_string(o, "actor_name", n->actor_name);
     set_string(o, "notifiable_title", n->notifiable_title);
-    set_string(o, "display_action", n->display_action);
+    json_object_set_new(o, "actor_image", json_null());
+    json_object_set_new(o, "second_actor_image", json_null());
+    json_object_set_new(o, "second_actor_name", json_null());
+    set_string(o, "notifiable_type", n->notifiable_type);
     set_string(o, "action_web_url", n->action_web_url);
+    if (n->notifiable_id) {
+        json_t *notifiable = json_pack("{s:I, s:I}", "id", (json_int_t)n->notifiable_id,
+                                       "community_id", (json_int_t)n->community_id);
+        if (n->parent_type && strcmp(n->parent_type, "ChatRoom") == 0)
+            json_object_set_new(notifiable, "chat_room_id", json_integer(n->parent_id));
+        json_object_set_new(o, "notifiable", notifiable);
+    }
     json_object_set_new(o, "community_member_id", json_integer(n->member_id));
     set_id(o, "actor_id", n->actor_id);
+    json_object_set_new(o, "notification_type", n->kind ? json_string(n->kind) : json_null());
+    set_time(o, "archived_at", n->archived_at);
     if (n->extra) {
         json_t *extra = json_loads(n->extra, 0, NULL);
         const char *key;
@@ -88,8 +111,91 @@ static void publish_count(hub_t *hub, long long member_id, const char *event, lo
     json_decref(data);
 }
 
+/* ---- preferences ----------------------------------------------------------------------------- */
+
+/* The kinds a member may mute, with Circle's names for them. */
+static const struct {
+    const char *kind, *name;
+} kinds[] = {
+    {"post_comment", "Comments on my posts"},
+    {"comment_reply", "Replies to my comments"},
+    {"mention", "Mentions"},
+    {"direct_messages", "Direct messages"},
+    {"post_like", "Likes on my posts"},
+    {"comment_like", "Likes on my comments"},
+    {"live", "Live streams/rooms"},
+    {"new_course_content", "New course content"},
+    {"poll", "Polls"},
+};
+
+int domain_notification_kind_valid(const char *kind)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kind, kinds[i].kind) == 0) return 1;
+    return 0;
+}
+
+/* The medium a name stands for: push and mobile are one. */
+static const char *medium_of(const char *name)
+{
+    if (strcmp(name, "in_app") == 0) return "in_app";
+    if (strcmp(name, "push") == 0 || strcmp(name, "mobile") == 0) return "mobile";
+    return NULL;
+}
+
+int domain_preferences_get(store_t *s, long long member_id, const char *medium, json_t **out)
+{
+    const char *m = medium_of(medium);
+    if (!m) return ERR_INVAL;
+    store_preference_t *rows;
+    size_t n;
+    int rc = s->ops->preferences_get(s, member_id, m, &rows, &n);
+    if (rc) return rc;
+    json_t *list = json_array();
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        int enabled = 1;
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(rows[j].kind, kinds[i].kind) == 0) enabled = rows[j].enabled;
+        json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "type", kinds[i].kind, "name",
+                                              kinds[i].name, "enabled", enabled));
+    }
+    free(rows);
+    *out = json_pack("{s:o, s:[]}", "notification_preferences", list, "space_preferences");
+    /* The spaces are chat's: the caller fills space_preferences. */
+    return 0;
+}
+
+int domain_preference_set(store_t *s, long long member_id, const char *medium, const char *kind,
+                          int enabled)
+{
+    const char *m = medium_of(medium);
+    if (!m || !domain_notification_kind_valid(kind)) return ERR_INVAL;
+    return s->ops->preference_set(s, member_id, m, kind, enabled);
+}
+
+/* 1 when the member takes in-app notifications of 'kind' (NULL: of no
+ * kind, always), 0 when muted, or a negative store error. */
+static int wanted(store_t *s, long long member_id, const char *kind)
+{
+    if (!kind) return 1;
+    store_preference_t *rows;
+    size_t n;
+    int rc = s->ops->preferences_get(s, member_id, "in_app", &rows, &n);
+    if (rc) return rc;
+    int enabled = 1;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i].kind, kind) == 0) enabled = rows[i].enabled;
+    free(rows);
+    return enabled;
+}
+
 int domain_notify(store_t *s, hub_t *hub, store_notification_t *n)
 {
+    /* A muted kind makes no notification and no event. */
+    int want = wanted(s, n->member_id, n->kind);
+    if (want < 0) return want;
+    n->id = 0;
+    if (!want) return 0;
     /* The caller's strings are borrowed: default the action on a copy. */
     store_notification_t row = *n;
     if (!row.action) row.action = (char *)"notification";
@@ -166,9 +272,8 @@ static int list_page(store_t *s, long long member_id, const char *status, int ol
     return 0;
 }
 
-int domain_notifications_list(store_t *s, long long member_id, const char *status,
-                              int oldest_first, long long page, long long per_page,
-                              json_t **out)
+int domain_notifications_list(store_t *s, long long member_id, const char *status, int oldest_first,
+                              long long page, long long per_page, json_t **out)
 {
     if (page < 1 || per_page < 1 || page - 1 > LLONG_MAX / per_page) return ERR_INVAL;
     if (!status) status = "all";
@@ -185,8 +290,7 @@ int domain_notifications_list(store_t *s, long long member_id, const char *statu
     long long page_count = (total + per_page - 1) / per_page;
     *out = json_pack("{s:I, s:I, s:b, s:I, s:I, s:o}", "page", (json_int_t)page, "per_page",
                      (json_int_t)per_page, "has_next_page", page < page_count, "count",
-                     (json_int_t)total, "page_count", (json_int_t)page_count, "records",
-                     records);
+                     (json_int_t)total, "page_count", (json_int_t)page_count, "records", records);
     return 0;
 }
 
@@ -205,13 +309,70 @@ int domain_notifications_reset(store_t *s, hub_t *hub, long long member_id)
     return 0;
 }
 
-int domain_notifications_mark_all_read(store_t *s, hub_t *hub, long long member_id)
+int domain_notifications_mark_all_read(store_t *s, hub_t *hub, long long member_id,
+                                       const char *kind, const char *parent_type,
+                                       long long parent_id)
 {
-    int rc = s->ops->notifications_mark_all_read(s, member_id, domain_now_ms());
+    int rc = s->ops->notifications_mark_all_read(s, member_id, kind, parent_type, parent_id,
+                                                 domain_now_ms());
     if (rc) return rc;
-    /* Nothing is unread now, so the count is 0 whatever the reset mark. */
-    publish_count(hub, member_id, "resetNewNotificationCount", 0);
+    if (!kind && !parent_type) {
+        /* Nothing is unread now, so the count is 0 whatever the reset mark. */
+        publish_count(hub, member_id, "resetNewNotificationCount", 0);
+        return 0;
+    }
+    /* Some may be left unread: the count as it now is. */
+    long long count = s->ops->notifications_new_count(s, member_id);
+    if (count < 0) return (int)count;
+    publish_count(hub, member_id, "updateNewNotificationCount", count);
     return 0;
+}
+
+long long domain_notifications_new_count_of(store_t *s, long long member_id, const char *kind)
+{
+    return s->ops->notifications_new_count_of(s, member_id, kind);
+}
+
+/* Archive or delete: the notification as it was (archived: as it is now),
+ * and the count when it moved. */
+static int take_out(store_t *s, hub_t *hub, long long member_id, long long id, int del,
+                    json_t **out)
+{
+    long long before = s->ops->notifications_new_count(s, member_id);
+    if (before < 0) return (int)before;
+    store_notification_t n;
+    int rc = s->ops->notification_get(s, member_id, id, &n);
+    if (rc) return rc;
+    rc = del ? s->ops->notification_delete(s, member_id, id)
+             : s->ops->notification_archive(s, member_id, id, domain_now_ms());
+    if (rc == 0 && !del) {
+        store_notification_clear(&n);
+        rc = s->ops->notification_get(s, member_id, id, &n);
+        if (rc == ERR_NOT_FOUND) rc = ERR_STORE;
+        if (rc) return rc;
+    }
+    if (rc) {
+        store_notification_clear(&n);
+        return rc;
+    }
+    long long after = s->ops->notifications_new_count(s, member_id);
+    if (after >= 0 && after != before)
+        publish_count(hub, member_id, "updateNewNotificationCount", after);
+    *out = domain_notification_json(&n);
+    store_notification_clear(&n);
+    return 0;
+}
+
+int domain_notification_archive(store_t *s, hub_t *hub, long long member_id, long long id,
+                                json_t **out)
+{
+    return take_out(s, hub, member_id, id, 0, out);
+}
+
+int domain_notification_delete(store_t *s, hub_t *hub, long long member_id, long long id,
+                               json_t **out)
+{
+    return take_out(s, hub, member_id, id, 1, out);
 }
 
 int domain_notification_mark_read(store_t *s, hub_t *hub, long long member_id, long long id,

@@ -715,6 +715,36 @@ static int member_list(store_t *base, long long community_id, long long offset, 
 
 /* ---- tokens ----------------------------------------------------------------------------------- */
 
+static int members_search(store_t *base, long long community_id, const char *text, int status,
+                          int order, long long offset, long long limit, store_member_t **rows,
+                          size_t *count, long long *total)
+{
+    struct store_pg *s = (struct store_pg *)base;
+    *rows = NULL;
+    *count = 0;
+    *total = 0;
+    int rc;
+    struct pg_conn *c = pg__acquire(s, &rc);
+    if (!c) return rc;
+    pg_params_t p = {0};
+    pg__int(&p, community_id);
+    pg__text(&p, text);
+    pg__int(&p, status);
+    long long n = pg__value(s, c, PG_STMT_MEMBERS_SEARCH_COUNT, &p, "members_search_count");
+    if (n < 0) {
+        rc = (int)n;
+    } else {
+        *total = n;
+        pg__int(&p, order);
+        pg__int(&p, limit);
+        pg__int(&p, offset);
+        *rows = pg__collect(s, c, PG_STMT_MEMBERS_SEARCH, &p, sizeof **rows, read_member, count,
+                            &rc, "members_search");
+    }
+    pg__release(s, c);
+    return rc;
+}
+
 static int refresh_create(store_t *base, const uint8_t hash[32], long long community_id,
                           long long member_id, int64_t expires_at)
 {
@@ -839,6 +869,7 @@ static const struct store_ops pg_ops = {
     .member_find = member_find,
     .member_list = member_list,
     .member_count = member_count,
+    .members_search = members_search,
     .refresh_create = refresh_create,
     .refresh_get = refresh_get,
     .refresh_revoke = refresh_revoke,
@@ -851,6 +882,7 @@ static const struct store_ops pg_ops = {
     .room_delete = pg__room_delete,
     .rooms_of_member = pg__rooms_of_member,
     .participants = pg__participants,
+    .room_people = pg__room_people,
     .participant_get = pg__participant_get,
     .participant_add = pg__participant_add,
     .participant_remove = pg__participant_remove,
@@ -865,6 +897,10 @@ static const struct store_ops pg_ops = {
     .message_update = pg__message_update,
     .message_delete = pg__message_delete,
     .thread_senders = pg__thread_senders,
+    .thread_last_reply_at = pg__thread_last_reply_at,
+    .reaction_add = pg__reaction_add,
+    .reaction_remove = pg__reaction_remove,
+    .reactions_of = pg__reactions_of,
     .threads_of_member = pg__threads_of_member,
     .thread_unread_count = pg__thread_unread_count,
     .thread_last_reply = pg__thread_last_reply,
@@ -876,7 +912,16 @@ static const struct store_ops pg_ops = {
     .notification_mark_read = pg__notification_mark_read,
     .notifications_mark_all_read = pg__notifications_mark_all_read,
     .notifications_new_count = pg__notifications_new_count,
+    .notifications_new_count_of = pg__notifications_new_count_of,
+    .notification_archive = pg__notification_archive,
+    .notification_delete = pg__notification_delete,
+    .preferences_get = pg__preferences_get,
+    .preference_set = pg__preference_set,
     .notifications_reset = pg__notifications_reset,
+    .upload_create = pg__upload_create,
+    .upload_get = pg__upload_get,
+    .upload_done = pg__upload_done,
+    .uploads_of = pg__uploads_of,
     .destroy = pg_destroy,
 };
 

@@ -4,10 +4,12 @@
  * writes that touch several rows (a room with its participants, a message
  * with its parent's count and its room's activity, a message with its
  * replies) are one transaction on one borrowed connection. */
+#include "core/alloc.h"
 #include "core/err.h"
 #include "store/pg_chat.h"
 #include "store/pg_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +20,8 @@ static void read_id(const PGresult *r, int row, void *out)
     *(long long *)out = pg__col_int(r, row, 0);
 }
 
-/* ---- rooms ------------------------------------------------------------------------------------ */
+/* ---- rooms ------------------------------------------------------------------------------------
+ */
 
 static void read_room(const PGresult *r, int row, void *out)
 {
@@ -38,7 +41,10 @@ static void read_room(const PGresult *r, int row, void *out)
     m->updated_at = pg__col_int(r, row, 11);
 }
 
-int pg__room_create(store_t *base, store_room_t *room, const long long *members, size_t count)
+static int message_insert(struct store_pg *s, struct pg_conn *c, store_message_t *m, int64_t now);
+
+int pg__room_create(store_t *base, store_room_t *room, const long long *members, size_t count,
+                    store_message_t *first)
 {
     struct store_pg *s = S(base);
     int rc;
@@ -64,8 +70,18 @@ int pg__room_create(store_t *base, store_room_t *room, const long long *members,
         pg__int(&q, id);
         pg__int(&q, members[i]);
         pg__int(&q, now);
-        if ((rc = pg__run(s, c, PG_STMT_PARTICIPANT_INSERT, &q, NULL, "participant_insert")) != 0)
+        if (first && members[i] == first->sender_id) {
+            if ((rc = pg__one(s, c, PG_STMT_PARTICIPANT_INSERT_ID, &q, read_id,
+                              &first->participant_id, "participant_insert")) != 0)
+                goto fail;
+        } else if ((rc = pg__run(s, c, PG_STMT_PARTICIPANT_INSERT, &q, NULL,
+                                 "participant_insert")) != 0) {
             goto fail;
+        }
+    }
+    if (first) {
+        first->room_id = id;
+        if ((rc = message_insert(s, c, first, now)) != 0) goto fail;
     }
     if ((rc = pg__run(s, c, PG_STMT_COMMIT, NULL, NULL, "commit")) == 0) {
         room->id = id;
@@ -141,14 +157,15 @@ int pg__rooms_of_member(store_t *base, long long community_id, long long member_
     } else {
         pg__int(&p, limit);
         pg__int(&p, offset);
-        *rows = pg__collect(s, c, PG_STMT_ROOMS_OF_MEMBER, &p, sizeof **rows, read_room, count,
-                            &rc, "rooms_of_member");
+        *rows = pg__collect(s, c, PG_STMT_ROOMS_OF_MEMBER, &p, sizeof **rows, read_room, count, &rc,
+                            "rooms_of_member");
     }
     pg__release(s, c);
     return rc;
 }
 
-/* ---- participants ----------------------------------------------------------------------------- */
+/* ---- participants -----------------------------------------------------------------------------
+ */
 
 static void read_participant(const PGresult *r, int row, void *out)
 {
@@ -159,6 +176,39 @@ static void read_participant(const PGresult *r, int row, void *out)
     p->last_read_message_id = pg__col_int(r, row, 3);
     p->pinned_at = pg__col_int(r, row, 4);
     p->created_at = pg__col_int(r, row, 5);
+    p->muted = (int)pg__col_int(r, row, 6);
+    p->archived = (int)pg__col_int(r, row, 7);
+}
+
+static void read_person(const PGresult *r, int row, void *out)
+{
+    store_person_t *p = out;
+    p->p.id = pg__col_int(r, row, 0);
+    p->p.member_id = pg__col_int(r, row, 1);
+    p->name = pg__col_text(r, row, 2);
+    p->email = pg__col_text(r, row, 3);
+    p->avatar_url = pg__col_text(r, row, 4);
+    p->p.last_read_message_id = pg__col_int(r, row, 5);
+    p->p.pinned_at = pg__col_int(r, row, 6);
+    p->p.created_at = pg__col_int(r, row, 7);
+    p->p.muted = (int)pg__col_int(r, row, 8);
+    p->p.archived = (int)pg__col_int(r, row, 9);
+    p->unread_count = pg__col_int(r, row, 10);
+    p->first_unread_id = pg__col_int(r, row, 11);
+}
+
+int pg__room_people(store_t *base, long long room_id, long long viewer, store_person_t **rows,
+                    size_t *count)
+{
+    pg_params_t p = {0};
+    pg__int(&p, room_id);
+    pg__int(&p, viewer);
+    int rc;
+    *rows = pg__collect_op(S(base), PG_STMT_ROOM_PEOPLE, &p, sizeof **rows, read_person, count, &rc,
+                           "room_people");
+    if (rc) return rc;
+    for (size_t i = 0; i < *count; i++) (*rows)[i].p.room_id = room_id;
+    return 0;
 }
 
 int pg__participants(store_t *base, long long room_id, store_participant_t **rows, size_t *count)
@@ -207,6 +257,8 @@ int pg__participant_update(store_t *base, const store_participant_t *pt)
     pg__int(&p, pt->id);
     pg__int(&p, pt->last_read_message_id);
     pg__int(&p, pt->pinned_at);
+    pg__int(&p, pt->muted);
+    pg__int(&p, pt->archived);
     return pg__run_op(S(base), PG_STMT_PARTICIPANT_UPDATE, &p, NULL, "participant_update");
 }
 
@@ -220,7 +272,8 @@ long long pg__unread_count(store_t *base, long long room_id, long long member_id
     return pg__value_op(S(base), PG_STMT_UNREAD_COUNT, &p, "unread_count");
 }
 
-/* ---- messages --------------------------------------------------------------------------------- */
+/* ---- messages ---------------------------------------------------------------------------------
+ */
 
 static void read_message(const PGresult *r, int row, void *out)
 {
@@ -247,13 +300,10 @@ static int replies_add(struct store_pg *s, struct pg_conn *c, long long parent, 
     return pg__run(s, c, PG_STMT_MESSAGE_REPLIES_ADD, &p, NULL, "message_replies_add");
 }
 
-int pg__message_create(store_t *base, store_message_t *m)
+/* Insert 'm' inside the caller's transaction on 'c': the message, its
+ * parent's reply count, its room's activity. */
+static int message_insert(struct store_pg *s, struct pg_conn *c, store_message_t *m, int64_t now)
 {
-    struct store_pg *s = S(base);
-    int rc;
-    struct pg_conn *c = pg__acquire(s, &rc);
-    if (!c) return rc;
-    int64_t now = pg__now_ms();
     pg_params_t p = {0};
     pg__int(&p, m->room_id);
     pg__int(&p, m->participant_id);
@@ -267,18 +317,32 @@ int pg__message_create(store_t *base, store_message_t *m)
     pg__int(&touch, m->room_id);
     pg__int(&touch, now);
     long long id = 0;
-    if ((rc = pg__run(s, c, PG_STMT_BEGIN, NULL, NULL, "begin")) != 0 ||
-        (rc = pg__one(s, c, PG_STMT_MESSAGE_INSERT, &p, read_id, &id, "message_insert")) != 0 ||
+    int rc;
+    if ((rc = pg__one(s, c, PG_STMT_MESSAGE_INSERT, &p, read_id, &id, "message_insert")) != 0 ||
         (m->parent_id && (rc = replies_add(s, c, m->parent_id, 1)) != 0) ||
-        (rc = pg__run(s, c, PG_STMT_ROOM_TOUCH, &touch, NULL, "room_touch")) != 0) {
+        (rc = pg__run(s, c, PG_STMT_ROOM_TOUCH, &touch, NULL, "room_touch")) != 0)
+        return rc;
+    m->id = id;
+    m->created_at = now;
+    return 0;
+}
+
+int pg__message_create(store_t *base, store_message_t *m)
+{
+    struct store_pg *s = S(base);
+    int rc;
+    struct pg_conn *c = pg__acquire(s, &rc);
+    if (!c) return rc;
+    if ((rc = pg__run(s, c, PG_STMT_BEGIN, NULL, NULL, "begin")) != 0 ||
+        (rc = message_insert(s, c, m, pg__now_ms())) != 0) {
+        m->id = 0;
+        m->created_at = 0;
         rc = pg__abort(s, c, rc);
         pg__release(s, c);
         return rc;
     }
-    if ((rc = pg__run(s, c, PG_STMT_COMMIT, NULL, NULL, "commit")) == 0) {
-        m->id = id;
-        m->created_at = now;
-    }
+    rc = pg__run(s, c, PG_STMT_COMMIT, NULL, NULL, "commit");
+    if (rc) m->id = m->created_at = 0;
     pg__release(s, c);
     return rc;
 }
@@ -369,7 +433,8 @@ int pg__thread_senders(store_t *base, long long parent_id, long long **ids, size
     return rc;
 }
 
-/* ---- threads ---------------------------------------------------------------------------------- */
+/* ---- threads ----------------------------------------------------------------------------------
+ */
 
 long long pg__thread_read_get(store_t *base, long long parent_id, long long member_id)
 {
@@ -390,8 +455,7 @@ int pg__thread_read_set(store_t *base, long long parent_id, long long member_id,
 }
 
 int pg__threads_of_member(store_t *base, long long community_id, long long member_id,
-                          long long offset, long long limit, store_message_t **rows,
-                          size_t *count)
+                          long long offset, long long limit, store_message_t **rows, size_t *count)
 {
     pg_params_t p = {0};
     pg__int(&p, community_id);
@@ -427,4 +491,150 @@ long long pg__thread_last_reply(store_t *base, long long parent_id)
     pg_params_t p = {0};
     pg__int(&p, parent_id);
     return pg__value_op(S(base), PG_STMT_THREAD_LAST_REPLY, &p, "thread_last_reply");
+}
+
+long long pg__thread_last_reply_at(store_t *base, long long parent_id)
+{
+    pg_params_t p = {0};
+    pg__int(&p, parent_id);
+    return pg__value_op(S(base), PG_STMT_THREAD_LAST_REPLY_AT, &p, "thread_last_reply_at");
+}
+
+/* ---- reactions --------------------------------------------------------------------------------
+ */
+
+int pg__reaction_add(store_t *base, long long message_id, long long member_id, const char *emoji)
+{
+    pg_params_t p = {0};
+    pg__int(&p, message_id);
+    pg__int(&p, member_id);
+    pg__text(&p, emoji);
+    pg__int(&p, pg__now_ms());
+    return pg__run_op(S(base), PG_STMT_REACTION_INSERT, &p, NULL, "reaction_add");
+}
+
+int pg__reaction_remove(store_t *base, long long message_id, long long member_id, const char *emoji)
+{
+    pg_params_t p = {0};
+    pg__int(&p, message_id);
+    pg__int(&p, member_id);
+    pg__text(&p, emoji);
+    long long changed = 0;
+    int rc = pg__run_op(S(base), PG_STMT_REACTION_DELETE, &p, &changed, "reaction_remove");
+    if (rc) return rc;
+    return changed ? 0 : ERR_NOT_FOUND;
+}
+
+static void read_reaction(const PGresult *r, int row, void *out)
+{
+    store_reaction_t *x = out;
+    x->message_id = pg__col_int(r, row, 0);
+    x->member_id = pg__col_int(r, row, 1);
+    pg__col_copy(r, row, 2, x->emoji, sizeof x->emoji);
+    x->created_at = pg__col_int(r, row, 3);
+}
+
+int pg__reactions_of(store_t *base, const long long *ids, size_t count, store_reaction_t **rows,
+                     size_t *n)
+{
+    *rows = NULL;
+    *n = 0;
+    if (count == 0) return 0;
+    char *list = xmalloc(count * 21 + 3);
+    size_t o = 0;
+    list[o++] = '{';
+    for (size_t i = 0; i < count; i++)
+        o += (size_t)sprintf(list + o, "%s%lld", i ? "," : "", ids[i]);
+    list[o++] = '}';
+    list[o] = '\0';
+    pg_params_t p = {0};
+    pg__text(&p, list);
+    int rc;
+    *rows = pg__collect_op(S(base), PG_STMT_REACTIONS_OF, &p, sizeof **rows, read_reaction, n, &rc,
+                           "reactions_of");
+    free(list);
+    return rc;
+}
+
+/* ---- uploads ----------------------------------------------------------------------------------
+ */
+
+static void read_upload(const PGresult *r, int row, void *out)
+{
+    store_upload_t *u = out;
+    memset(u, 0, sizeof *u);
+    u->id = pg__col_int(r, row, 0);
+    u->community_id = pg__col_int(r, row, 1);
+    u->member_id = pg__col_int(r, row, 2);
+    pg__col_copy(r, row, 3, u->key, sizeof u->key);
+    u->filename = pg__col_text(r, row, 4);
+    u->content_type = pg__col_text(r, row, 5);
+    u->byte_size = pg__col_int(r, row, 6);
+    u->checksum = pg__col_text(r, row, 7);
+    u->metadata = pg__col_text(r, row, 8);
+    u->created_at = pg__col_int(r, row, 9);
+    u->uploaded_at = pg__col_int(r, row, 10);
+}
+
+int pg__upload_create(store_t *base, store_upload_t *u)
+{
+    int64_t now = pg__now_ms();
+    pg_params_t p = {0};
+    pg__int(&p, u->community_id);
+    pg__int(&p, u->member_id);
+    pg__text(&p, u->key);
+    pg__text(&p, u->filename);
+    pg__text(&p, u->content_type);
+    pg__int(&p, u->byte_size);
+    pg__text(&p, u->checksum);
+    pg__text(&p, u->metadata);
+    pg__int(&p, now);
+    long long id = 0;
+    int rc = pg__one_op(S(base), PG_STMT_UPLOAD_INSERT, &p, read_id, &id, "upload_insert");
+    if (rc) return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
+    u->id = id;
+    u->created_at = now;
+    return 0;
+}
+
+int pg__upload_get(store_t *base, long long community_id, long long id, store_upload_t *out)
+{
+    pg_params_t p = {0};
+    pg__int(&p, community_id);
+    pg__int(&p, id);
+    return pg__one_op(S(base), PG_STMT_UPLOAD_GET, &p, read_upload, out, "upload_get");
+}
+
+int pg__upload_done(store_t *base, long long id, int64_t now)
+{
+    pg_params_t p = {0};
+    pg__int(&p, id);
+    pg__int(&p, now);
+    long long changed = 0;
+    int rc = pg__run_op(S(base), PG_STMT_UPLOAD_DONE, &p, &changed, "upload_done");
+    if (rc) return rc;
+    return changed == 1 ? 0 : ERR_NOT_FOUND;
+}
+
+int pg__uploads_of(store_t *base, long long community_id, const long long *ids, size_t count,
+                   store_upload_t **rows, size_t *n)
+{
+    *rows = NULL;
+    *n = 0;
+    if (count == 0) return 0;
+    char *list = xmalloc(count * 21 + 3);
+    size_t o = 0;
+    list[o++] = '{';
+    for (size_t i = 0; i < count; i++)
+        o += (size_t)sprintf(list + o, "%s%lld", i ? "," : "", ids[i]);
+    list[o++] = '}';
+    list[o] = '\0';
+    pg_params_t p = {0};
+    pg__int(&p, community_id);
+    pg__text(&p, list);
+    int rc;
+    *rows = pg__collect_op(S(base), PG_STMT_UPLOADS_OF, &p, sizeof **rows, read_upload, n, &rc,
+                           "uploads_of");
+    free(list);
+    return rc;
 }

@@ -5,7 +5,10 @@
 
 #include "store/store.h"
 
-int pg__room_create(store_t *s, store_room_t *room, const long long *members, size_t count);
+int pg__room_create(store_t *s, store_room_t *room, const long long *members, size_t count,
+                    store_message_t *first);
+int pg__room_people(store_t *s, long long room_id, long long viewer, store_person_t **rows,
+                    size_t *count);
 int pg__room_get(store_t *s, long long community_id, long long id, const char *uuid,
                      store_room_t *out);
 int pg__room_find_identifier(store_t *s, long long community_id, const char *identifier,
@@ -45,5 +48,16 @@ long long pg__thread_unread_count(store_t *s, long long parent_id, long long mem
                                       long long last_read);
 long long pg__messages_count(store_t *s, long long room_id, long long parent_id);
 long long pg__thread_last_reply(store_t *s, long long parent_id);
+long long pg__thread_last_reply_at(store_t *s, long long parent_id);
+int pg__reaction_add(store_t *s, long long message_id, long long member_id, const char *emoji);
+int pg__reaction_remove(store_t *s, long long message_id, long long member_id, const char *emoji);
+int pg__reactions_of(store_t *s, const long long *ids, size_t count, store_reaction_t **rows,
+                     size_t *n);
+
+int pg__upload_create(store_t *s, store_upload_t *u);
+int pg__upload_get(store_t *s, long long community_id, long long id, store_upload_t *out);
+int pg__upload_done(store_t *s, long long id, int64_t now);
+int pg__uploads_of(store_t *s, long long community_id, const long long *ids, size_t count,
+                store_upload_t **rows, size_t *n);
 
 #endif

@@ -22,8 +22,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-/* The most parameters any statement takes (NOTIFICATION_INSERT has 12). */
-#define PG_PARAMS_MAX 12
+/* The most parameters any statement takes (NOTIFICATION_INSERT has 15). */
+#define PG_PARAMS_MAX 15
 
 /* Backoff between reconnection attempts of one connection while the server
  * is away: from the first to the last value, doubling. */

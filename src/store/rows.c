@@ -54,6 +54,35 @@ void store_messages_free(store_message_t *rows, size_t count)
     free(rows);
 }
 
+void store_upload_clear(store_upload_t *u)
+{
+    free(u->filename);
+    free(u->content_type);
+    free(u->checksum);
+    free(u->metadata);
+    memset(u, 0, sizeof *u);
+}
+
+void store_uploads_free(store_upload_t *rows, size_t count)
+{
+    for (size_t i = 0; i < count; i++) store_upload_clear(&rows[i]);
+    free(rows);
+}
+
+void store_person_clear(store_person_t *p)
+{
+    free(p->name);
+    free(p->email);
+    free(p->avatar_url);
+    memset(p, 0, sizeof *p);
+}
+
+void store_people_free(store_person_t *rows, size_t count)
+{
+    for (size_t i = 0; i < count; i++) store_person_clear(&rows[i]);
+    free(rows);
+}
+
 void store_notification_clear(store_notification_t *n)
 {
     free(n->actor_name);
@@ -63,6 +92,8 @@ void store_notification_clear(store_notification_t *n)
     free(n->notifiable_title);
     free(n->action_web_url);
     free(n->extra);
+    free(n->kind);
+    free(n->parent_type);
     memset(n, 0, sizeof *n);
 }
 

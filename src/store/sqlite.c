@@ -154,6 +154,49 @@ static const char *const migrations[] = {
     "  DELETE FROM notification_resets WHERE community_member_id = OLD.id;"
     "  DELETE FROM chat_thread_reads WHERE community_member_id = OLD.id;"
     "END;",
+    /* 5: a participant's mute and archive; an identifier for every room, unique for direct
+     * rooms only; reactions; notification kinds, archive and preferences; uploads */
+    "ALTER TABLE chat_room_participants ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE chat_room_participants ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;"
+    "DROP INDEX chat_rooms_identifier;"
+    "UPDATE chat_rooms SET identifier = kind || '-' || uuid WHERE identifier IS NULL;"
+    "CREATE UNIQUE INDEX chat_rooms_direct ON chat_rooms(community_id, identifier)"
+    "  WHERE kind = 'direct';"
+    "CREATE TABLE chat_message_reactions ("
+    "  chat_message_id INTEGER NOT NULL REFERENCES chat_messages(id) ON DELETE CASCADE,"
+    "  community_member_id INTEGER NOT NULL,"
+    "  emoji TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (chat_message_id, community_member_id, emoji)"
+    ") WITHOUT ROWID;"
+    "ALTER TABLE notifications ADD COLUMN kind TEXT;"
+    "ALTER TABLE notifications ADD COLUMN archived_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE notifications ADD COLUMN parent_type TEXT;"
+    "ALTER TABLE notifications ADD COLUMN parent_id INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE notification_preferences ("
+    "  community_member_id INTEGER NOT NULL,"
+    "  medium TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  enabled INTEGER NOT NULL,"
+    "  PRIMARY KEY (community_member_id, medium, kind)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE uploads ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  community_id INTEGER NOT NULL,"
+    "  community_member_id INTEGER NOT NULL,"
+    "  key TEXT NOT NULL UNIQUE,"
+    "  filename TEXT NOT NULL,"
+    "  content_type TEXT NOT NULL,"
+    "  byte_size INTEGER NOT NULL,"
+    "  checksum TEXT NOT NULL,"
+    "  metadata TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  uploaded_at INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TRIGGER community_members_deleted_5 AFTER DELETE ON community_members BEGIN"
+    "  DELETE FROM chat_message_reactions WHERE community_member_id = OLD.id;"
+    "  DELETE FROM notification_preferences WHERE community_member_id = OLD.id;"
+    "END;",
 };
 
 static const char *const stmt_sql[] = {
@@ -679,6 +722,36 @@ static int member_list(store_t *base, long long community_id, long long offset, 
     return rc;
 }
 
+static int members_search(store_t *base, long long community_id, const char *text, int status,
+                          int order, long long offset, long long limit, store_member_t **rows,
+                          size_t *count, long long *total)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    *rows = NULL;
+    *count = 0;
+    *total = 0;
+    sqlite3_stmt *st = sqlite__stmt(s, STMT_MEMBERS_SEARCH_COUNT, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, community_id);
+    sqlite__bind_text(st, 2, text);
+    sqlite3_bind_int(st, 3, status);
+    if (sqlite3_step(st) != SQLITE_ROW) return sqlite__fail(st, "members_search_count");
+    *total = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    st = sqlite__stmt(s, STMT_MEMBERS_SEARCH, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, community_id);
+    sqlite__bind_text(st, 2, text);
+    sqlite3_bind_int(st, 3, status);
+    sqlite3_bind_int(st, 4, order);
+    sqlite3_bind_int64(st, 5, limit);
+    sqlite3_bind_int64(st, 6, offset);
+    int rc;
+    *rows =
+        sqlite__collect(st, sizeof **rows, read_member, clear_member, count, &rc, "members_search");
+    return rc;
+}
+
 /* ---- tokens --------------------------------------------------------------------------------- */
 
 static int refresh_create(store_t *base, const uint8_t hash[32], long long community_id,
@@ -782,6 +855,7 @@ static const struct store_ops sqlite_ops = {
     .member_find = member_find,
     .member_list = member_list,
     .member_count = member_count,
+    .members_search = members_search,
     .refresh_create = refresh_create,
     .refresh_get = refresh_get,
     .refresh_revoke = refresh_revoke,
@@ -794,6 +868,7 @@ static const struct store_ops sqlite_ops = {
     .room_delete = sqlite__room_delete,
     .rooms_of_member = sqlite__rooms_of_member,
     .participants = sqlite__participants,
+    .room_people = sqlite__room_people,
     .participant_get = sqlite__participant_get,
     .participant_add = sqlite__participant_add,
     .participant_remove = sqlite__participant_remove,
@@ -808,6 +883,10 @@ static const struct store_ops sqlite_ops = {
     .message_update = sqlite__message_update,
     .message_delete = sqlite__message_delete,
     .thread_senders = sqlite__thread_senders,
+    .thread_last_reply_at = sqlite__thread_last_reply_at,
+    .reaction_add = sqlite__reaction_add,
+    .reaction_remove = sqlite__reaction_remove,
+    .reactions_of = sqlite__reactions_of,
     .threads_of_member = sqlite__threads_of_member,
     .thread_unread_count = sqlite__thread_unread_count,
     .thread_last_reply = sqlite__thread_last_reply,
@@ -819,7 +898,16 @@ static const struct store_ops sqlite_ops = {
     .notification_mark_read = sqlite__notification_mark_read,
     .notifications_mark_all_read = sqlite__notifications_mark_all_read,
     .notifications_new_count = sqlite__notifications_new_count,
+    .notifications_new_count_of = sqlite__notifications_new_count_of,
+    .notification_archive = sqlite__notification_archive,
+    .notification_delete = sqlite__notification_delete,
+    .preferences_get = sqlite__preferences_get,
+    .preference_set = sqlite__preference_set,
     .notifications_reset = sqlite__notifications_reset,
+    .upload_create = sqlite__upload_create,
+    .upload_get = sqlite__upload_get,
+    .upload_done = sqlite__upload_done,
+    .uploads_of = sqlite__uploads_of,
     .destroy = sqlite_destroy,
 };
 

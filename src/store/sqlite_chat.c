@@ -52,7 +52,10 @@ static int one_room(sqlite3_stmt *st, store_room_t *out, const char *what)
     return sqlite__one(st, read_room, out, what);
 }
 
-int sqlite__room_create(store_t *base, store_room_t *room, const long long *members, size_t count)
+static int message_insert(struct store_sqlite *s, store_message_t *m, int64_t now);
+
+int sqlite__room_create(store_t *base, store_room_t *room, const long long *members, size_t count,
+                        store_message_t *first)
 {
     struct store_sqlite *s = S(base);
     int rc = sqlite__simple(s, STMT_BEGIN);
@@ -80,6 +83,12 @@ int sqlite__room_create(store_t *base, store_room_t *room, const long long *memb
         sqlite3_bind_int64(st, 2, members[i]);
         sqlite3_bind_int64(st, 3, now);
         if ((rc = sqlite__run(st, "participant_insert")) != 0) goto fail;
+        if (first && members[i] == first->sender_id)
+            first->participant_id = sqlite3_last_insert_rowid(db);
+    }
+    if (first) {
+        first->room_id = room->id;
+        if ((rc = message_insert(s, first, now)) != 0) goto fail;
     }
     return sqlite__simple(s, STMT_COMMIT);
 fail:
@@ -169,6 +178,47 @@ static void read_participant(sqlite3_stmt *st, void *row)
     p->last_read_message_id = sqlite3_column_int64(st, 3);
     p->pinned_at = sqlite3_column_int64(st, 4);
     p->created_at = sqlite3_column_int64(st, 5);
+    p->muted = sqlite3_column_int(st, 6);
+    p->archived = sqlite3_column_int(st, 7);
+}
+
+static void read_person(sqlite3_stmt *st, void *row)
+{
+    store_person_t *p = row;
+    p->p.id = sqlite3_column_int64(st, 0);
+    p->p.member_id = sqlite3_column_int64(st, 1);
+    p->name = sqlite__col_text(st, 2);
+    p->email = sqlite__col_text(st, 3);
+    p->avatar_url = sqlite__col_text(st, 4);
+    p->p.last_read_message_id = sqlite3_column_int64(st, 5);
+    p->p.pinned_at = sqlite3_column_int64(st, 6);
+    p->p.created_at = sqlite3_column_int64(st, 7);
+    p->p.muted = sqlite3_column_int(st, 8);
+    p->p.archived = sqlite3_column_int(st, 9);
+    p->unread_count = sqlite3_column_int64(st, 10);
+    p->first_unread_id = sqlite3_column_int64(st, 11);
+}
+
+static void clear_person(void *row)
+{
+    store_person_clear(row);
+}
+
+int sqlite__room_people(store_t *base, long long room_id, long long viewer, store_person_t **rows,
+                        size_t *count)
+{
+    *rows = NULL;
+    *count = 0;
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_ROOM_PEOPLE, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, room_id);
+    sqlite3_bind_int64(st, 2, viewer);
+    int rc;
+    *rows =
+        sqlite__collect(st, sizeof **rows, read_person, clear_person, count, &rc, "room_people");
+    if (rc) return rc;
+    for (size_t i = 0; i < *count; i++) (*rows)[i].p.room_id = room_id;
+    return 0;
 }
 
 int sqlite__participants(store_t *base, long long room_id, store_participant_t **rows,
@@ -223,6 +273,8 @@ int sqlite__participant_update(store_t *base, const store_participant_t *p)
     sqlite3_bind_int64(st, 1, p->id);
     sqlite3_bind_int64(st, 2, p->last_read_message_id);
     sqlite3_bind_int64(st, 3, p->pinned_at);
+    sqlite3_bind_int(st, 4, p->muted);
+    sqlite3_bind_int(st, 5, p->archived);
     return sqlite__run(st, "participant_update");
 }
 
@@ -273,15 +325,14 @@ static int replies_add(struct store_sqlite *s, long long parent, int delta)
     return sqlite__run(st, "message_replies_add");
 }
 
-int sqlite__message_create(store_t *base, store_message_t *m)
+/* Insert 'm' inside the caller's transaction: the message, its parent's
+ * reply count, its room's activity. */
+static int message_insert(struct store_sqlite *s, store_message_t *m, int64_t now)
 {
-    struct store_sqlite *s = S(base);
-    int rc = sqlite__simple(s, STMT_BEGIN);
-    if (rc) return rc;
     sqlite3 *db;
     sqlite3_stmt *st = sqlite__stmt(s, STMT_MESSAGE_INSERT, &db);
-    int64_t now = sqlite__now_ms();
-    if (!st) goto fail;
+    int rc;
+    if (!st) return ERR_STORE;
     sqlite3_bind_int64(st, 1, m->room_id);
     sqlite3_bind_int64(st, 2, m->participant_id);
     sqlite3_bind_int64(st, 3, m->sender_id);
@@ -290,15 +341,23 @@ int sqlite__message_create(store_t *base, store_message_t *m)
     sqlite__bind_text(st, 6, m->creation_uuid);
     sqlite3_bind_int64(st, 7, m->parent_id);
     sqlite3_bind_int64(st, 8, now);
-    if ((rc = sqlite__run(st, "message_insert")) != 0) goto fail;
+    if ((rc = sqlite__run(st, "message_insert")) != 0) return rc;
     m->id = sqlite3_last_insert_rowid(db);
     m->created_at = now;
-    if (m->parent_id && (rc = replies_add(s, m->parent_id, 1)) != 0) goto fail;
+    if (m->parent_id && (rc = replies_add(s, m->parent_id, 1)) != 0) return rc;
     st = sqlite__stmt(s, STMT_ROOM_TOUCH, NULL);
-    if (!st) goto fail;
+    if (!st) return ERR_STORE;
     sqlite3_bind_int64(st, 1, m->room_id);
     sqlite3_bind_int64(st, 2, now);
-    if ((rc = sqlite__run(st, "room_touch")) != 0) goto fail;
+    return sqlite__run(st, "room_touch");
+}
+
+int sqlite__message_create(store_t *base, store_message_t *m)
+{
+    struct store_sqlite *s = S(base);
+    int rc = sqlite__simple(s, STMT_BEGIN);
+    if (rc) return rc;
+    if ((rc = message_insert(s, m, sqlite__now_ms())) != 0) goto fail;
     return sqlite__simple(s, STMT_COMMIT);
 fail:
     sqlite__simple(s, STMT_ROLLBACK);
@@ -472,4 +531,164 @@ long long sqlite__messages_count(store_t *base, long long room_id, long long par
 long long sqlite__thread_last_reply(store_t *base, long long parent_id)
 {
     return single_int(S(base), STMT_THREAD_LAST_REPLY, parent_id, 0, 0, 1);
+}
+
+long long sqlite__thread_last_reply_at(store_t *base, long long parent_id)
+{
+    return single_int(S(base), STMT_THREAD_LAST_REPLY_AT, parent_id, 0, 0, 1);
+}
+
+/* ---- reactions ------------------------------------------------------------------------------ */
+
+int sqlite__reaction_add(store_t *base, long long message_id, long long member_id,
+                         const char *emoji)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_REACTION_INSERT, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, message_id);
+    sqlite3_bind_int64(st, 2, member_id);
+    sqlite__bind_text(st, 3, emoji);
+    sqlite3_bind_int64(st, 4, sqlite__now_ms());
+    return sqlite__run(st, "reaction_add");
+}
+
+int sqlite__reaction_remove(store_t *base, long long message_id, long long member_id,
+                            const char *emoji)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_REACTION_DELETE, &db);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, message_id);
+    sqlite3_bind_int64(st, 2, member_id);
+    sqlite__bind_text(st, 3, emoji);
+    int rc = sqlite__run(st, "reaction_remove");
+    if (rc) return rc;
+    return sqlite3_changes(db) ? 0 : ERR_NOT_FOUND;
+}
+
+static void read_reaction(sqlite3_stmt *st, void *row)
+{
+    store_reaction_t *r = row;
+    r->message_id = sqlite3_column_int64(st, 0);
+    r->member_id = sqlite3_column_int64(st, 1);
+    snprintf(r->emoji, sizeof r->emoji, "%s", (const char *)sqlite3_column_text(st, 2));
+    r->created_at = sqlite3_column_int64(st, 3);
+}
+
+int sqlite__reactions_of(store_t *base, const long long *ids, size_t count, store_reaction_t **rows,
+                         size_t *n)
+{
+    *rows = NULL;
+    *n = 0;
+    if (count == 0) return 0;
+    char *list = xmalloc(count * 21 + 3);
+    size_t o = 0;
+    list[o++] = '[';
+    for (size_t i = 0; i < count; i++)
+        o += (size_t)sprintf(list + o, "%s%lld", i ? "," : "", ids[i]);
+    list[o++] = ']';
+    list[o] = '\0';
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_REACTIONS_OF, NULL);
+    if (!st) {
+        free(list);
+        return ERR_STORE;
+    }
+    sqlite3_bind_text(st, 1, list, (int)o, SQLITE_TRANSIENT);
+    free(list);
+    int rc;
+    *rows = sqlite__collect(st, sizeof **rows, read_reaction, NULL, n, &rc, "reactions_of");
+    return rc;
+}
+
+/* ---- uploads -------------------------------------------------------------------------------- */
+
+static void read_upload(sqlite3_stmt *st, void *row)
+{
+    store_upload_t *u = row;
+    memset(u, 0, sizeof *u);
+    u->id = sqlite3_column_int64(st, 0);
+    u->community_id = sqlite3_column_int64(st, 1);
+    u->member_id = sqlite3_column_int64(st, 2);
+    snprintf(u->key, sizeof u->key, "%s", (const char *)sqlite3_column_text(st, 3));
+    u->filename = sqlite__col_text(st, 4);
+    u->content_type = sqlite__col_text(st, 5);
+    u->byte_size = sqlite3_column_int64(st, 6);
+    u->checksum = sqlite__col_text(st, 7);
+    u->metadata = sqlite__col_text(st, 8);
+    u->created_at = sqlite3_column_int64(st, 9);
+    u->uploaded_at = sqlite3_column_int64(st, 10);
+}
+
+static void clear_upload(void *row)
+{
+    store_upload_clear(row);
+}
+
+int sqlite__upload_create(store_t *base, store_upload_t *u)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_UPLOAD_INSERT, &db);
+    if (!st) return ERR_STORE;
+    int64_t now = sqlite__now_ms();
+    sqlite3_bind_int64(st, 1, u->community_id);
+    sqlite3_bind_int64(st, 2, u->member_id);
+    sqlite__bind_text(st, 3, u->key);
+    sqlite__bind_text(st, 4, u->filename);
+    sqlite__bind_text(st, 5, u->content_type);
+    sqlite3_bind_int64(st, 6, u->byte_size);
+    sqlite__bind_text(st, 7, u->checksum);
+    sqlite__bind_text(st, 8, u->metadata);
+    sqlite3_bind_int64(st, 9, now);
+    int rc = sqlite__run(st, "upload_insert");
+    if (rc) return rc;
+    u->id = sqlite3_last_insert_rowid(db);
+    u->created_at = now;
+    return 0;
+}
+
+int sqlite__upload_get(store_t *base, long long community_id, long long id, store_upload_t *out)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_UPLOAD_GET, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, community_id);
+    sqlite3_bind_int64(st, 2, id);
+    return sqlite__one(st, read_upload, out, "upload_get");
+}
+
+int sqlite__upload_done(store_t *base, long long id, int64_t now)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_UPLOAD_DONE, &db);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    int rc = sqlite__run(st, "upload_done");
+    if (rc) return rc;
+    return sqlite3_changes(db) == 1 ? 0 : ERR_NOT_FOUND;
+}
+
+int sqlite__uploads_of(store_t *base, long long community_id, const long long *ids, size_t count,
+                       store_upload_t **rows, size_t *n)
+{
+    *rows = NULL;
+    *n = 0;
+    if (count == 0) return 0;
+    char *list = xmalloc(count * 21 + 3);
+    size_t o = 0;
+    list[o++] = '[';
+    for (size_t i = 0; i < count; i++)
+        o += (size_t)sprintf(list + o, "%s%lld", i ? "," : "", ids[i]);
+    list[o++] = ']';
+    list[o] = '\0';
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_UPLOADS_OF, NULL);
+    if (!st) {
+        free(list);
+        return ERR_STORE;
+    }
+    sqlite3_bind_int64(st, 1, community_id);
+    sqlite3_bind_text(st, 2, list, (int)o, SQLITE_TRANSIENT);
+    free(list);
+    int rc;
+    *rows = sqlite__collect(st, sizeof **rows, read_upload, clear_upload, n, &rc, "uploads_of");
+    return rc;
 }

@@ -12,6 +12,7 @@
 #include "store/sqlite_internal.h"
 #include "store/sqlite_notifications.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,10 @@ static void read_notification(sqlite3_stmt *st, void *row)
     n->extra = sqlite__col_text(st, 11);
     n->created_at = sqlite3_column_int64(st, 12);
     n->read_at = sqlite3_column_int64(st, 13);
+    n->kind = sqlite__col_text(st, 14);
+    n->archived_at = sqlite3_column_int64(st, 15);
+    n->parent_type = sqlite__col_text(st, 16);
+    n->parent_id = sqlite3_column_int64(st, 17);
 }
 
 int sqlite__notification_create(store_t *base, store_notification_t *n)
@@ -64,6 +69,9 @@ int sqlite__notification_create(store_t *base, store_notification_t *n)
     sqlite__bind_text(st, 10, n->action_web_url);
     sqlite__bind_text(st, 11, n->extra);
     sqlite3_bind_int64(st, 12, now);
+    sqlite__bind_text(st, 13, n->kind);
+    sqlite__bind_text(st, 14, n->parent_type);
+    sqlite3_bind_int64(st, 15, n->parent_id);
     int rc = sqlite__run(st, "notification_insert");
     if (rc) return rc;
     n->id = sqlite3_last_insert_rowid(db);
@@ -133,24 +141,93 @@ int sqlite__notification_mark_read(store_t *base, long long member_id, long long
     return sqlite3_changes(db) == 1 ? 0 : ERR_NOT_FOUND;
 }
 
-int sqlite__notifications_mark_all_read(store_t *base, long long member_id, int64_t now)
+int sqlite__notifications_mark_all_read(store_t *base, long long member_id, const char *kind,
+                                        const char *parent_type, long long parent_id, int64_t now)
 {
     sqlite3_stmt *st = sqlite__stmt(S(base), STMT_NOTIFICATIONS_MARK_ALL_READ, NULL);
     if (!st) return ERR_STORE;
     sqlite3_bind_int64(st, 1, member_id);
     sqlite3_bind_int64(st, 2, now);
+    sqlite__bind_text(st, 3, kind);
+    sqlite__bind_text(st, 4, parent_type);
+    sqlite3_bind_int64(st, 5, parent_id);
     return sqlite__run(st, "notifications_mark_all_read");
 }
 
-long long sqlite__notifications_new_count(store_t *base, long long member_id)
+long long sqlite__notifications_new_count_of(store_t *base, long long member_id, const char *kind)
 {
     sqlite3_stmt *st = sqlite__stmt(S(base), STMT_NOTIFICATIONS_NEW_COUNT, NULL);
     if (!st) return ERR_STORE;
     sqlite3_bind_int64(st, 1, member_id);
+    sqlite__bind_text(st, 2, kind);
     if (sqlite3_step(st) != SQLITE_ROW) return sqlite__fail(st, "notifications_new_count");
     long long n = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return n;
+}
+
+long long sqlite__notifications_new_count(store_t *base, long long member_id)
+{
+    return sqlite__notifications_new_count_of(base, member_id, NULL);
+}
+
+/* Archive or delete one of the member's notifications. */
+static int change_one(store_t *base, enum stmt_id id, long long member_id, long long nid,
+                      int64_t now, const char *what)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = sqlite__stmt(S(base), id, &db);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, member_id);
+    sqlite3_bind_int64(st, 2, nid);
+    if (id == STMT_NOTIFICATION_ARCHIVE) sqlite3_bind_int64(st, 3, now);
+    int rc = sqlite__run(st, what);
+    if (rc) return rc;
+    return sqlite3_changes(db) == 1 ? 0 : ERR_NOT_FOUND;
+}
+
+int sqlite__notification_archive(store_t *base, long long member_id, long long id, int64_t now)
+{
+    return change_one(base, STMT_NOTIFICATION_ARCHIVE, member_id, id, now, "notification_archive");
+}
+
+int sqlite__notification_delete(store_t *base, long long member_id, long long id)
+{
+    return change_one(base, STMT_NOTIFICATION_DELETE, member_id, id, 0, "notification_delete");
+}
+
+static void read_preference(sqlite3_stmt *st, void *row)
+{
+    store_preference_t *p = row;
+    snprintf(p->kind, sizeof p->kind, "%s", (const char *)sqlite3_column_text(st, 0));
+    p->enabled = sqlite3_column_int(st, 1);
+}
+
+int sqlite__preferences_get(store_t *base, long long member_id, const char *medium,
+                            store_preference_t **rows, size_t *count)
+{
+    *rows = NULL;
+    *count = 0;
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_PREFERENCES_GET, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, member_id);
+    sqlite__bind_text(st, 2, medium);
+    int rc;
+    *rows =
+        sqlite__collect(st, sizeof **rows, read_preference, NULL, count, &rc, "preferences_get");
+    return rc;
+}
+
+int sqlite__preference_set(store_t *base, long long member_id, const char *medium, const char *kind,
+                           int enabled)
+{
+    sqlite3_stmt *st = sqlite__stmt(S(base), STMT_PREFERENCE_SET, NULL);
+    if (!st) return ERR_STORE;
+    sqlite3_bind_int64(st, 1, member_id);
+    sqlite__bind_text(st, 2, medium);
+    sqlite__bind_text(st, 3, kind);
+    sqlite3_bind_int(st, 4, enabled);
+    return sqlite__run(st, "preference_set");
 }
 
 int sqlite__notifications_reset(store_t *base, long long member_id)

@@ -13,8 +13,16 @@ int sqlite__notifications_list(store_t *s, long long member_id, const char *stat
                                long long offset, long long limit, store_notification_t **rows,
                                size_t *count, long long *total);
 int sqlite__notification_mark_read(store_t *s, long long member_id, long long id, int64_t now);
-int sqlite__notifications_mark_all_read(store_t *s, long long member_id, int64_t now);
+int sqlite__notifications_mark_all_read(store_t *s, long long member_id, const char *kind,
+                                        const char *parent_type, long long parent_id, int64_t now);
 long long sqlite__notifications_new_count(store_t *s, long long member_id);
+long long sqlite__notifications_new_count_of(store_t *s, long long member_id, const char *kind);
+int sqlite__notification_archive(store_t *s, long long member_id, long long id, int64_t now);
+int sqlite__notification_delete(store_t *s, long long member_id, long long id);
+int sqlite__preferences_get(store_t *s, long long member_id, const char *medium,
+                            store_preference_t **rows, size_t *count);
+int sqlite__preference_set(store_t *s, long long member_id, const char *medium,
+                           const char *kind, int enabled);
 int sqlite__notifications_reset(store_t *s, long long member_id);
 
 #endif

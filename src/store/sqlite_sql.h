@@ -12,11 +12,29 @@
     "r.id, r.uuid, r.community_id, r.kind, r.identifier, r.name, r.description, "             \
     "r.show_history, r.pinned_message_id, r.creator_id, r.created_at, r.updated_at"
 #define PARTICIPANT_COLUMNS                                                                    \
-    "id, chat_room_id, community_member_id, last_read_message_id, pinned_at, created_at"
+    "id, chat_room_id, community_member_id, last_read_message_id, pinned_at, created_at, "    \
+    "muted, archived"
+/* Top-level messages of others after a participant's read position: its unread count. */
+#define UNREAD_OF(p, what)                                                                     \
+    "(SELECT " what " FROM chat_messages x WHERE x.chat_room_id = " p ".chat_room_id AND "    \
+    "x.parent_message_id = 0 AND x.id > " p ".last_read_message_id AND x.sender_id != "       \
+    p ".community_member_id)"
 #define MESSAGE_COLUMNS                                                                        \
     "id, chat_room_id, participant_id, sender_id, body, rich_text_body, creation_uuid, "      \
     "parent_message_id, replies_count, edited_at, created_at"
 
+#define NOTIFICATION_COLUMNS                                                                   \
+    "id, community_id, community_member_id, actor_id, actor_name, action, display_action, "  \
+    "notifiable_type, notifiable_id, notifiable_title, action_web_url, extra, created_at, "  \
+    "read_at, kind, archived_at, parent_type, parent_id"
+/* The filters of a member search: a pattern on the name or the email, a status. */
+#define MEMBERS_MATCH(q)                                                                       \
+    "AND (" q "2 IS NULL OR name LIKE " q "2 ESCAPE '\\' OR email LIKE " q "2 ESCAPE '\\') "   \
+    "AND (" q "3 = 2 OR (" q "3 = 0 AND deactivated_at = 0) OR (" q "3 = 1 AND "              \
+    "deactivated_at != 0))"
+#define UPLOAD_COLUMNS                                                                         \
+    "id, community_id, community_member_id, key, filename, content_type, byte_size, checksum, " \
+    "metadata, created_at, uploaded_at"
 #define MESSAGE_COLUMNS_M                                                                      \
     "m.id, m.chat_room_id, m.participant_id, m.sender_id, m.body, m.rich_text_body, "         \
     "m.creation_uuid, m.parent_message_id, m.replies_count, m.edited_at, m.created_at"
@@ -44,6 +62,14 @@
     X(MEMBER_LIST, "SELECT id, community_id, email, name, sso_user_id, avatar_url, created_at, "  \
                    "updated_at, deactivated_at FROM community_members WHERE community_id = ?1 "   \
                    "ORDER BY id LIMIT ?2 OFFSET ?3")                                               \
+    /* ?2: a LIKE pattern or NULL; ?3: 0 active, 1 inactive, 2 all; ?4: 0 oldest, 1 latest,    \
+     * 2 alphabetical. */                                                                          \
+    X(MEMBERS_SEARCH, "SELECT id, community_id, email, name, sso_user_id, avatar_url, created_at, " \
+                      "updated_at, deactivated_at FROM community_members WHERE community_id = ?1 " \
+                      MEMBERS_MATCH("?") " ORDER BY CASE WHEN ?4 = 2 THEN lower(name) END, "      \
+                      "CASE WHEN ?4 = 1 THEN -id ELSE id END LIMIT ?5 OFFSET ?6")                 \
+    X(MEMBERS_SEARCH_COUNT, "SELECT count(*) FROM community_members WHERE community_id = ?1 "     \
+                            MEMBERS_MATCH("?"))                                                    \
     X(MEMBER_DEACTIVATE, "UPDATE community_members SET deactivated_at = ?3, updated_at = ?3 "     \
                          "WHERE community_id = ?1 AND id = ?2 AND deactivated_at = 0")             \
     X(MEMBER_DELETE, "DELETE FROM community_members WHERE community_id = ?1 AND id = ?2")         \
@@ -85,7 +111,15 @@
     X(PARTICIPANTS, "SELECT " PARTICIPANT_COLUMNS " FROM chat_room_participants "                 \
                     "WHERE chat_room_id = ?1 ORDER BY id")                                         \
     X(PARTICIPANT_UPDATE, "UPDATE chat_room_participants SET last_read_message_id = ?2, "         \
-                          "pinned_at = ?3 WHERE id = ?1")                                          \
+                          "pinned_at = ?3, muted = ?4, archived = ?5 WHERE id = ?1")               \
+    /* A room's participants with their members; the unread counts of ?2 only (0: of all). */     \
+    X(ROOM_PEOPLE, "SELECT p.id, p.community_member_id, m.name, m.email, m.avatar_url, "          \
+                   "p.last_read_message_id, p.pinned_at, p.created_at, p.muted, p.archived, "     \
+                   "CASE WHEN ?2 IN (0, p.community_member_id) THEN " UNREAD_OF("p", "count(*)")  \
+                   " ELSE 0 END, CASE WHEN ?2 IN (0, p.community_member_id) THEN "               \
+                   UNREAD_OF("p", "min(x.id)") " END FROM chat_room_participants p "              \
+                   "LEFT JOIN community_members m ON m.id = p.community_member_id "               \
+                   "WHERE p.chat_room_id = ?1 ORDER BY p.id")                                     \
     X(PARTICIPANT_DELETE, "DELETE FROM chat_room_participants WHERE chat_room_id = ?1 AND "       \
                           "community_member_id = ?2")                                              \
     X(UNREAD_COUNT, "SELECT count(*) FROM chat_messages WHERE chat_room_id = ?1 AND "             \
@@ -118,6 +152,17 @@
                          "x.parent_message_id = m.id AND x.sender_id = ?2)) AND EXISTS (SELECT 1 " \
                          "FROM chat_room_participants p WHERE p.chat_room_id = m.chat_room_id "  \
                          "AND p.community_member_id = ?2) ORDER BY m.id DESC LIMIT ?3 OFFSET ?4") \
+    X(THREAD_LAST_REPLY_AT, "SELECT coalesce(max(created_at), 0) FROM chat_messages "             \
+                            "WHERE parent_message_id = ?1")                                        \
+    X(REACTION_INSERT, "INSERT INTO chat_message_reactions (chat_message_id, community_member_id, " \
+                       "emoji, created_at) VALUES (?1, ?2, ?3, ?4)")                               \
+    X(REACTION_DELETE, "DELETE FROM chat_message_reactions WHERE chat_message_id = ?1 AND "       \
+                       "community_member_id = ?2 AND emoji = ?3")                                  \
+    /* ?1 is a JSON array of message ids. */                                                       \
+    X(REACTIONS_OF, "SELECT chat_message_id, community_member_id, emoji, created_at "             \
+                    "FROM chat_message_reactions WHERE chat_message_id IN "                       \
+                    "(SELECT value FROM json_each(?1)) ORDER BY chat_message_id, emoji, "         \
+                    "created_at, community_member_id")                                             \
     X(THREAD_LAST_REPLY, "SELECT max(id) FROM chat_messages WHERE parent_message_id = ?1")        \
     X(THREAD_UNREAD, "SELECT count(*) FROM chat_messages WHERE parent_message_id = ?1 AND "       \
                      "id > ?2 AND sender_id != ?3")                                                \
@@ -128,32 +173,49 @@
                        "last_read_message_id = max(last_read_message_id, ?3)")                    \
     X(NOTIFICATION_INSERT, "INSERT INTO notifications (community_id, community_member_id, "     \
                            "actor_id, actor_name, action, display_action, notifiable_type, "    \
-                           "notifiable_id, notifiable_title, action_web_url, extra, created_at) " \
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")         \
-    X(NOTIFICATION_GET, "SELECT id, community_id, community_member_id, actor_id, actor_name, "  \
-                        "action, display_action, notifiable_type, notifiable_id, "               \
-                        "notifiable_title, action_web_url, extra, created_at, read_at "          \
-                        "FROM notifications WHERE community_member_id = ?1 AND id = ?2")           \
-    X(NOTIFICATIONS_LIST, "SELECT id, community_id, community_member_id, actor_id, "           \
-                          "actor_name, action, display_action, notifiable_type, notifiable_id, " \
-                          "notifiable_title, action_web_url, extra, created_at, read_at "        \
-                          "FROM notifications WHERE community_member_id = ?1 AND (?2 = 0 OR "    \
+                           "notifiable_id, notifiable_title, action_web_url, extra, created_at, " \
+                           "kind, parent_type, parent_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "  \
+                           "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")                                \
+    X(NOTIFICATION_GET, "SELECT " NOTIFICATION_COLUMNS " FROM notifications "                     \
+                        "WHERE community_member_id = ?1 AND id = ?2")                              \
+    /* The member's inbox: archived notifications are out of it. */                              \
+    X(NOTIFICATIONS_LIST, "SELECT " NOTIFICATION_COLUMNS " FROM notifications "                   \
+                          "WHERE community_member_id = ?1 AND archived_at = 0 AND (?2 = 0 OR "   \
                           "(?2 = 1 AND read_at != 0) OR (?2 = 2 AND read_at = 0)) "              \
                           "ORDER BY id DESC LIMIT ?3 OFFSET ?4")                                   \
     X(NOTIFICATIONS_COUNT, "SELECT count(*) FROM notifications WHERE community_member_id = ?1 "  \
-                           "AND (?2 = 0 OR (?2 = 1 AND read_at != 0) OR (?2 = 2 AND "            \
-                           "read_at = 0))")                                                        \
+                           "AND archived_at = 0 AND (?2 = 0 OR (?2 = 1 AND read_at != 0) OR "    \
+                           "(?2 = 2 AND read_at = 0))")                                            \
     X(NOTIFICATION_MARK_READ, "UPDATE notifications SET read_at = CASE WHEN read_at = 0 "        \
                               "THEN ?3 ELSE read_at END WHERE community_member_id = ?1 AND id = ?2") \
     X(NOTIFICATIONS_MARK_ALL_READ, "UPDATE notifications SET read_at = ?2 "                       \
-                                   "WHERE community_member_id = ?1 AND read_at = 0")               \
+                                   "WHERE community_member_id = ?1 AND read_at = 0 AND "         \
+                                   "(?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR "               \
+                                   "(parent_type = ?4 AND parent_id = ?5))")                      \
     X(NOTIFICATIONS_NEW_COUNT, "SELECT count(*) FROM notifications WHERE community_member_id = ?1 " \
-                               "AND read_at = 0 AND id > coalesce((SELECT reset_at_id FROM "      \
+                               "AND read_at = 0 AND archived_at = 0 AND (?2 IS NULL OR kind = ?2) " \
+                               "AND id > coalesce((SELECT reset_at_id FROM "                       \
                                "notification_resets WHERE community_member_id = ?1), 0)")          \
+    X(NOTIFICATION_ARCHIVE, "UPDATE notifications SET archived_at = CASE WHEN archived_at = 0 "   \
+                            "THEN ?3 ELSE archived_at END WHERE community_member_id = ?1 AND id = ?2") \
+    X(NOTIFICATION_DELETE, "DELETE FROM notifications WHERE community_member_id = ?1 AND id = ?2") \
+    X(PREFERENCES_GET, "SELECT kind, enabled FROM notification_preferences "                      \
+                       "WHERE community_member_id = ?1 AND medium = ?2 ORDER BY kind")            \
+    X(PREFERENCE_SET, "INSERT INTO notification_preferences (community_member_id, medium, kind, " \
+                      "enabled) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET "               \
+                      "enabled = excluded.enabled")                                                \
     X(NOTIFICATIONS_RESET, "INSERT INTO notification_resets (community_member_id, reset_at_id) "  \
                            "VALUES (?1, coalesce((SELECT max(id) FROM notifications "             \
                            "WHERE community_member_id = ?1), 0)) ON CONFLICT DO UPDATE SET "      \
                            "reset_at_id = max(reset_at_id, excluded.reset_at_id)")                 \
+    X(UPLOAD_INSERT, "INSERT INTO uploads (community_id, community_member_id, key, filename, "   \
+                     "content_type, byte_size, checksum, metadata, created_at) "                  \
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                                \
+    X(UPLOAD_GET, "SELECT " UPLOAD_COLUMNS " FROM uploads WHERE community_id = ?1 AND id = ?2")   \
+    X(UPLOAD_DONE, "UPDATE uploads SET uploaded_at = ?2 WHERE id = ?1 AND uploaded_at = 0")      \
+    /* ?2 is a JSON array of upload ids. */                                                        \
+    X(UPLOADS_OF, "SELECT " UPLOAD_COLUMNS " FROM uploads WHERE community_id = ?1 AND id IN "    \
+                  "(SELECT value FROM json_each(?2))")                                             \
     X(BEGIN, "BEGIN IMMEDIATE")                                                                    \
     X(COMMIT, "COMMIT")                                                                            \
     X(ROLLBACK, "ROLLBACK")

@@ -77,7 +77,24 @@ typedef struct store_participant {
     long long last_read_message_id;    /* 0 when nothing read */
     int64_t pinned_at;                 /* unix milliseconds, 0 when not pinned */
     int64_t created_at;
+    int muted;                         /* STORE_MUTED_*: which notifications the room makes */
+    int archived;                      /* 1: out of the member's inbox and unread rooms */
 } store_participant_t;
+
+/* A participant's choice of notifications from its room (Circle's "all",
+ * "never", "mention" for spaces; a muted chat is "never"). */
+enum { STORE_MUTED_NO = 0, STORE_MUTED_ALL = 1, STORE_MUTED_BUT_MENTIONS = 2 };
+
+/* A participant of a room with the member it is: what every view of the
+ * room shows of its people, read in one statement (room_people). */
+typedef struct store_person {
+    store_participant_t p;
+    char *name;                        /* NULL when the member is gone */
+    char *email;
+    char *avatar_url;                  /* NULL when none */
+    long long unread_count;            /* top-level messages of others after p.last_read_message_id */
+    long long first_unread_id;         /* the first of those, 0 when none */
+} store_person_t;
 
 typedef struct store_message {
     long long id;
@@ -92,6 +109,31 @@ typedef struct store_message {
     int64_t edited_at;                 /* 0 when never edited */
     int64_t created_at;
 } store_message_t;
+
+/* One member's reaction to a message: an emoji, once per member. */
+#define STORE_EMOJI_MAX 64
+typedef struct store_reaction {
+    long long message_id;
+    long long member_id;
+    char emoji[STORE_EMOJI_MAX];       /* a short name ("heart") or the character itself */
+    int64_t created_at;                /* unix milliseconds */
+} store_reaction_t;
+
+/* A file a member uploads (Circle's direct upload): its record; the bytes
+ * are a file named 'key' under the data directory. */
+typedef struct store_upload {
+    long long id;
+    long long community_id;
+    long long member_id;               /* who uploads it */
+    char key[32];                      /* random, names the file */
+    char *filename;
+    char *content_type;
+    long long byte_size;
+    char *checksum;                    /* base64 of its MD5 */
+    char *metadata;                    /* a JSON object, or NULL */
+    int64_t created_at;                /* unix milliseconds */
+    int64_t uploaded_at;               /* when its bytes were kept, 0 until then */
+} store_upload_t;
 
 /* An in-app notification of one member. action is what happened
  * ("mention", "reply", or the host application's own words); extra is a
@@ -111,7 +153,20 @@ typedef struct store_notification {
     char *extra;
     int64_t created_at;                /* unix milliseconds */
     int64_t read_at;                   /* 0 when unread */
+    char *kind;                        /* its preference kind ("mention", ...), NULL: none */
+    char *parent_type;                 /* what its notifiable belongs to ("ChatRoom"), or NULL */
+    long long parent_id;
+    int64_t archived_at;               /* 0 while in the inbox */
 } store_notification_t;
+
+/* One notification preference of a member: a kind enabled or muted. */
+typedef struct store_preference {
+    char kind[32];
+    int enabled;
+} store_preference_t;
+
+enum { STORE_MEMBERS_ACTIVE, STORE_MEMBERS_INACTIVE, STORE_MEMBERS_ALL };
+enum { STORE_ORDER_OLDEST, STORE_ORDER_LATEST, STORE_ORDER_ALPHABETICAL };
 
 struct store_ops {
     /* Communities. put inserts or replaces (id, name, secret, app token
@@ -129,6 +184,13 @@ struct store_ops {
     int (*member_list)(store_t *s, long long community_id, long long offset, long long limit,
                        store_member_t **rows, size_t *count, long long *total);
     long long (*member_count)(store_t *s, long long community_id);
+    /* Members matching a query: 'text' (NULL: all) found in the name or the
+     * email, case-insensitively; 'status' STORE_MEMBERS_ACTIVE, _INACTIVE
+     * (deactivated) or _ALL; 'order' STORE_ORDER_OLDEST (by id),
+     * _LATEST or _ALPHABETICAL (by name). Owned rows and the total. */
+    int (*members_search)(store_t *s, long long community_id, const char *text, int status,
+                          int order, long long offset, long long limit, store_member_t **rows,
+                          size_t *count, long long *total);
     /* Deactivate a member (deactivated_at = now): it stays, but may no
      * longer sign in. ERR_NOT_FOUND when there is no such member or it is
      * deactivated already. */
@@ -154,11 +216,14 @@ struct store_ops {
                                void *ud);
 
     /* Chat rooms. create inserts the room and its participants in one
-     * transaction and fills id and the times; ERR_CONFLICT when a room with
-     * the same identifier exists. get finds by id when id > 0, else by
-     * uuid. rooms_of_member lists a member's rooms, pinned first, then by
-     * latest activity. */
-    int (*room_create)(store_t *s, store_room_t *room, const long long *members, size_t count);
+     * transaction and fills id and the times; with 'first' (may be NULL),
+     * also that message of member first->sender_id (a participant), whose
+     * room_id, participant_id, id and created_at it fills. ERR_CONFLICT
+     * when a direct room with the same identifier exists (nothing is
+     * written). get finds by id when id > 0, else by uuid. rooms_of_member
+     * lists a member's rooms, pinned first, then by latest activity. */
+    int (*room_create)(store_t *s, store_room_t *room, const long long *members, size_t count,
+                       store_message_t *first);
     int (*room_get)(store_t *s, long long community_id, long long id, const char *uuid,
                     store_room_t *out);
     int (*room_find_identifier)(store_t *s, long long community_id, const char *identifier,
@@ -169,8 +234,14 @@ struct store_ops {
                            long long offset, long long limit, store_room_t **rows, size_t *count,
                            long long *total);
 
-    /* Participants. */
+    /* Participants. people: every participant of the room with its member,
+     * in the order they joined, in one statement; the unread counts are
+     * those of 'viewer' only (0: of everyone; the others' are 0). Free the
+     * rows with store_people_free. update writes last_read_message_id,
+     * pinned_at, muted and archived. */
     int (*participants)(store_t *s, long long room_id, store_participant_t **rows, size_t *count);
+    int (*room_people)(store_t *s, long long room_id, long long viewer, store_person_t **rows,
+                       size_t *count);
     int (*participant_get)(store_t *s, long long room_id, long long member_id,
                            store_participant_t *out);
     int (*participant_add)(store_t *s, long long room_id, long long member_id);
@@ -199,6 +270,17 @@ struct store_ops {
     int (*message_delete)(store_t *s, const store_message_t *m);
     /* The members who wrote a thread: its parent's author and every replier. */
     int (*thread_senders)(store_t *s, long long parent_id, long long **ids, size_t *count);
+    /* When the newest reply of a thread was sent (0 when none), or an error. */
+    long long (*thread_last_reply_at)(store_t *s, long long parent_id);
+
+    /* Reactions. add: ERR_CONFLICT when the member has that one already;
+     * remove: ERR_NOT_FOUND when not. of: the reactions of 'count' messages
+     * (ids borrowed), by message, then emoji, then time; owned rows. */
+    int (*reaction_add)(store_t *s, long long message_id, long long member_id, const char *emoji);
+    int (*reaction_remove)(store_t *s, long long message_id, long long member_id,
+                           const char *emoji);
+    int (*reactions_of)(store_t *s, const long long *message_ids, size_t count,
+                        store_reaction_t **rows, size_t *n);
 
     /* Threads (top-level messages with replies) that 'member_id' wrote or
      * replied in, in rooms they are still in, newest first. */
@@ -216,9 +298,14 @@ struct store_ops {
                            long long last_read);
 
     /* Notifications. create fills id and created_at. list pages a member's
-     * notifications newest first ('status' "all", "read" or "unread").
-     * The new-notifications count is the number of unread notifications
-     * newer than the member's last reset; reset moves that mark to now. */
+     * notifications in the inbox (not archived) newest first ('status'
+     * "all", "read" or "unread"). mark_all_read marks those of 'kind' (NULL:
+     * any) belonging to 'parent_type' 'parent_id' (NULL: any). The
+     * new-notifications count is the number of unread notifications in the
+     * inbox newer than the member's last reset, of 'kind' for
+     * new_count_of (NULL: any); reset moves that mark to now. archive
+     * takes one out of the inbox; delete removes it. Both ERR_NOT_FOUND
+     * when it is not the member's. */
     int (*notification_create)(store_t *s, store_notification_t *n);
     int (*notification_get)(store_t *s, long long member_id, long long id,
                             store_notification_t *out);
@@ -226,9 +313,29 @@ struct store_ops {
                               long long offset, long long limit, store_notification_t **rows,
                               size_t *count, long long *total);
     int (*notification_mark_read)(store_t *s, long long member_id, long long id, int64_t now);
-    int (*notifications_mark_all_read)(store_t *s, long long member_id, int64_t now);
+    int (*notifications_mark_all_read)(store_t *s, long long member_id, const char *kind,
+                                       const char *parent_type, long long parent_id, int64_t now);
     long long (*notifications_new_count)(store_t *s, long long member_id);
+    long long (*notifications_new_count_of)(store_t *s, long long member_id, const char *kind);
     int (*notifications_reset)(store_t *s, long long member_id);
+    int (*notification_archive)(store_t *s, long long member_id, long long id, int64_t now);
+    int (*notification_delete)(store_t *s, long long member_id, long long id);
+    /* Notification preferences of a medium ("in_app", "mobile"): the kinds
+     * the member set, by kind (owned rows); a kind not listed is enabled. */
+    int (*preferences_get)(store_t *s, long long member_id, const char *medium,
+                           store_preference_t **rows, size_t *count);
+    int (*preference_set)(store_t *s, long long member_id, const char *medium, const char *kind,
+                          int enabled);
+
+    /* Uploads. create fills id and created_at; get finds one of the
+     * community; done marks its bytes kept (ERR_NOT_FOUND when it is not
+     * there or they are already); of reads those of 'count' ids (borrowed),
+     * owned rows in no particular order. */
+    int (*upload_create)(store_t *s, store_upload_t *u);
+    int (*upload_get)(store_t *s, long long community_id, long long id, store_upload_t *out);
+    int (*upload_done)(store_t *s, long long id, int64_t now);
+    int (*uploads_of)(store_t *s, long long community_id, const long long *ids, size_t count,
+                      store_upload_t **rows, size_t *n);
 
     void (*destroy)(store_t *s);
 };
@@ -245,6 +352,10 @@ void store_room_clear(store_room_t *r);
 void store_rooms_free(store_room_t *rows, size_t count);
 void store_message_clear(store_message_t *m);
 void store_messages_free(store_message_t *rows, size_t count);
+void store_upload_clear(store_upload_t *u);
+void store_uploads_free(store_upload_t *rows, size_t count);
+void store_person_clear(store_person_t *p);
+void store_people_free(store_person_t *rows, size_t count);
 void store_notification_clear(store_notification_t *n);
 void store_notifications_free(store_notification_t *rows, size_t count);
 

@@ -152,11 +152,11 @@ describe('Headless Auth', () => {
       });
     }
 
-    it('community_member_id wins over email and sso_user_id when several are given', async () => {
+    it("Circle's order of preference when several are given: sso_user_id, then community_member_id, then email", async () => {
       const g = await grant({ community_member_id: carol.id, email: 'alice@example.com', sso_user_id: 'sso-bob' });
-      assert.equal(g.community_member_id, carol.id);
-      const g2 = await grant({ email: 'bob@example.com', sso_user_id: 'sso-alice' });
-      assert.equal(g2.community_member_id, bob.id);
+      assert.equal(g.community_member_id, bob.id);
+      const g2 = await grant({ email: 'bob@example.com', community_member_id: carol.id });
+      assert.equal(g2.community_member_id, carol.id);
     });
 
     it('each call issues new tokens (new jti, new refresh token)', async () => {
@@ -174,7 +174,7 @@ describe('Headless Auth', () => {
     });
 
     it('an unknown member: 404 "Community member not found"', async () => {
-      const nf = errorBody('Community member not found');
+      const nf = errorBody('Community member not found. Please provide a valid SSO User ID, community member ID, or email.');
       assertJSON(await api(server, 'POST', AUTH_TOKEN, { community_member_id: 999999 }), 404, nf, 'id');
       assertJSON(await api(server, 'POST', AUTH_TOKEN, { community_member_id: '999999' }), 404, nf, 'id string');
       assertJSON(await api(server, 'POST', AUTH_TOKEN, { email: 'nobody@example.com' }), 404, nf, 'email');
@@ -258,18 +258,18 @@ describe('Headless Auth', () => {
       assert.equal(r.status, 200, r.body);
     });
 
-    it('an unknown refresh token: 401 "Invalid refresh token"', async () => {
-      assertJSON(await refresh('x'.repeat(43)), 401, errorBody('Invalid refresh token'));
-      assertJSON(await refresh('not-a-token'), 401, errorBody('Invalid refresh token'));
+    it('an unknown refresh token: 404 "Refresh token not found."', async () => {
+      assertJSON(await refresh('x'.repeat(43)), 404, errorBody('Refresh token not found.'));
+      assertJSON(await refresh('not-a-token'), 404, errorBody('Refresh token not found.'));
     });
 
     it("an access token is not a refresh token: 401", async () => {
       const g = await grant({ community_member_id: alice.id });
-      assertJSON(await refresh(g.access_token), 401, errorBody('Invalid refresh token'));
+      assertJSON(await refresh(g.access_token), 404, errorBody('Refresh token not found.'));
     });
 
-    it('missing or not a string: 400 naming refresh_token', async () => {
-      assertJSON(await api(server, 'PATCH', REFRESH, {}, { token: null }), 400, fieldError('refresh_token', 'is required'));
+    it("missing: Circle's 404 \"Missing parameter\"; not a string: 400 naming refresh_token", async () => {
+      assertJSON(await api(server, 'PATCH', REFRESH, {}, { token: null }), 404, { success: false, message: 'Oops! Missing parameter. Please try again later.', error_details: { message: 'Missing parameter: refresh_token' } });
       const r = await api(server, 'PATCH', REFRESH, { refresh_token: 5 }, { token: null });
       assert.equal(r.status, 400, r.body);
       assert.deepEqual(Object.keys(r.json().error_details), ['refresh_token']);
@@ -285,8 +285,8 @@ describe('Headless Auth', () => {
       const r = await api(server, 'POST', REVOKE_REFRESH, { refresh_token: g.refresh_token });
       assert.equal(r.status, 204, r.body);
       assert.equal(r.body, '');
-      assertJSON(await refresh(g.refresh_token), 401, errorBody('Invalid refresh token'));
-      assertJSON(await api(server, 'POST', REVOKE_REFRESH, { refresh_token: g.refresh_token }), 401, errorBody('Invalid refresh token'));
+      assertJSON(await refresh(g.refresh_token), 404, errorBody('Refresh token not found.'));
+      assertJSON(await api(server, 'POST', REVOKE_REFRESH, { refresh_token: g.refresh_token }), 404, errorBody('Refresh token not found.'));
     });
 
     it("the member's other refresh tokens, and the access token issued with it, keep working", async () => {
@@ -298,9 +298,9 @@ describe('Headless Auth', () => {
       await welcomed(g1.access_token);
     });
 
-    it('an unknown refresh token: 401; missing: 400', async () => {
-      assertJSON(await api(server, 'POST', REVOKE_REFRESH, { refresh_token: 'y'.repeat(43) }), 401, errorBody('Invalid refresh token'));
-      assertJSON(await api(server, 'POST', REVOKE_REFRESH, {}), 400, fieldError('refresh_token', 'is required'));
+    it('an unknown refresh token: 404; missing: 404 "Missing parameter"', async () => {
+      assertJSON(await api(server, 'POST', REVOKE_REFRESH, { refresh_token: 'y'.repeat(43) }), 404, errorBody('Refresh token not found.'));
+      assertJSON(await api(server, 'POST', REVOKE_REFRESH, {}), 404, { success: false, message: 'Oops! Missing parameter. Please try again later.', error_details: { message: 'Missing parameter: refresh_token' } });
     });
   });
 
@@ -345,10 +345,10 @@ describe('Headless Auth', () => {
       await welcomed(g2.access_token);
     });
 
-    it('revoking twice: 204 both times', async () => {
+    it('revoking twice: 204, then Circle\'s 422 "The access token not found."', async () => {
       const g = await grant({ community_member_id: carol.id });
       assert.equal((await api(server, 'POST', REVOKE_ACCESS, { access_token: g.access_token })).status, 204);
-      assert.equal((await api(server, 'POST', REVOKE_ACCESS, { access_token: g.access_token })).status, 204);
+      assertJSON(await api(server, 'POST', REVOKE_ACCESS, { access_token: g.access_token }), 422, errorBody('The access token not found.'));
       await assertRefused(g.access_token, 'unauthorized');
     });
 
@@ -369,15 +369,15 @@ describe('Headless Auth', () => {
       assert.equal(c.frames.map((f) => f.text).filter((s) => !isPing(s)).at(-1), frames.disconnect('remote', false));
     });
 
-    it('an expired token of this community: 204', async () => {
+    it('an expired token of this community: 422 "The access token is expired."', async () => {
       const r = await api(server, 'POST', REVOKE_ACCESS, { access_token: server.token(alice.id, { ttl: -10 }) });
-      assert.equal(r.status, 204, r.body);
+      assertJSON(r, 422, errorBody('The access token is expired.'));
     });
 
-    it('a forged, tampered, other-community or garbage token: 401 "Invalid access token", and nobody is cut', async () => {
+    it('a forged, tampered, other-community or garbage token: 422 "The access token is invalid.", and nobody is cut', async () => {
       const g = await grant({ community_member_id: alice.id });
       const c = await welcomed(g.access_token);
-      const invalid = errorBody('Invalid access token');
+      const invalid = errorBody('The access token is invalid.');
       const bad = [
         ['signed with another key', mintToken(alice.id, { secret: OTHER_SECRET })],
         ['the live token re-signed with another key', (() => {
@@ -390,14 +390,14 @@ describe('Headless Auth', () => {
         ['a refresh token', g.refresh_token],
       ];
       for (const [what, tok] of bad) {
-        assertJSON(await api(server, 'POST', REVOKE_ACCESS, { access_token: tok }), 401, invalid, what);
+        assertJSON(await api(server, 'POST', REVOKE_ACCESS, { access_token: tok }), 422, invalid, what);
       }
       await c.barrier();
       assert.equal(c.closeInfo, null, 'the live socket was not cut');
     });
 
-    it('missing: 400', async () => {
-      assertJSON(await api(server, 'POST', REVOKE_ACCESS, {}), 400, fieldError('access_token', 'is required'));
+    it('missing: 404 "Missing parameter"', async () => {
+      assertJSON(await api(server, 'POST', REVOKE_ACCESS, {}), 404, { success: false, message: 'Oops! Missing parameter. Please try again later.', error_details: { message: 'Missing parameter: access_token' } });
     });
   });
 
@@ -503,8 +503,8 @@ describe('Headless Auth', () => {
       assertJSON(await api(server, 'GET', '/api/headless/v1/notifications', undefined, { token: g.access_token }), 401,
         errorBody('The access token is invalid.'));
       assertJSON(await api(server, 'POST', AUTH_TOKEN, { community_member_id: m.id }), 404,
-        errorBody('Community member not found'));
-      assertJSON(await refresh(g.refresh_token), 401, errorBody('Invalid refresh token'));
+        errorBody('Community member not found. Please provide a valid SSO User ID, community member ID, or email.'));
+      assertJSON(await refresh(g.refresh_token), 404, errorBody('Refresh token not found.'));
     }
 
     it('DELETE /api/admin/v2/community_members/:id deactivates: sockets cut on every node, tokens refused', async () => {

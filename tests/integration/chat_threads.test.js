@@ -54,7 +54,7 @@ describe('chat threads', () => {
       dan = await chatMember(server, 'Thread Dan');
       eve = await chatMember(server, 'Thread Eve');
       const r = await okRoom(server, ann, 'POST', '/messages',
-        { chat_room: { kind: 'group_chat', community_member_ids: [bob.id, cat.id, dan.id], name: 'Threads' } }, 201);
+        { chat_room: { kind: 'group_chat', community_member_ids: [bob.id, cat.id, dan.id], name: 'Threads' } }, 200);
       room = { id: r.id, uuid: r.uuid, kind: 'group_chat' };
       pids = await participantIds(server, ann, room);
       G = streams.room(room.id);
@@ -150,14 +150,19 @@ describe('chat threads', () => {
       for (const e of [...ev.annA, ...ev.annB, ...ev.bob, ...ev.cat, ...ev.dan]) assert.deepEqual(e.data, r.json(), e.stream);
     });
 
-    it('updatedMessage of the parent: the room stream only', async () => {
+    it("updatedMessage of the parent: the room stream and the thread writers' threads streams", async () => {
       const r = await call(server, ann, 'PUT', `/messages/${room.uuid}/chat_room_messages/${parent.id}`, { body: 'Thread starter!' });
       assert.equal(r.status, 200, r.body);
       parent = { ...parent, body: 'Thread starter!', edited: true };
       expectMessage(r.json(), { ...parent, thread: parent.id, replies: 2, writers: [ann, bob, cat] }, 'PUT answer');
       const ev = await got();
-      for (const k of ['annA', 'bob', 'cat', 'dan']) assertStreams(ev[k], [[G, 'updatedMessage']], k);
-      for (const k of ['annB', 'eve']) assertStreams(ev[k], [], k);
+      assertStreams(ev.annA, [[G, 'updatedMessage'], [T(ann), 'updatedMessage']], 'annA');
+      assertStreams(ev.annB, [[T(ann), 'updatedMessage']], 'annB');
+      assertStreams(ev.bob, [[G, 'updatedMessage'], [T(bob), 'updatedMessage']], 'bob');
+      assertStreams(ev.cat, [[G, 'updatedMessage'], [T(cat), 'updatedMessage']], 'cat');
+      assertStreams(ev.dan, [[G, 'updatedMessage']], 'dan (not a writer of the thread)');
+      assertStreams(ev.eve, [], 'eve');
+      for (const e of [...ev.annA, ...ev.annB, ...ev.bob, ...ev.cat]) assert.deepEqual(e.data, r.json(), e.stream);
     });
 
     it('chatThreadRead: every device of the reader, on its threads stream only', async () => {
@@ -174,7 +179,7 @@ describe('chat threads', () => {
 
     it("deletedMessage of a reply: {id, parent_message} with the parent after the delete, on the room stream and every participant's threads stream", async () => {
       const r = await call(server, bob, 'DELETE', `/messages/${room.uuid}/chat_room_messages/${r1.id}`);
-      assert.equal(r.status, 204, r.body);
+      assert.equal(r.status, 200, r.body);
       const ev = await got();
       assertStreams(ev.annA, [[G, 'deletedMessage'], [T(ann), 'deletedMessage']], 'ann A');
       assertStreams(ev.annB, [[T(ann), 'deletedMessage']], 'ann B');
@@ -183,8 +188,10 @@ describe('chat threads', () => {
       assertStreams(ev.dan, [[G, 'deletedMessage']], 'dan');
       assertStreams(ev.eve, [], 'eve');
       const data = ev.cat[0].data;
-      assert.deepEqual(Object.keys(data), ['id', 'parent_message']);
+      assert.deepEqual(Object.keys(data), ['id', 'parent_message', 'chat_thread_id', 'deleted_reply_ids']);
       assert.equal(data.id, r1.id);
+      assert.equal(data.chat_thread_id, parent.id);
+      assert.deepEqual(data.deleted_reply_ids, []);
       expectMessage(data.parent_message, { ...parent, thread: parent.id, replies: 1, writers: [ann, cat] }, 'parent_message');
       for (const e of [...ev.annA, ...ev.annB, ...ev.bob, ...ev.cat, ...ev.dan]) assert.equal(e.text.slice(e.text.indexOf(',"message":')), ev.cat[0].text.slice(ev.cat[0].text.indexOf(',"message":')), e.stream);
     });
@@ -217,14 +224,20 @@ describe('chat threads', () => {
       }, 'lesson reply');
     });
 
-    it('deleting a parent removes its replies: deletedMessage {id, parent_message: null} on the room stream', async () => {
+    it('deleting a parent removes its replies: deletedMessage names them, on the room stream and the thread streams', async () => {
       const r = await call(server, ann, 'DELETE', `/messages/${room.uuid}/chat_room_messages/${parent.id}`);
-      assert.equal(r.status, 204, r.body);
+      assert.equal(r.status, 200, r.body);
       const ev = await got();
+      const gone = { id: parent.id, parent_message: null, chat_thread_id: parent.id, deleted_reply_ids: [r2.id] };
       for (const k of ['annA', 'bob', 'cat', 'dan']) {
         const onRoom = ev[k].filter((e) => e.stream === G);
         assert.deepEqual(onRoom.map((e) => e.event), ['deletedMessage'], k);
-        assert.deepEqual(onRoom[0].data, { id: parent.id, parent_message: null });
+        assert.deepEqual(onRoom[0].data, gone);
+      }
+      // The thread's writers (ann wrote the parent, cat the reply left) hear it on their threads streams.
+      for (const [k, m] of [['annA', ann], ['annB', ann], ['cat', cat]]) {
+        const onThread = ev[k].filter((e) => e.stream === T(m));
+        assert.deepEqual(onThread.map((e) => [e.event, e.data]), [['deletedMessage', gone]], `${k}: the thread stream`);
       }
       for (const k of Object.keys(ev)) {
         assert.ok(!ev[k].some((e) => e.stream.startsWith('chat-room-channel-')), `${k}: nothing on the chat-room stream`);
@@ -264,7 +277,7 @@ describe('chat threads', () => {
       z = await chatMember(server, 'Count Z');
       w = await chatMember(server, 'Count W');
       outsider = await chatMember(server, 'Count Outsider');
-      const r = await okRoom(server, x, 'POST', '/messages', { chat_room: { kind: 'group_chat', community_member_ids: [y.id, z.id, w.id], name: 'TC' } }, 201);
+      const r = await okRoom(server, x, 'POST', '/messages', { chat_room: { kind: 'group_chat', community_member_ids: [y.id, z.id, w.id], name: 'TC' } }, 200);
       room = { id: r.id, uuid: r.uuid, kind: 'group_chat' };
       pids = await participantIds(server, x, room);
       top = await send(server, x, room, { body: 'top' });
@@ -351,7 +364,7 @@ describe('chat threads', () => {
     });
 
     it('reply deletes: counts go down; a member whose replies are all gone leaves the thread', async () => {
-      const del = (m, r) => ok(server, m, 'DELETE', `/messages/${room.uuid}/chat_room_messages/${r.id}`, undefined, 204);
+      const del = (m, r) => ok(server, m, 'DELETE', `/messages/${room.uuid}/chat_room_messages/${r.id}`, undefined, 200);
       const [y1, z1, z2, y2, x1] = R;
       await del(z, z1);
       expectMessage(await parentNow(), { ...base(), thread: top.id, replies: 4, writers: [x, y, z] }, 'after z1');
@@ -413,7 +426,7 @@ describe('chat threads', () => {
     });
 
     it('errors: unknown threads, replies, other rooms\' threads and bad ids are 404', async () => {
-      const other = await okRoom(server, outsider, 'POST', '/messages', { chat_room: { kind: 'group_chat', community_member_ids: [], name: 'Alone' } }, 201);
+      const other = await okRoom(server, outsider, 'POST', '/messages', { chat_room: { kind: 'group_chat', community_member_ids: [], name: 'Alone' } }, 200);
       const otherTop = await send(server, outsider, other, { body: 'mine' });
       await send(server, outsider, other, { body: 'r', parent_message_id: otherTop.id });
       const r = await send(server, y, room, { body: 'again', parent_message_id: top.id });

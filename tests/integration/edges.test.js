@@ -151,11 +151,11 @@ describe('rich_text_body depth', () => {
   it('refuses a 680-level document with 400 naming the field, as an object or a JSON string', async () => {
     for (const rich of [nested(680), JSON.stringify(nested(680)), nested(40)]) {
       const r = await call(server, member, 'POST', `/messages/${room.uuid}/chat_room_messages`, { rich_text_body: rich });
-      assertError(r, 400, fieldError('rich_text_body'), 'a deeply nested rich_text_body');
+      assertError(r, 400, fieldError('rich_text_body', 'is nested too deeply'), 'a deeply nested rich_text_body');
     }
     const edit = await send(server, member, room, { body: 'to edit' });
     const r = await call(server, member, 'PUT', `/messages/${room.uuid}/chat_room_messages/${edit.id}`, { rich_text_body: nested(680) });
-    assertError(r, 400, fieldError('rich_text_body'), 'an edit with a deeply nested rich_text_body');
+    assertError(r, 400, fieldError('rich_text_body', 'is nested too deeply'), 'an edit with a deeply nested rich_text_body');
   });
 
   it('accepts ordinary nesting (lists inside quotes)', async () => {
@@ -163,6 +163,6 @@ describe('rich_text_body depth', () => {
     const sent = await send(server, member, room, { rich_text_body: doc });
     const r = await call(server, member, 'GET', `/messages/${room.uuid}/chat_room_messages/${sent.id}`);
     assert.equal(r.status, 200, r.body);
-    assert.deepEqual(r.json().rich_text_body, doc);
+    assert.deepEqual(r.json().rich_text_body.body, doc);
   });
 });

@@ -12,6 +12,7 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startServer, stopAll } = require('./lib/server');
+const { assertComponent } = require('./lib/openapi');
 const { api } = require('./lib/http');
 
 const MEMBERS = '/api/admin/v2/community_members';
@@ -28,20 +29,43 @@ function assertJSON(r, status, body, what = '') {
   assert.deepEqual(r.json(), body, what);
 }
 
-/** Asserts a 201 member body: the exact fields expected, a positive integer id, ISO timestamps
- *  with milliseconds taken between t0 and t1 (ms), updated_at equal to created_at. */
+const MEMBER_KEYS = ['id', 'name', 'first_name', 'last_name', 'email', 'headline', 'avatar_url', 'sso_user_id',
+  'sso_provider_user_id', 'community_id', 'created_at', 'updated_at', 'last_seen_at', 'profile_confirmed_at',
+  'profile_url', 'public_uid', 'user_id', 'accepted_invitation', 'active', 'member_tags', 'profile_fields',
+  'flattened_profile_fields', 'posts_count', 'comments_count', 'sgid'];
+
+/** Asserts a member object (Circle's community_member, with cabled's sgid and sso_user_id): the
+ *  exact fields expected, a positive integer id, ISO timestamps with milliseconds taken between
+ *  t0 and t1 (ms), updated_at equal to created_at. */
 function assertMember(got, expected, t0, t1) {
+  assertComponent(got, 'admin', 'community_member', 'member');
   assert.ok(Number.isInteger(got.id) && got.id > 0, `id ${got.id}`);
   assert.match(got.created_at, ISO_MS_RE);
   assert.equal(got.updated_at, got.created_at);
   const at = Date.parse(got.created_at);
   assert.ok(at >= t0 - 1000 && at <= t1 + 1000, `created_at ${got.created_at} outside the request`);
+  assert.match(got.public_uid, /^[0-9a-f]{8}$/);
+  assert.match(got.sgid, /^[A-Za-z0-9_-]+--[0-9a-f]{40}$/);
+  const sso = expected.sso_user_id || null;
   assert.deepEqual(got, {
-    id: got.id, avatar_url: null, sso_user_id: null, community_id: 1, ...expected,
-    created_at: got.created_at, updated_at: got.updated_at,
+    id: got.id, avatar_url: null, sso_user_id: null, community_id: 1, ...expected, headline: null,
+    sso_provider_user_id: sso, created_at: got.created_at, updated_at: got.updated_at, last_seen_at: null,
+    profile_confirmed_at: null, profile_url: '', public_uid: got.public_uid, user_id: got.id, accepted_invitation: null,
+    active: true, member_tags: [], profile_fields: [], flattened_profile_fields: {}, posts_count: 0, comments_count: 0,
+    sgid: got.sgid,
   });
-  assert.deepEqual(Object.keys(got), ['id', 'name', 'first_name', 'last_name', 'email', 'avatar_url',
-    'sso_user_id', 'community_id', 'created_at', 'updated_at'], 'key order');
+  assert.deepEqual(Object.keys(got), MEMBER_KEYS, 'key order');
+}
+
+/** Asserts a 201 body: Circle's {message, community_member}, the member's fields also at the top
+ *  level; returns the member. */
+function assertCreated(body, expected, t0, t1) {
+  assertComponent(body, 'admin', 'community_member_created', '201 body');
+  assert.equal(body.message, 'The community member has been created.');
+  assertMember(body.community_member, expected, t0, t1);
+  const { message, community_member: member, ...top } = body;
+  assert.deepEqual(top, member, 'the member at the top level too');
+  return member;
 }
 
 let seq = 0;
@@ -68,7 +92,7 @@ describe('POST /api/admin/v2/community_members', () => {
     const t1 = Date.now();
     assert.equal(r.status, 201, r.body);
     assert.match(String(r.headers['content-type']), /^application\/json/);
-    assertMember(r.json(), { name: 'Ann Lee', first_name: 'Ann', last_name: 'Lee', email: 'ann.lee@example.com' }, t0, t1);
+    assertCreated(r.json(), { name: 'Ann Lee', first_name: 'Ann', last_name: 'Lee', email: 'ann.lee@example.com' }, t0, t1);
   });
 
   it('keeps sso_user_id and avatar_url (https and http)', async () => {
@@ -78,9 +102,9 @@ describe('POST /api/admin/v2/community_members', () => {
     const t1 = Date.now();
     assert.equal(a.status, 201, a.body);
     assert.equal(b.status, 201, b.body);
-    assertMember(a.json(), { name: 'Sso One', first_name: 'Sso', last_name: 'One', email: 'sso.one@example.com',
+    assertCreated(a.json(), { name: 'Sso One', first_name: 'Sso', last_name: 'One', email: 'sso.one@example.com',
       sso_user_id: 'sso-1', avatar_url: 'https://cdn.example.com/a.png' }, t0, t1);
-    assertMember(b.json(), { name: 'Sso Two', first_name: 'Sso', last_name: 'Two', email: 'sso.two@example.com',
+    assertCreated(b.json(), { name: 'Sso Two', first_name: 'Sso', last_name: 'Two', email: 'sso.two@example.com',
       sso_user_id: 'sso-2', avatar_url: 'http://cdn.example.com/b.png' }, t0, t1);
     assert.ok(b.json().id > a.json().id, 'ids grow');
   });
@@ -89,14 +113,14 @@ describe('POST /api/admin/v2/community_members', () => {
     const t0 = Date.now();
     const r = await create({ email: 'nulls@example.com', name: 'Nulls', sso_user_id: null, avatar_url: null });
     assert.equal(r.status, 201, r.body);
-    assertMember(r.json(), { name: 'Nulls', first_name: 'Nulls', last_name: null, email: 'nulls@example.com' }, t0, Date.now());
+    assertCreated(r.json(), { name: 'Nulls', first_name: 'Nulls', last_name: null, email: 'nulls@example.com' }, t0, Date.now());
   });
 
   it('trims and lower-cases the email', async () => {
     const t0 = Date.now();
     const r = await create({ email: '  Bob.Marley@Example.COM \t', name: 'Bob Marley' });
     assert.equal(r.status, 201, r.body);
-    assertMember(r.json(), { name: 'Bob Marley', first_name: 'Bob', last_name: 'Marley', email: 'bob.marley@example.com' }, t0, Date.now());
+    assertCreated(r.json(), { name: 'Bob Marley', first_name: 'Bob', last_name: 'Marley', email: 'bob.marley@example.com' }, t0, Date.now());
   });
 
   it('splits first_name and last_name at the first space; one word leaves last_name null', async () => {
@@ -114,7 +138,7 @@ describe('POST /api/admin/v2/community_members', () => {
   it('lists a created member exactly as the 201 body', async () => {
     const r = await create({ email: email(), name: 'Listed One', sso_user_id: 'listed-1', avatar_url: 'https://x.example/l.png' });
     assert.equal(r.status, 201, r.body);
-    const created = r.json();
+    const created = r.json().community_member;
     const all = [];
     for (let page = 1; ; page++) {
       const l = await api(server, 'GET', `${MEMBERS}?page=${page}&per_page=100`);
@@ -259,7 +283,7 @@ describe('GET /api/admin/v2/community_members', () => {
     for (let i = 1; i <= 25; i++) {
       const r = await api(server, 'POST', MEMBERS, { email: `page${i}@example.com`, name: `Page Member${i}` });
       assert.equal(r.status, 201, r.body);
-      created.push(r.json());
+      created.push(r.json().community_member);
     }
     assert.deepEqual(created.map((m) => m.id), [...created.map((m) => m.id)].sort((a, b) => a - b), 'ids in creation order');
     assert.equal(new Set(created.map((m) => m.id)).size, 25);

@@ -12,14 +12,20 @@
 const { describe, it, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 const { startServer, stopAll } = require('./lib/server');
+const { assertComponent } = require('./lib/openapi');
 const { api, publish } = require('./lib/http');
 const { CableClient, closeAll, ident, railsJSON, frames, isPing, PROTOCOLS } = require('./lib/clients');
 
 const ADMIN = '/api/admin/v2/notifications';
 const BASE = '/api/headless/v1/notifications';
 const ISO_MS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const KEYS = ['id', 'created_at', 'read_at', 'action', 'notifiable_type', 'notifiable_id', 'actor_name',
-  'notifiable_title', 'display_action', 'action_web_url', 'community_member_id', 'actor_id'];
+/** The keys of Circle's notification object, in cabled's order: notifiable_id and notifiable
+ *  only when there is one. */
+const keysFor = (n) => ['id', 'created_at', 'read_at', 'action', ...(n.notifiable_id !== undefined ? ['notifiable_id'] : []),
+  'display_action', 'notification_text_structure', 'actor_name', 'notifiable_title', 'actor_image', 'second_actor_image',
+  'second_actor_name', 'notifiable_type', 'action_web_url', ...(n.notifiable_id !== undefined ? ['notifiable'] : []),
+  'community_member_id', 'actor_id', 'notification_type', 'archived_at'];
+const TEXT = ['actor_name', 'display_action', 'notifiable_title'];
 
 const errorBody = (message, details = {}) => ({ success: false, message, error_details: details });
 const fieldError = (field, problem) => errorBody(`${field} ${problem}`, { [field]: [problem] });
@@ -101,11 +107,14 @@ describe('notifications', () => {
       assert.match(n.created_at, ISO_MS_RE);
       const at = Date.parse(n.created_at);
       assert.ok(at >= t0 - 1000 && at <= Date.now() + 1000, `created_at ${n.created_at}`);
-      assert.deepEqual(Object.keys(n), [...KEYS, 'space_id', 'tags', 'nested'], 'key order');
+      assertComponent(n, 'client', 'notification', '201 body');
+      assert.deepEqual(Object.keys(n), [...keysFor(n), 'space_id', 'tags', 'nested'], 'key order');
       assert.deepEqual(n, {
         id: n.id, created_at: n.created_at, read_at: null, action: 'notification', notifiable_type: 'Post',
         notifiable_id: 7, actor_name: 'Host App', notifiable_title: 'A <b>bold</b> & new post',
         display_action: 'posted in', action_web_url: 'https://example.com/posts/7?ref=n&x=1',
+        notification_text_structure: TEXT, actor_image: null, second_actor_image: null, second_actor_name: null,
+        notifiable: { id: 7, community_id: 1 }, notification_type: null, archived_at: null,
         community_member_id: A, actor_id: null, space_id: 12, tags: ['x', null], nested: { a: [1, 2.5, true] },
       });
       // The frame carries the same bytes as the 201 body, escaped as Action Cable does.
@@ -118,13 +127,15 @@ describe('notifications', () => {
       assert.deepEqual(await fence(b, B), [], "B's socket gets nothing of A's notification");
     });
 
-    it('defaults: action "notification", null for everything not sent', async () => {
+    it('defaults: action "notification", "" for the texts not sent (Circle types them as strings), no notifiable', async () => {
       const r = await notify(B, { notifiable_title: undefined });
       const n = r.json();
+      assertComponent(n, 'client', 'notification', 'defaults');
       assert.deepEqual(n, {
-        id: n.id, created_at: n.created_at, read_at: null, action: 'notification', notifiable_type: null,
-        notifiable_id: null, actor_name: null, notifiable_title: null, display_action: null,
-        action_web_url: null, community_member_id: B, actor_id: null,
+        id: n.id, created_at: n.created_at, read_at: null, action: 'notification', notifiable_type: '',
+        actor_name: '', notifiable_title: '', display_action: '', notification_text_structure: TEXT,
+        actor_image: null, second_actor_image: null, second_actor_name: null,
+        action_web_url: '', community_member_id: B, actor_id: null, notification_type: null, archived_at: null,
       });
       const s = await api(server, 'POST', ADMIN, { community_member_id: String(B), action: 'mention',
         actor_id: A, notifiable_id: '42', display_action: null });
@@ -211,7 +222,7 @@ describe('notifications', () => {
       assert.deepEqual({ ...body, records: body.records.map((n) => n.id) },
         { page: 1, per_page: 20, has_next_page: false, count: 7, page_count: 1, records: [...ids].reverse() });
       for (const n of body.records) {
-        assert.deepEqual(Object.keys(n), KEYS);
+        assert.deepEqual(Object.keys(n), keysFor(n));
         assert.equal(n.community_member_id, m);
       }
       assert.equal(body.records[0].notifiable_title, 'n6');
@@ -311,7 +322,7 @@ describe('notifications', () => {
       // Reset: 0, the event, but the notifications stay unread.
       assertJSON(await memberApi(m, 'POST', `${BASE}/reset_new_notifications_count`), 200, { new_notifications_count: 0 });
       assert.deepEqual(await fence(c, m), [countEvent(m, 'resetNewNotificationCount', 0)]);
-      assertJSON(await memberApi(m, 'GET', `${BASE}/new_notifications_count`), 200, { new_notifications_count: 0 });
+      assertJSON(await memberApi(m, 'GET', `${BASE}/new_notifications_count`), 200, { new_notifications_count: 0, new_mentions_count: 0, new_inbox_count: 0 });
       assert.equal((await memberApi(m, 'GET', `${BASE}?status=unread`)).json().count, 3);
 
       // A new one counts 1; reading one from before the reset changes nothing (no event).

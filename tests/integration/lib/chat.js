@@ -22,6 +22,7 @@
 const assert = require('node:assert/strict');
 const { api, publish, createMember } = require('./http');
 const { CableClient, ident, frames, railsJSON, isPing } = require('./clients');
+const { assertComponent } = require('./openapi');
 
 const V1 = '/api/headless/v1';
 const ISO_MS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -198,14 +199,25 @@ function assertStreams(events, expected, what) {
   assert.deepEqual(summary(events), summary(want), what);
 }
 
-/** The rich_text_body the server makes from a plain body: one paragraph per line. */
+/** The TipTap document the server makes from a plain body: one paragraph per line. */
 function richDoc(body) {
   return {
     type: 'doc',
     content: body.split('\n').map((line) => (line ? { type: 'paragraph', content: [{ type: 'text', text: line }] }
-      : { type: 'paragraph' })),
+      : { type: 'paragraph', content: [] })),
   };
 }
+
+/** Circle's rich_text_body object around a document (doc defaults to richDoc(body)). */
+function richBody(body, doc = richDoc(body), attachments = []) {
+  return {
+    body: doc, circle_ios_fallback_text: body, attachments, inline_attachments: [], sgids_to_object_map: {},
+    format: 'chat', community_members: [], entities: [], group_mentions: [], polls: [],
+  };
+}
+
+const pick = (o, keys) => (o && typeof o === 'object' ? Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k]])) : o);
+const PERSON_KEYS = ['id', 'name', 'avatar_url', 'community_member_id'];
 
 /** {id, name, avatar_url, community_member_id} of a member; id is the participant id. */
 const person = (member, participantId) => ({
@@ -228,39 +240,55 @@ const previewKey = (list) => list.map(({ id, ...rest }) => rest)
  */
 function expectMessage(got, exp, what = 'message') {
   assert.ok(got && typeof got === 'object', `${what}: ${JSON.stringify(got)}`);
+  assertComponent(got, 'client', 'chat_room_message', what);
   assert.match(String(got.sent_at), ISO_MS_RE, `${what}: sent_at`);
   assert.equal(got.created_at, got.sent_at, `${what}: created_at equals sent_at`);
   if (exp.sentAt) assert.equal(got.sent_at, exp.sentAt, `${what}: sent_at as answered on send`);
   if (exp.edited) assert.match(String(got.edited_at), ISO_MS_RE, `${what}: edited_at`);
+  if (exp.creation_uuid === undefined) assert.match(String(got.creation_uuid), UUID_RE, `${what}: a creation_uuid made`);
   const writers = exp.writers || [];
   const replies = exp.replies || 0;
+  if (replies) assert.match(String(got.last_reply_at), ISO_MS_RE, `${what}: last_reply_at`);
+  const rich = exp.rich || richDoc(exp.body);
   const expected = {
     id: exp.id,
     chat_room_uuid: exp.room.uuid,
     chat_room_kind: exp.room.kind,
     chat_room_participant_id: exp.pid,
     body: exp.body,
-    rich_text_body: exp.rich || richDoc(exp.body),
+    rich_text_body: richBody(exp.body, rich, exp.attachments || []),
     sent_at: got.sent_at,
     created_at: got.sent_at,
     sender: person(exp.sender, exp.pid),
-    creation_uuid: exp.creation_uuid === undefined ? null : exp.creation_uuid,
+    creation_uuid: exp.creation_uuid === undefined ? got.creation_uuid : exp.creation_uuid,
     chat_thread_id: exp.thread === undefined ? null : exp.thread,
     parent_message_id: exp.parent === undefined ? null : exp.parent,
+    bookmark_id: null,
     lesson_id: null,
     edited_at: exp.edited ? got.edited_at : null,
     replies_count: replies,
+    last_reply_at: replies ? got.last_reply_at : null,
     total_thread_participants_count: writers.length,
     thread_participants_preview: previewKey(writers.slice(0, 3).map((m) => person(m, 0))),
     chat_thread_replies_count: exp.threadReplies === undefined ? replies : exp.threadReplies,
+    reactions: exp.reactions || [],
+    embedded_chat_message_access: [],
   };
-  const cmp = { ...got, thread_participants_preview: previewKey(got.thread_participants_preview || []) };
+  const cmp = {
+    ...got,
+    sender: pick(got.sender, PERSON_KEYS),
+    thread_participants_preview: previewKey(got.thread_participants_preview || []),
+  };
+  if (exp.rich && got.rich_text_body && got.rich_text_body.circle_ios_fallback_text !== undefined) {
+    expected.rich_text_body.circle_ios_fallback_text = got.rich_text_body.circle_ios_fallback_text;
+  }
   if (writers.length > 3) {
     assert.equal(got.thread_participants_preview.length, 3, `${what}: preview of at most 3`);
     const all = previewKey(writers.map((m) => person(m, 0)));
     for (const p of cmp.thread_participants_preview) assert.ok(all.some((x) => x.community_member_id === p.community_member_id), what);
     expected.thread_participants_preview = cmp.thread_participants_preview;
   }
+  assert.match(String(got.sender && got.sender.user_public_uid), /^[0-9a-f]{8}$/, `${what}: sender.user_public_uid`);
   assert.deepEqual(cmp, expected, what);
   return got;
 }
@@ -275,6 +303,7 @@ function expectMessage(got, exp, what = 'message') {
  */
 function expectRoom(got, exp, what = 'room') {
   assert.ok(got && typeof got === 'object', `${what}: ${JSON.stringify(got)}`);
+  assertComponent({ chat_room: got }, 'client', 'chat_room', what);
   const pid = (m) => {
     assert.ok(exp.pids.has(m.id), `${what}: participant id of member ${m.id} unknown to the test`);
     return exp.pids.get(m.id);
@@ -282,14 +311,18 @@ function expectRoom(got, exp, what = 'room') {
   if (exp.pinnedAt === true) assert.match(String(got.current_participant && got.current_participant.pinned_at), ISO_MS_RE, `${what}: pinned_at`);
   if (typeof exp.lastMessage === 'function') exp.lastMessage(got.last_message);
   const byMember = (a, b) => a.community_member_id - b.community_member_id;
+  const ids = [exp.viewer, ...exp.others].map((m) => m.id).sort((a, b) => a - b);
+  const identifier = exp.identifier || exp.room.identifier
+    || (['direct', 'group_chat'].includes(exp.room.kind) ? `${exp.room.kind}-${ids.join('-')}` : `${exp.room.kind}-${exp.room.uuid}`);
+  const last = typeof exp.lastMessage === 'function' ? got.last_message : exp.lastMessage;
   const expected = {
     id: exp.room.id,
     uuid: exp.room.uuid,
-    identifier: exp.identifier === undefined ? null : exp.identifier,
+    identifier,
     unread_messages_count: exp.unread || 0,
     chat_room_kind: exp.room.kind,
     chat_room_name: exp.name,
-    chat_room_description: exp.description === undefined ? null : exp.description,
+    chat_room_description: exp.description === undefined || exp.description === null ? '' : exp.description,
     chat_room_show_history: exp.showHistory === undefined ? true : exp.showHistory,
     chat_room_participants_count: exp.others.length + 1,
     other_participants_preview: exp.others.slice(0, 3).map((m) => person(m, pid(m))).sort(byMember),
@@ -298,9 +331,17 @@ function expectRoom(got, exp, what = 'room') {
       last_read_message_id: exp.lastRead === undefined ? null : exp.lastRead,
       pinned_at: exp.pinnedAt === true ? got.current_participant.pinned_at : (exp.pinnedAt || null),
     },
-    last_message: typeof exp.lastMessage === 'function' ? got.last_message : (exp.lastMessage || null),
+    ...(last ? { last_message: last } : {}),
+    first_unread_message_id: got.first_unread_message_id,
+    pinned_message_id: got.pinned_message_id,
   };
-  const cmp = { ...got, other_participants_preview: [...(got.other_participants_preview || [])].sort(byMember) };
+  if ((exp.unread || 0) === 0) assert.equal(got.first_unread_message_id, null, `${what}: first_unread_message_id`);
+  else assert.ok(Number.isInteger(got.first_unread_message_id), `${what}: first_unread_message_id`);
+  const cmp = {
+    ...got,
+    other_participants_preview: [...(got.other_participants_preview || [])].map((p) => pick(p, PERSON_KEYS)).sort(byMember),
+    current_participant: pick(got.current_participant, [...PERSON_KEYS, 'last_read_message_id', 'pinned_at']),
+  };
   if (exp.others.length > 3) {
     assert.equal(got.other_participants_preview.length, 3, `${what}: preview of at most 3`);
     expected.other_participants_preview = cmp.other_participants_preview;
@@ -315,7 +356,8 @@ function expectRoom(got, exp, what = 'room') {
 function expectSimpleRoom(got, { room, name, description = null, showHistory = true, pinned = null }, what = 'simple room') {
   if (typeof pinned === 'function') pinned(got.pinned_message);
   assert.deepEqual(got, {
-    uuid: room.uuid, chat_room_name: name, chat_room_description: description, chat_room_show_history: showHistory,
+    uuid: room.uuid, chat_room_name: name, chat_room_description: description === null ? '' : description,
+    chat_room_show_history: showHistory,
     pinned_message: typeof pinned === 'function' ? got.pinned_message : pinned,
   }, what);
   return got;
@@ -327,6 +369,23 @@ async function participantIds(server, member, room) {
   return new Map(body.records.map((p) => [p.community_member_id, p.id]));
 }
 
+/** The signed id of a member (what a mention names it by), from the admin API. */
+async function sgidOf(server, member) {
+  const r = await api(server, 'GET', `/api/admin/v2/community_members/${member.id}`);
+  assert.equal(r.status, 200, r.body);
+  return r.json().sgid;
+}
+
+/** Asserts a 400 in Circle's error shape that names `field` (whatever the problem). */
+function assertFieldError(r, field, what = '') {
+  assert.equal(r.status, 400, `${what}: status; body ${r.body}`);
+  const b = r.json();
+  assert.equal(b.success, false, what);
+  assert.deepEqual(Object.keys(b.error_details), [field], `${what}: ${r.body}`);
+  assert.ok(Array.isArray(b.error_details[field]) && b.error_details[field].length === 1, what);
+  assert.equal(b.message, `${field} ${b.error_details[field][0]}`, what);
+}
+
 /** Sends a message as member in room; resolves with the 202 body. */
 function send(server, member, room, fields) {
   return ok(server, member, 'POST', `/messages/${room.uuid}/chat_room_messages`, fields, 202);
@@ -334,6 +393,6 @@ function send(server, member, room, fields) {
 
 module.exports = {
   V1, ISO_MS_RE, UUID_RE, errorBody, fieldError, streams, chatMember, call, ok, unwrapRoom, okRoom, assertError, ChatSocket,
-  settle, summary, assertStreams, richDoc, person, expectMessage, expectRoom, expectSimpleRoom,
-  participantIds, send,
+  settle, summary, assertStreams, richDoc, richBody, person, expectMessage, expectRoom, expectSimpleRoom,
+  participantIds, send, sgidOf, assertFieldError,
 };

@@ -76,7 +76,7 @@ static int setup(struct fx *f)
         if (f->store->ops->member_create(f->store, &m)) return -1;
     }
     if (recorder_start(&f->rec, record) != 0) return -1;
-    f->chat = (domain_chat_t){f->store, f->rec.hub, 1};
+    f->chat = (domain_chat_t){f->store, f->rec.hub, 1, NULL};
     reset_events();
     return 0;
 }
@@ -93,9 +93,9 @@ static char *create_group(struct fx *f, long long *room_id)
     long long others[] = {2};
     json_t *out = NULL;
     int created = 0;
-    const char *why = NULL;
-    if (domain_chat_room_create(&f->chat, 1, "group_chat", "Team", others, 1, 0, &out, &created,
-                                &why) != 0)
+    const char *why = NULL, *problem = NULL;
+    if (domain_chat_room_create(&f->chat, 1, "group_chat", "Team", others, 1, 0, NULL, &out,
+                                &created, &why, &problem) != 0)
         return NULL;
     char *uuid = strdup(json_string_value(json_object_get(out, "uuid")));
     *room_id = json_integer_value(json_object_get(out, "id"));
@@ -129,13 +129,15 @@ TEST(domain_chat_room_created_each_own_view)
     long long two = 2, one = 1;
     json_t *a = NULL, *b = NULL;
     int created = 0;
-    const char *why = NULL;
-    ASSERT_EQ(domain_chat_room_create(&f.chat, 1, "direct", NULL, &two, 1, 0, &a, &created, &why),
+    const char *why = NULL, *problem = NULL;
+    ASSERT_EQ(domain_chat_room_create(&f.chat, 1, "direct", NULL, &two, 1, 0, NULL, &a, &created,
+                                      &why, &problem),
               0);
     ASSERT_EQ(created, 1);
     ASSERT_STR_EQ(json_string_value(json_object_get(a, "identifier")), "direct-1-2");
     ASSERT_STR_EQ(json_string_value(json_object_get(a, "chat_room_name")), "Bob Two");
-    ASSERT_EQ(domain_chat_room_create(&f.chat, 2, "direct", NULL, &one, 1, 0, &b, &created, &why),
+    ASSERT_EQ(domain_chat_room_create(&f.chat, 2, "direct", NULL, &one, 1, 0, NULL, &b, &created,
+                                      &why, &problem),
               0);
     ASSERT_EQ(created, 0);
     ASSERT_EQ(json_integer_value(json_object_get(a, "id")),
@@ -145,13 +147,15 @@ TEST(domain_chat_room_created_each_own_view)
     ASSERT_EQ(count("chat-room-channel-1", "chatRoomCreated"), 1);
     /* Members cannot make embedded rooms; a direct room needs exactly one other. */
     long long pair[] = {2, 3};
-    ASSERT_EQ(domain_chat_room_create(&f.chat, 1, "space", NULL, &two, 1, 0, &a, &created, &why),
+    ASSERT_EQ(domain_chat_room_create(&f.chat, 1, "space", NULL, &two, 1, 0, NULL, &a, &created,
+                                      &why, &problem),
               ERR_INVAL);
-    ASSERT_EQ(domain_chat_room_create(&f.chat, 1, "direct", NULL, pair, 2, 0, &a, &created, &why),
+    ASSERT_EQ(domain_chat_room_create(&f.chat, 1, "direct", NULL, pair, 2, 0, NULL, &a, &created,
+                                      &why, &problem),
               ERR_INVAL);
     long long ghost = 99;
-    ASSERT_EQ(domain_chat_room_create(&f.chat, 1, "group_chat", NULL, &ghost, 1, 0, &a, &created,
-                                      &why),
+    ASSERT_EQ(domain_chat_room_create(&f.chat, 1, "group_chat", NULL, &ghost, 1, 0, NULL, &a,
+                                      &created, &why, &problem),
               ERR_INVAL);
     teardown(&f);
 }
@@ -169,8 +173,8 @@ TEST(domain_chat_message_streams)
 
     json_t *in = json_pack("{s:s, s:s}", "body", "hello", "creation_uuid", "c-1");
     json_t *out = NULL;
-    const char *why = NULL;
-    ASSERT_EQ(domain_chat_message_send(&f.chat, 1, uuid, in, &out, &why), 0);
+    const char *why = NULL, *problem = NULL;
+    ASSERT_EQ(domain_chat_message_send(&f.chat, 1, uuid, in, &out, &why, &problem), 0);
     json_decref(in);
     ASSERT_STR_EQ(json_string_value(json_object_get(out, "creation_uuid")), "c-1");
     long long parent = json_integer_value(json_object_get(out, "id"));
@@ -181,22 +185,26 @@ TEST(domain_chat_message_streams)
     ASSERT_EQ(count("chat-community-member-1-threads-channel", "newMessage"), 0);
     json_t *msg = find(room_stream, "newMessage");
     ASSERT_STR_EQ(json_string_value(json_object_get(msg, "body")), "hello");
-    ASSERT_STR_EQ(json_string_value(json_object_get(
-                      json_array_get(json_object_get(json_array_get(json_object_get(
-                                                         json_object_get(msg, "rich_text_body"),
-                                                         "content"),
-                                                     0),
-                                                     "content"),
-                                     0),
-                      "text")),
-                  "hello");
+    ASSERT_STR_EQ(
+        json_string_value(json_object_get(
+            json_array_get(
+                json_object_get(
+                    json_array_get(
+                        json_object_get(
+                            json_object_get(json_object_get(msg, "rich_text_body"), "body"),
+                            "content"),
+                        0),
+                    "content"),
+                0),
+            "text")),
+        "hello");
     ASSERT(json_is_null(json_object_get(msg, "parent_message_id")));
 
     /* A reply: the room stream and the thread's participants, not the
      * members' chat-room streams. */
     reset_events();
     in = json_pack("{s:s, s:I}", "body", "re", "parent_message_id", (json_int_t)parent);
-    ASSERT_EQ(domain_chat_message_send(&f.chat, 2, uuid, in, &out, &why), 0);
+    ASSERT_EQ(domain_chat_message_send(&f.chat, 2, uuid, in, &out, &why, &problem), 0);
     json_decref(in);
     long long reply = json_integer_value(json_object_get(out, "id"));
     json_decref(out);
@@ -213,8 +221,9 @@ TEST(domain_chat_message_streams)
     /* Only the sender edits; the edit goes to the room and the thread. */
     reset_events();
     in = json_pack("{s:s}", "body", "edited");
-    ASSERT_EQ(domain_chat_message_edit(&f.chat, 1, uuid, reply, in, &out, &why), ERR_FORBIDDEN);
-    ASSERT_EQ(domain_chat_message_edit(&f.chat, 2, uuid, reply, in, &out, &why), 0);
+    ASSERT_EQ(domain_chat_message_edit(&f.chat, 1, uuid, reply, in, &out, &why, &problem),
+              ERR_FORBIDDEN);
+    ASSERT_EQ(domain_chat_message_edit(&f.chat, 2, uuid, reply, in, &out, &why, &problem), 0);
     json_decref(in);
     ASSERT(!json_is_null(json_object_get(out, "edited_at")));
     json_decref(out);
@@ -228,8 +237,8 @@ TEST(domain_chat_message_streams)
     json_t *del = find(room_stream, "deletedMessage");
     ASSERT_NOT_NULL(del);
     ASSERT_EQ(json_integer_value(json_object_get(del, "id")), reply);
-    ASSERT_EQ(json_integer_value(json_object_get(json_object_get(del, "parent_message"),
-                                                 "replies_count")),
+    ASSERT_EQ(json_integer_value(
+                  json_object_get(json_object_get(del, "parent_message"), "replies_count")),
               0);
     ASSERT_EQ(count("chat-community-member-2-threads-channel", "deletedMessage"), 1);
 
@@ -254,8 +263,8 @@ TEST(domain_chat_reads_pins_updates_delete)
     char *uuid = create_group(&f, &room);
     json_t *in = json_pack("{s:s}", "body", "one");
     json_t *out = NULL;
-    const char *why = NULL;
-    ASSERT_EQ(domain_chat_message_send(&f.chat, 1, uuid, in, &out, &why), 0);
+    const char *why = NULL, *problem = NULL;
+    ASSERT_EQ(domain_chat_message_send(&f.chat, 1, uuid, in, &out, &why, &problem), 0);
     json_decref(in);
     json_decref(out);
     ASSERT_EQ(domain_chat_room_show(&f.chat, 2, uuid, &out), 0);
@@ -315,7 +324,7 @@ TEST(domain_chat_participant_remove_rules)
     long long room;
     char *uuid = create_group(&f, &room);
     ASSERT_NOT_NULL(uuid);
-    const char *why = NULL;
+    const char *why = NULL, *problem = NULL;
     reset_events();
     /* Only the creator removes others; anyone may leave. */
     ASSERT_EQ(domain_chat_participant_remove(&f.chat, 2, uuid, 1, &why), ERR_FORBIDDEN);
@@ -333,11 +342,95 @@ TEST(domain_chat_participant_remove_rules)
     /* Direct rooms keep their two members. */
     long long two = 2;
     int created;
-    ASSERT_EQ(domain_chat_room_create(&f.chat, 1, "direct", NULL, &two, 1, 0, &out, &created, &why),
+    ASSERT_EQ(domain_chat_room_create(&f.chat, 1, "direct", NULL, &two, 1, 0, NULL, &out, &created,
+                                      &why, &problem),
               0);
     char *d = strdup(json_string_value(json_object_get(out, "uuid")));
     json_decref(out);
     ASSERT_EQ(domain_chat_participant_remove(&f.chat, 1, d, 2, &why), ERR_INVAL);
     free(d);
+    teardown(&f);
+}
+
+/* ---- O(N) room creation ---------------------------------------------------------------------- */
+
+/* The store's own operations, and a table that counts the reads chat makes
+ * before calling them (put in the store's place for the test). */
+static struct {
+    const struct store_ops *real;
+    struct store_ops ops;
+    long long reads, people;
+} counting;
+
+#define COUNTED(name, ret, params, args)                                                           \
+    static ret count_##name params                                                                 \
+    {                                                                                              \
+        counting.reads++;                                                                          \
+        return counting.real->name args;                                                           \
+    }
+COUNTED(member_get, int, (store_t * s, long long c, long long id, store_member_t *out),
+        (s, c, id, out))
+COUNTED(participant_get, int, (store_t * s, long long r, long long m, store_participant_t *out),
+        (s, r, m, out))
+COUNTED(participants, int, (store_t * s, long long r, store_participant_t **rows, size_t *n),
+        (s, r, rows, n))
+COUNTED(unread_count, long long, (store_t * s, long long r, long long m, long long l), (s, r, m, l))
+COUNTED(message_get, int, (store_t * s, long long r, long long id, store_message_t *out),
+        (s, r, id, out))
+COUNTED(message_last, int, (store_t * s, long long r, store_message_t *out), (s, r, out))
+COUNTED(thread_senders, int, (store_t * s, long long p, long long **ids, size_t *n), (s, p, ids, n))
+
+static int count_room_people(store_t *s, long long r, long long v, store_person_t **rows, size_t *n)
+{
+    counting.reads++;
+    counting.people++;
+    return counting.real->room_people(s, r, v, rows, n);
+}
+
+/* The store reads of creating a group room of the actor and 'n' others. */
+static long long reads_to_create(struct fx *f, const long long *others, size_t n)
+{
+    counting.reads = counting.people = 0;
+    json_t *out = NULL;
+    int created = 0;
+    const char *why = NULL, *problem = NULL;
+    int rc = domain_chat_room_create(&f->chat, 1, "group_chat", NULL, others, n, 0, NULL, &out,
+                                     &created, &why, &problem);
+    json_decref(out);
+    reset_events();
+    return rc == 0 && created ? counting.reads : -1;
+}
+
+TEST(domain_chat_room_create_reads_linear)
+{
+    struct fx f;
+    ASSERT_EQ(setup(&f), 0);
+    long long ids[160];
+    for (int i = 0; i < 160; i++) {
+        char email[32];
+        snprintf(email, sizeof email, "many%d@x.io", i);
+        store_member_t m = {.community_id = 1, .email = email, .name = "Many"};
+        ASSERT_EQ(f.store->ops->member_create(f.store, &m), 0);
+        ids[i] = m.id;
+    }
+    counting.real = f.store->ops;
+    counting.ops = *f.store->ops;
+    counting.ops.member_get = count_member_get;
+    counting.ops.participant_get = count_participant_get;
+    counting.ops.participants = count_participants;
+    counting.ops.unread_count = count_unread_count;
+    counting.ops.message_get = count_message_get;
+    counting.ops.message_last = count_message_last;
+    counting.ops.thread_senders = count_thread_senders;
+    counting.ops.room_people = count_room_people;
+    f.store->ops = &counting.ops;
+    long long r40 = reads_to_create(&f, ids, 40);
+    ASSERT_EQ(counting.people, 1); /* every participant's view from one read of the room */
+    long long r160 = reads_to_create(&f, ids, 160);
+    ASSERT_EQ(counting.people, 1);
+    ASSERT(r40 > 0);
+    /* One read per member named (does it exist?), none per participant per view. */
+    ASSERT_EQ(r160 - r40, 120);
+    f.store->ops = counting.real;
     teardown(&f);
 }

@@ -1,7 +1,7 @@
 /* Unit tests for domain/chat_json: rich text documents. */
 #include "test.h"
 
-#include "domain/chat_json.h"
+#include "domain/chat_text.h"
 
 #include <jansson.h>
 #include <stdlib.h>

@@ -33,8 +33,8 @@ static void record(const char *stream, size_t len, payload_t *msg)
     if (npublished == MAX_PUBLISHED) return;
     snprintf(published[npublished].stream, sizeof published[npublished].stream, "%.*s", (int)len,
              stream);
-    snprintf(published[npublished].data, sizeof published[npublished].data, "%.*s",
-             (int)msg->len, msg->data);
+    snprintf(published[npublished].data, sizeof published[npublished].data, "%.*s", (int)msg->len,
+             msg->data);
     npublished++;
 }
 
@@ -109,32 +109,39 @@ TEST(domain_notifications_notify_publishes_exact_events)
     ASSERT_EQ(n.id, 1);
     ASSERT(n.created_at > 1600000000000LL);
     ASSERT_EQ(n.read_at, 0);
-    char at[32], expected[1024], stream[64];
+    char at[32], expected[2048], stream[64];
     domain_time_iso(n.created_at, at);
     snprintf(stream, sizeof stream, "notification-channel-%lld", f.a);
     snprintf(expected, sizeof expected,
              "{\"event\":\"newNotification\",\"data\":{\"id\":1,\"created_at\":\"%s\","
-             "\"read_at\":null,\"action\":\"mention\",\"notifiable_type\":\"ChatRoomMessage\","
-             "\"notifiable_id\":42,\"actor_name\":\"Bea \\\"B\\\"\","
-             "\"notifiable_title\":\"Room \\u003c1\\u003e \\u0026 co\","
-             "\"display_action\":\"mentioned you\","
-             "\"action_web_url\":\"https://x.io/a?b=1\\u0026c=2\",\"community_member_id\":%lld,"
-             "\"actor_id\":%lld,\"space_id\":7,\"tags\":[\"a\",null]}}",
+             "\"read_at\":null,\"action\":\"mention\",\"notifiable_id\":42,"
+             "\"display_action\":\"mentioned you\",\"notification_text_structure\":"
+             "[\"actor_name\",\"display_action\",\"notifiable_title\"],"
+             "\"actor_name\":\"Bea \\\"B\\\"\","
+             "\"notifiable_title\":\"Room \\u003c1\\u003e \\u0026 co\",\"actor_image\":null,"
+             "\"second_actor_image\":null,\"second_actor_name\":null,"
+             "\"notifiable_type\":\"ChatRoomMessage\","
+             "\"action_web_url\":\"https://x.io/a?b=1\\u0026c=2\","
+             "\"notifiable\":{\"id\":42,\"community_id\":1},\"community_member_id\":%lld,"
+             "\"actor_id\":%lld,\"notification_type\":null,\"archived_at\":null,"
+             "\"space_id\":7,\"tags\":[\"a\",null]}}",
              at, f.a, f.b);
     ASSERT_EQ(npublished, 2);
     ASSERT_STR_EQ(published[0].stream, stream);
     ASSERT_STR_EQ(published[0].data, expected);
     ASSERT_STR_EQ(published[1].stream, stream);
-    ASSERT_STR_EQ(published[1].data,
-                  "{\"event\":\"updateNewNotificationCount\",\"data\":{\"new_notifications_count\":1}}");
+    ASSERT_STR_EQ(
+        published[1].data,
+        "{\"event\":\"updateNewNotificationCount\",\"data\":{\"new_notifications_count\":1}}");
 
     /* The second one counts 2, and goes to the same stream only. */
     npublished = 0;
     ASSERT_EQ(notify(&f, f.a), 2);
     ASSERT_EQ(npublished, 2);
     ASSERT_STR_EQ(published[1].stream, stream);
-    ASSERT_STR_EQ(published[1].data,
-                  "{\"event\":\"updateNewNotificationCount\",\"data\":{\"new_notifications_count\":2}}");
+    ASSERT_STR_EQ(
+        published[1].data,
+        "{\"event\":\"updateNewNotificationCount\",\"data\":{\"new_notifications_count\":2}}");
     teardown(&f);
 }
 
@@ -156,13 +163,16 @@ TEST(domain_notifications_json_nulls_and_defaults)
     got.created_at = 1700000000000LL;
     json_t *j = domain_notification_json(&got);
     char *text = json_dumps(j, JSON_COMPACT);
-    char expected[512];
+    char expected[1024];
     snprintf(expected, sizeof expected,
              "{\"id\":%lld,\"created_at\":\"2023-11-14T22:13:20.000Z\","
              "\"read_at\":\"2023-11-14T22:13:20.123Z\",\"action\":\"notification\","
-             "\"notifiable_type\":null,\"notifiable_id\":null,\"actor_name\":null,"
-             "\"notifiable_title\":null,\"display_action\":null,\"action_web_url\":null,"
-             "\"community_member_id\":%lld,\"actor_id\":null}",
+             "\"display_action\":\"\",\"notification_text_structure\":[\"actor_name\","
+             "\"display_action\",\"notifiable_title\"],\"actor_name\":\"\","
+             "\"notifiable_title\":\"\",\"actor_image\":null,\"second_actor_image\":null,"
+             "\"second_actor_name\":null,\"notifiable_type\":\"\",\"action_web_url\":\"\","
+             "\"community_member_id\":%lld,\"actor_id\":null,\"notification_type\":null,"
+             "\"archived_at\":null}",
              n.id, f.b);
     ASSERT_STR_EQ(text, expected);
     free(text);
@@ -172,7 +182,7 @@ TEST(domain_notifications_json_nulls_and_defaults)
     /* A broken extra is left out rather than failing the object. */
     store_notification_t bad = {.id = 5, .member_id = 1, .action = "a", .extra = "[1,"};
     j = domain_notification_json(&bad);
-    ASSERT_EQ(json_object_size(j), 12);
+    ASSERT_EQ(json_object_size(j), 17);
     json_decref(j);
     teardown(&f);
 }
@@ -219,7 +229,7 @@ TEST(domain_notifications_count_sequences)
     notify(&f, f.a);
     notify(&f, f.a);
     ASSERT_EQ(new_count(&f, f.a), 2);
-    ASSERT_EQ(s->ops->notifications_mark_all_read(s, f.a, 4000), 0);
+    ASSERT_EQ(s->ops->notifications_mark_all_read(s, f.a, NULL, NULL, 0, 4000), 0);
     ASSERT_EQ(new_count(&f, f.a), 0);
     ASSERT_EQ(s->ops->notifications_list(s, f.a, "unread", 0, 10, &rows, &count, &unread_total), 0);
     ASSERT_EQ(unread_total, 0);
@@ -296,8 +306,7 @@ TEST(domain_notifications_list_pages_and_status)
     ASSERT_EQ(total, 16);
     ASSERT_EQ(count, 0);
     ASSERT_NULL(rows);
-    ASSERT_EQ(s->ops->notifications_list(s, f.a, "seen", 0, 10, &rows, &count, &total),
-              ERR_INVAL);
+    ASSERT_EQ(s->ops->notifications_list(s, f.a, "seen", 0, 10, &rows, &count, &total), ERR_INVAL);
     ASSERT_EQ(count, 0);
     teardown(&f);
 }
@@ -328,7 +337,7 @@ TEST(domain_notifications_other_member_not_found)
     ASSERT_EQ(new_count(&f, f.b), 1);
 
     /* a's mark all and reset leave b alone. */
-    ASSERT_EQ(s->ops->notifications_mark_all_read(s, f.a, 2000), 0);
+    ASSERT_EQ(s->ops->notifications_mark_all_read(s, f.a, NULL, NULL, 0, 2000), 0);
     ASSERT_EQ(s->ops->notifications_reset(s, f.a), 0);
     ASSERT_EQ(new_count(&f, f.b), 1);
     ASSERT_EQ(s->ops->notification_get(s, f.b, theirs, &got), 0);
@@ -354,8 +363,17 @@ TEST(domain_notifications_other_member_not_found)
  * returns 'fail_code'. A count-only list (limit 0) creates a notification
  * for 'insert_for' afterwards while 'inserts' lasts, as if one arrived
  * between counting and reading. */
-enum { OP_NONE, OP_MEMBER_GET, OP_CREATE, OP_GET, OP_LIST, OP_MARK, OP_MARK_ALL, OP_COUNT,
-       OP_RESET };
+enum {
+    OP_NONE,
+    OP_MEMBER_GET,
+    OP_CREATE,
+    OP_GET,
+    OP_LIST,
+    OP_MARK,
+    OP_MARK_ALL,
+    OP_COUNT,
+    OP_RESET
+};
 
 struct faulty {
     store_t base; /* first: the domain sees a store_t */
@@ -367,9 +385,9 @@ struct faulty {
 };
 
 #define FAULTY(s) ((struct faulty *)(s))
-#define FAIL_IF(s, op)                                                 \
-    do {                                                               \
-        if (FAULTY(s)->fail_op == (op)) return FAULTY(s)->fail_code;   \
+#define FAIL_IF(s, op)                                                                             \
+    do {                                                                                           \
+        if (FAULTY(s)->fail_op == (op)) return FAULTY(s)->fail_code;                               \
     } while (0)
 
 static int f_member_get(store_t *s, long long community_id, long long id, store_member_t *out)
@@ -402,8 +420,8 @@ static int f_list(store_t *s, long long member_id, const char *status, long long
                                                count, total);
     if (rc == 0 && limit == 0 && f->inserts > 0) {
         f->inserts--;
-        store_notification_t n = {.community_id = 1, .member_id = f->insert_for,
-                                  .action = "notification"};
+        store_notification_t n = {
+            .community_id = 1, .member_id = f->insert_for, .action = "notification"};
         rc = f->inner->ops->notification_create(f->inner, &n);
     }
     return rc;
@@ -416,11 +434,12 @@ static int f_mark(store_t *s, long long member_id, long long id, int64_t now)
     return in->ops->notification_mark_read(in, member_id, id, now);
 }
 
-static int f_mark_all(store_t *s, long long member_id, int64_t now)
+static int f_mark_all(store_t *s, long long member_id, const char *kind, const char *parent_type,
+                      long long parent_id, int64_t now)
 {
     FAIL_IF(s, OP_MARK_ALL);
     store_t *in = FAULTY(s)->inner;
-    return in->ops->notifications_mark_all_read(in, member_id, now);
+    return in->ops->notifications_mark_all_read(in, member_id, kind, parent_type, parent_id, now);
 }
 
 static long long f_count(store_t *s, long long member_id)
@@ -484,21 +503,21 @@ static const char *record_ids(const json_t *page, char *out, size_t cap)
 }
 
 /* List a page and check its envelope and record ids. */
-#define ASSERT_PAGE(f, member, status, oldest, page, per_page, head, ids)                       \
-    do {                                                                                      \
-        json_t *out_ = NULL;                                                                  \
-        char ids_[512];                                                                       \
-        ASSERT_EQ(domain_notifications_list((f)->store, member, status, oldest, page, per_page, \
-                                            &out_),                                           \
-                  0);                                                                         \
-        char *head_ = envelope_head(out_);                                                    \
-        int same_ = strcmp(head_, head) == 0;                                                 \
-        if (!same_) fprintf(stderr, "# envelope %s\n", head_);                                \
-        free(head_);                                                                          \
-        ASSERT(same_);                                                                        \
-        ASSERT(json_is_array(json_object_get(out_, "records")));                              \
-        ASSERT_STR_EQ(record_ids(out_, ids_, sizeof ids_), ids);                              \
-        json_decref(out_);                                                                    \
+#define ASSERT_PAGE(f, member, status, oldest, page, per_page, head, ids)                          \
+    do {                                                                                           \
+        json_t *out_ = NULL;                                                                       \
+        char ids_[512];                                                                            \
+        ASSERT_EQ(                                                                                 \
+            domain_notifications_list((f)->store, member, status, oldest, page, per_page, &out_),  \
+            0);                                                                                    \
+        char *head_ = envelope_head(out_);                                                         \
+        int same_ = strcmp(head_, head) == 0;                                                      \
+        if (!same_) fprintf(stderr, "# envelope %s\n", head_);                                     \
+        free(head_);                                                                               \
+        ASSERT(same_);                                                                             \
+        ASSERT(json_is_array(json_object_get(out_, "records")));                                   \
+        ASSERT_STR_EQ(record_ids(out_, ids_, sizeof ids_), ids);                                   \
+        json_decref(out_);                                                                         \
     } while (0)
 
 static const char RESET_EVENT[] =
@@ -536,8 +555,9 @@ TEST(domain_notifications_create_checks_member)
     ASSERT_STR_EQ(published[0].stream, stream);
     ASSERT(strncmp(published[0].data, "{\"event\":\"newNotification\",\"data\":{\"id\":1,", 42) ==
            0);
-    ASSERT_STR_EQ(published[1].data,
-                  "{\"event\":\"updateNewNotificationCount\",\"data\":{\"new_notifications_count\":1}}");
+    ASSERT_STR_EQ(
+        published[1].data,
+        "{\"event\":\"updateNewNotificationCount\",\"data\":{\"new_notifications_count\":1}}");
     store_notification_t got;
     ASSERT_EQ(f.store->ops->notification_get(f.store, f.a, 1, &got), 0);
     ASSERT_STR_EQ(got.action, "notification");
@@ -637,8 +657,7 @@ TEST(domain_notifications_list_envelope_and_sort)
     ASSERT_EQ(domain_notifications_list(f.store, f.a, "all", 0, 0, 10, &out), ERR_INVAL);
     ASSERT_EQ(domain_notifications_list(f.store, f.a, "all", 0, 1, 0, &out), ERR_INVAL);
     ASSERT_EQ(domain_notifications_list(f.store, f.a, "seen", 1, 1, 10, &out), ERR_INVAL);
-    ASSERT_EQ(domain_notifications_list(f.store, f.a, "all", 0, 1LL << 62, 100, &out),
-              ERR_INVAL);
+    ASSERT_EQ(domain_notifications_list(f.store, f.a, "all", 0, 1LL << 62, 100, &out), ERR_INVAL);
     ASSERT_NULL(out);
     ASSERT_EQ(npublished, 0);
     teardown(&f);
@@ -763,7 +782,7 @@ TEST(domain_notifications_reset_and_mark_all_events)
     notify(&f, f.a);
     ASSERT_EQ(domain_notifications_new_count(f.store, f.a), 1);
     npublished = 0;
-    ASSERT_EQ(domain_notifications_mark_all_read(f.store, f.rec.hub, f.a), 0);
+    ASSERT_EQ(domain_notifications_mark_all_read(f.store, f.rec.hub, f.a, NULL, NULL, 0), 0);
     ASSERT_EQ(npublished, 1);
     ASSERT_STR_EQ(published[0].stream, stream);
     ASSERT_STR_EQ(published[0].data, RESET_EVENT);
@@ -788,7 +807,7 @@ TEST(domain_notifications_reset_and_mark_all_events)
     fs.fail_op = OP_RESET, fs.fail_code = ERR_STORE;
     ASSERT_EQ(domain_notifications_reset(s, f.rec.hub, f.a), ERR_STORE);
     fs.fail_op = OP_MARK_ALL;
-    ASSERT_EQ(domain_notifications_mark_all_read(s, f.rec.hub, f.a), ERR_STORE);
+    ASSERT_EQ(domain_notifications_mark_all_read(s, f.rec.hub, f.a, NULL, NULL, 0), ERR_STORE);
     fs.fail_op = OP_COUNT;
     ASSERT_EQ(domain_notifications_new_count(s, f.a), ERR_STORE);
     ASSERT_EQ(npublished, 0);
@@ -810,8 +829,9 @@ TEST(domain_notifications_mark_read_events_and_counts)
     ASSERT_EQ(domain_notification_mark_read(f.store, f.rec.hub, f.a, n2, &out), 0);
     ASSERT_EQ(npublished, 1);
     ASSERT_STR_EQ(published[0].stream, stream);
-    ASSERT_STR_EQ(published[0].data,
-                  "{\"event\":\"updateNewNotificationCount\",\"data\":{\"new_notifications_count\":2}}");
+    ASSERT_STR_EQ(
+        published[0].data,
+        "{\"event\":\"updateNewNotificationCount\",\"data\":{\"new_notifications_count\":2}}");
     store_notification_t got;
     ASSERT_EQ(f.store->ops->notification_get(f.store, f.a, n2, &got), 0);
     ASSERT_NE(got.read_at, 0);
@@ -848,8 +868,9 @@ TEST(domain_notifications_mark_read_events_and_counts)
     out = NULL;
     ASSERT_EQ(domain_notification_mark_read(f.store, f.rec.hub, f.a, n5, &out), 0);
     ASSERT_EQ(npublished, 1);
-    ASSERT_STR_EQ(published[0].data,
-                  "{\"event\":\"updateNewNotificationCount\",\"data\":{\"new_notifications_count\":0}}");
+    ASSERT_STR_EQ(
+        published[0].data,
+        "{\"event\":\"updateNewNotificationCount\",\"data\":{\"new_notifications_count\":0}}");
     json_decref(out);
 
     /* Another member's and a missing one: not found, untouched, silent. */

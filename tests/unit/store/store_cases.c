@@ -11,8 +11,8 @@
 
 static int add_member(store_t *s, const char *email, const char *sso, long long *id)
 {
-    store_member_t m = {.community_id = 1, .email = (char *)email, .name = (char *)"N",
-                        .sso_user_id = (char *)sso};
+    store_member_t m = {
+        .community_id = 1, .email = (char *)email, .name = (char *)"N", .sso_user_id = (char *)sso};
     int rc = s->ops->member_create(s, &m);
     *id = m.id;
     return rc;
@@ -110,7 +110,7 @@ void store_case_members_deactivate_and_delete(const store_fixture_t *f)
     ASSERT_EQ(add_member(s, "b@x.io", NULL, &b), 0);
     store_room_t room = {.community_id = 1, .uuid = "u-1", .kind = "group_chat", .creator_id = a};
     long long ids[] = {a, b};
-    ASSERT_EQ(s->ops->room_create(s, &room, ids, 2), 0);
+    ASSERT_EQ(s->ops->room_create(s, &room, ids, 2, NULL), 0);
     uint8_t h[32] = {9};
     ASSERT_EQ(s->ops->refresh_create(s, h, 1, b, 5000), 0);
     store_notification_t n = {.community_id = 1, .member_id = b, .action = "x"};
@@ -194,12 +194,12 @@ static long long room(store_t *s, const char *kind, const char *identifier, long
                       long long b, int *rc)
 {
     static int n;
-    store_room_t r = {.community_id = 1, .identifier = (char *)identifier, .show_history = 1,
-                      .creator_id = a};
+    store_room_t r = {
+        .community_id = 1, .identifier = (char *)identifier, .show_history = 1, .creator_id = a};
     snprintf(r.uuid, sizeof r.uuid, "uuid-%d", ++n);
     snprintf(r.kind, sizeof r.kind, "%s", kind);
     long long members[2] = {a, b};
-    *rc = s->ops->room_create(s, &r, members, 2);
+    *rc = s->ops->room_create(s, &r, members, 2, NULL);
     return r.id;
 }
 
@@ -207,8 +207,12 @@ static long long say(store_t *s, long long room_id, long long sender, long long 
 {
     store_participant_t p;
     if (s->ops->participant_get(s, room_id, sender, &p) != 0) return -1;
-    store_message_t m = {.room_id = room_id, .participant_id = p.id, .sender_id = sender,
-                         .body = "hi", .rich_text_body = "{}", .parent_id = parent};
+    store_message_t m = {.room_id = room_id,
+                         .participant_id = p.id,
+                         .sender_id = sender,
+                         .body = "hi",
+                         .rich_text_body = "{}",
+                         .parent_id = parent};
     if (s->ops->message_create(s, &m) != 0) return -1;
     return m.id;
 }
@@ -470,9 +474,13 @@ void store_case_chat_reads_and_order(const store_fixture_t *f)
 
 static long long notify(store_t *s, long long member, const char *action, const char *extra)
 {
-    store_notification_t n = {.community_id = 1, .member_id = member, .actor_id = 3,
-                              .actor_name = (char *)"Ann", .action = (char *)action,
-                              .notifiable_type = (char *)"Post", .notifiable_id = 9,
+    store_notification_t n = {.community_id = 1,
+                              .member_id = member,
+                              .actor_id = 3,
+                              .actor_name = (char *)"Ann",
+                              .action = (char *)action,
+                              .notifiable_type = (char *)"Post",
+                              .notifiable_id = 9,
                               .extra = (char *)extra};
     if (s->ops->notification_create(s, &n) != 0 || n.created_at <= 0 || n.read_at != 0) return -1;
     return n.id;
@@ -548,7 +556,7 @@ void store_case_notifications(const store_fixture_t *f)
     ASSERT_EQ(n, 0);
     ASSERT_EQ(s->ops->notifications_list(s, 7, "bogus", 0, 10, &rows, &n, &total), ERR_INVAL);
 
-    ASSERT_EQ(s->ops->notifications_mark_all_read(s, 7, 700), 0);
+    ASSERT_EQ(s->ops->notifications_mark_all_read(s, 7, NULL, NULL, 0, 700), 0);
     ASSERT_EQ(s->ops->notifications_list(s, 7, "unread", 0, 10, &rows, &n, &total), 0);
     ASSERT_EQ(total, 0);
     store_notifications_free(rows, n);
@@ -556,6 +564,199 @@ void store_case_notifications(const store_fixture_t *f)
     ASSERT_EQ(s->ops->notification_get(s, 7, b, &one), 0);
     ASSERT_EQ(one.read_at, 700);
     store_notification_clear(&one);
+    store_destroy(s);
+    f->remove();
+}
+
+void store_case_chat_people_and_reactions(const store_fixture_t *f)
+{
+    store_t *s = open_chat(f);
+    ASSERT_NOT_NULL(s);
+    long long a, b, c;
+    ASSERT_EQ(add_member(s, "a@x.io", NULL, &a), 0);
+    ASSERT_EQ(add_member(s, "b@x.io", NULL, &b), 0);
+    ASSERT_EQ(add_member(s, "c@x.io", NULL, &c), 0);
+    /* A room with its first message, in one transaction. */
+    store_room_t r = {
+        .community_id = 1, .show_history = 1, .creator_id = b, .identifier = "group_chat-1-2-3"};
+    snprintf(r.uuid, sizeof r.uuid, "uuid-people");
+    snprintf(r.kind, sizeof r.kind, "group_chat");
+    long long members[3] = {a, b, c};
+    store_message_t first = {.sender_id = b, .body = "hi", .rich_text_body = "{}"};
+    ASSERT_EQ(s->ops->room_create(s, &r, members, 3, &first), 0);
+    ASSERT(first.id > 0);
+    ASSERT_EQ(first.room_id, r.id);
+    ASSERT(first.participant_id > 0);
+    /* Group rooms may share an identifier; direct rooms may not. */
+    store_room_t r2 = r;
+    r2.id = 0;
+    snprintf(r2.uuid, sizeof r2.uuid, "uuid-people-2");
+    ASSERT_EQ(s->ops->room_create(s, &r2, members, 3, NULL), 0);
+
+    /* Everyone with their member, unread counts for everyone or one viewer. */
+    store_person_t *people;
+    size_t n;
+    ASSERT_EQ(s->ops->room_people(s, r.id, 0, &people, &n), 0);
+    ASSERT_EQ(n, 3);
+    ASSERT_EQ(people[0].p.member_id, a);
+    ASSERT_STR_EQ(people[0].email, "a@x.io");
+    ASSERT_STR_EQ(people[0].name, "N");
+    ASSERT_EQ(people[0].unread_count, 1);
+    ASSERT_EQ(people[0].first_unread_id, first.id);
+    ASSERT_EQ(people[1].p.id, first.participant_id);
+    ASSERT_EQ(people[1].unread_count, 0);
+    ASSERT_EQ(people[1].first_unread_id, 0);
+    store_people_free(people, n);
+    ASSERT_EQ(s->ops->room_people(s, r.id, c, &people, &n), 0);
+    ASSERT_EQ(people[0].unread_count, 0);
+    ASSERT_EQ(people[2].unread_count, 1);
+    store_people_free(people, n);
+
+    /* Mute and archive are kept. */
+    store_participant_t p;
+    ASSERT_EQ(s->ops->participant_get(s, r.id, a, &p), 0);
+    ASSERT_EQ(p.muted, 0);
+    p.muted = 1;
+    p.archived = 1;
+    ASSERT_EQ(s->ops->participant_update(s, &p), 0);
+    ASSERT_EQ(s->ops->participant_get(s, r.id, a, &p), 0);
+    ASSERT_EQ(p.muted, 1);
+    ASSERT_EQ(p.archived, 1);
+
+    /* Reactions: once per member and emoji, listed by message then emoji. */
+    ASSERT_EQ(s->ops->reaction_add(s, first.id, a, "heart"), 0);
+    ASSERT_EQ(s->ops->reaction_add(s, first.id, a, "heart"), ERR_CONFLICT);
+    ASSERT_EQ(s->ops->reaction_add(s, first.id, c, "heart"), 0);
+    ASSERT_EQ(s->ops->reaction_add(s, first.id, c, "+1"), 0);
+    long long ids[2] = {first.id, 999};
+    store_reaction_t *rx;
+    ASSERT_EQ(s->ops->reactions_of(s, ids, 2, &rx, &n), 0);
+    ASSERT_EQ(n, 3);
+    ASSERT_STR_EQ(rx[0].emoji, "+1");
+    ASSERT_STR_EQ(rx[1].emoji, "heart");
+    ASSERT_EQ(rx[1].member_id, a);
+    ASSERT_EQ(rx[2].member_id, c);
+    free(rx);
+    ASSERT_EQ(s->ops->reaction_remove(s, first.id, a, "heart"), 0);
+    ASSERT_EQ(s->ops->reaction_remove(s, first.id, a, "heart"), ERR_NOT_FOUND);
+    /* Deleting the message deletes its reactions. */
+    ASSERT_EQ(s->ops->message_delete(s, &first), 0);
+    ASSERT_EQ(s->ops->reactions_of(s, ids, 1, &rx, &n), 0);
+    ASSERT_EQ(n, 0);
+    free(rx);
+    ASSERT(s->ops->thread_last_reply_at(s, first.id) == 0);
+    store_destroy(s);
+    f->remove();
+}
+
+void store_case_notification_kinds_and_preferences(const store_fixture_t *f)
+{
+    store_t *s = open_chat(f);
+    ASSERT_NOT_NULL(s);
+    store_notification_t m1 = {.community_id = 1,
+                               .member_id = 7,
+                               .action = "mention",
+                               .kind = "mention",
+                               .parent_type = "ChatRoom",
+                               .parent_id = 3};
+    store_notification_t r1 = {.community_id = 1,
+                               .member_id = 7,
+                               .action = "reply",
+                               .kind = "comment_reply",
+                               .parent_type = "ChatRoom",
+                               .parent_id = 4};
+    store_notification_t h1 = {.community_id = 1, .member_id = 7, .action = "x"};
+    ASSERT_EQ(s->ops->notification_create(s, &m1), 0);
+    ASSERT_EQ(s->ops->notification_create(s, &r1), 0);
+    ASSERT_EQ(s->ops->notification_create(s, &h1), 0);
+    store_notification_t got;
+    ASSERT_EQ(s->ops->notification_get(s, 7, m1.id, &got), 0);
+    ASSERT_STR_EQ(got.kind, "mention");
+    ASSERT_STR_EQ(got.parent_type, "ChatRoom");
+    ASSERT_EQ(got.parent_id, 3);
+    ASSERT_EQ(got.archived_at, 0);
+    store_notification_clear(&got);
+    ASSERT_EQ(s->ops->notifications_new_count(s, 7), 3);
+    ASSERT_EQ(s->ops->notifications_new_count_of(s, 7, "mention"), 1);
+    /* Marking by kind, then by what the notifiables belong to. */
+    ASSERT_EQ(s->ops->notifications_mark_all_read(s, 7, "mention", NULL, 0, 100), 0);
+    ASSERT_EQ(s->ops->notifications_new_count(s, 7), 2);
+    ASSERT_EQ(s->ops->notifications_mark_all_read(s, 7, NULL, "ChatRoom", 3, 100), 0);
+    ASSERT_EQ(s->ops->notifications_new_count(s, 7), 2);
+    ASSERT_EQ(s->ops->notifications_mark_all_read(s, 7, NULL, "ChatRoom", 4, 100), 0);
+    ASSERT_EQ(s->ops->notifications_new_count(s, 7), 1);
+    /* Archived: out of the inbox and the counts; deleted: gone. */
+    ASSERT_EQ(s->ops->notification_archive(s, 7, h1.id, 200), 0);
+    ASSERT_EQ(s->ops->notification_archive(s, 8, h1.id, 200), ERR_NOT_FOUND);
+    ASSERT_EQ(s->ops->notifications_new_count(s, 7), 0);
+    store_notification_t *rows;
+    size_t n;
+    long long total;
+    ASSERT_EQ(s->ops->notifications_list(s, 7, "all", 0, 10, &rows, &n, &total), 0);
+    ASSERT_EQ(total, 2);
+    store_notifications_free(rows, n);
+    ASSERT_EQ(s->ops->notification_get(s, 7, h1.id, &got), 0);
+    ASSERT_EQ(got.archived_at, 200);
+    store_notification_clear(&got);
+    ASSERT_EQ(s->ops->notification_delete(s, 8, m1.id), ERR_NOT_FOUND);
+    ASSERT_EQ(s->ops->notification_delete(s, 7, m1.id), 0);
+    ASSERT_EQ(s->ops->notification_get(s, 7, m1.id, &got), ERR_NOT_FOUND);
+
+    /* Preferences per medium, set and changed. */
+    store_preference_t *prefs;
+    ASSERT_EQ(s->ops->preferences_get(s, 7, "in_app", &prefs, &n), 0);
+    ASSERT_EQ(n, 0);
+    free(prefs);
+    ASSERT_EQ(s->ops->preference_set(s, 7, "in_app", "mention", 0), 0);
+    ASSERT_EQ(s->ops->preference_set(s, 7, "in_app", "comment_reply", 0), 0);
+    ASSERT_EQ(s->ops->preference_set(s, 7, "in_app", "comment_reply", 1), 0);
+    ASSERT_EQ(s->ops->preference_set(s, 7, "mobile", "mention", 1), 0);
+    ASSERT_EQ(s->ops->preferences_get(s, 7, "in_app", &prefs, &n), 0);
+    ASSERT_EQ(n, 2);
+    ASSERT_STR_EQ(prefs[0].kind, "comment_reply");
+    ASSERT_EQ(prefs[0].enabled, 1);
+    ASSERT_STR_EQ(prefs[1].kind, "mention");
+    ASSERT_EQ(prefs[1].enabled, 0);
+    free(prefs);
+    store_destroy(s);
+    f->remove();
+}
+
+void store_case_uploads(const store_fixture_t *f)
+{
+    store_t *s = open_chat(f);
+    ASSERT_NOT_NULL(s);
+    store_upload_t u = {.community_id = 1, .member_id = 3, .filename = "a b.png",
+                        .content_type = "image/png", .byte_size = 5,
+                        .checksum = "XUFAKrxLKna5cZ2REBfFkg==", .metadata = "{\"identified\":true}"};
+    snprintf(u.key, sizeof u.key, "key-one");
+    ASSERT_EQ(s->ops->upload_create(s, &u), 0);
+    ASSERT(u.id > 0);
+    ASSERT(u.created_at > 0);
+    store_upload_t v = u;
+    v.id = 0;
+    ASSERT_EQ(s->ops->upload_create(s, &v), ERR_CONFLICT); /* the key is unique */
+    snprintf(v.key, sizeof v.key, "key-two");
+    ASSERT_EQ(s->ops->upload_create(s, &v), 0);
+    store_upload_t got;
+    ASSERT_EQ(s->ops->upload_get(s, 1, u.id, &got), 0);
+    ASSERT_STR_EQ(got.key, "key-one");
+    ASSERT_STR_EQ(got.filename, "a b.png");
+    ASSERT_STR_EQ(got.metadata, "{\"identified\":true}");
+    ASSERT_EQ(got.byte_size, 5);
+    ASSERT_EQ(got.uploaded_at, 0);
+    store_upload_clear(&got);
+    ASSERT_EQ(s->ops->upload_get(s, 2, u.id, &got), ERR_NOT_FOUND);
+    ASSERT_EQ(s->ops->upload_done(s, u.id, 77), 0);
+    ASSERT_EQ(s->ops->upload_done(s, u.id, 78), ERR_NOT_FOUND);
+    long long ids[3] = {v.id, u.id, 999};
+    store_upload_t *rows;
+    size_t n;
+    ASSERT_EQ(s->ops->uploads_of(s, 1, ids, 3, &rows, &n), 0);
+    ASSERT_EQ(n, 2);
+    int done = rows[0].id == u.id ? 0 : 1;
+    ASSERT_EQ(rows[done].uploaded_at, 77);
+    store_uploads_free(rows, n);
     store_destroy(s);
     f->remove();
 }

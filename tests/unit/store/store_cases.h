@@ -28,5 +28,8 @@ void store_case_chat_rooms_and_participants(const store_fixture_t *f);
 void store_case_chat_messages_threads_unread(const store_fixture_t *f);
 void store_case_chat_reads_and_order(const store_fixture_t *f);
 void store_case_notifications(const store_fixture_t *f);
+void store_case_chat_people_and_reactions(const store_fixture_t *f);
+void store_case_notification_kinds_and_preferences(const store_fixture_t *f);
+void store_case_uploads(const store_fixture_t *f);
 
 #endif

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #define NO_SERVER                                                                                  \
-    "CABLED_TEST_PG_URL is not set: no PostgreSQL to test against "                               \
+    "CABLED_TEST_PG_URL is not set: no PostgreSQL to test against "                                \
     "(export CABLED_TEST_PG_URL=$(tests/services/postgres.sh start))"
 
 static const char *base_url(void)
@@ -157,7 +157,23 @@ TEST(store_pg_chat_reads_and_order)
     PG_CASE(chat_reads_and_order);
 }
 
-/* ---- migrations ------------------------------------------------------------------------------- */
+TEST(store_pg_chat_people_and_reactions)
+{
+    PG_CASE(chat_people_and_reactions);
+}
+
+TEST(store_pg_notification_kinds_and_preferences)
+{
+    PG_CASE(notification_kinds_and_preferences);
+}
+
+TEST(store_pg_uploads)
+{
+    PG_CASE(uploads);
+}
+
+/* ---- migrations -------------------------------------------------------------------------------
+ */
 
 /* A single integer from a query on the test database; -1 on error. */
 static long long db_value(const char *sql)
@@ -198,8 +214,8 @@ TEST(store_pg_migrations_once_under_concurrent_opens)
     int opened = 0;
     for (int i = 0; i < N; i++) opened += stores[i] != NULL;
     ASSERT_EQ(opened, N);
-    ASSERT_EQ(db_value("SELECT count(*) FROM cabled_migrations"), 4);
-    ASSERT_EQ(db_value("SELECT max(version) FROM cabled_migrations"), 4);
+    ASSERT_EQ(db_value("SELECT count(*) FROM cabled_migrations"), 5);
+    ASSERT_EQ(db_value("SELECT max(version) FROM cabled_migrations"), 5);
     /* Each works on the one schema. */
     store_community_t c = {.id = 1, .name = "m", .secret_len = 1};
     ASSERT_EQ(stores[0]->ops->community_put(stores[0], &c), 0);
@@ -219,7 +235,8 @@ TEST(store_pg_migrations_once_under_concurrent_opens)
     drop_db();
 }
 
-/* ---- errors ----------------------------------------------------------------------------------- */
+/* ---- errors -----------------------------------------------------------------------------------
+ */
 
 TEST(store_pg_conflicts_keep_the_connection)
 {
@@ -241,9 +258,9 @@ TEST(store_pg_conflicts_keep_the_connection)
     strcpy(r.uuid, "u1");
     strcpy(r.kind, "direct");
     long long members[2] = {1, 2};
-    ASSERT_EQ(s->ops->room_create(s, &r, members, 2), 0);
+    ASSERT_EQ(s->ops->room_create(s, &r, members, 2, NULL), 0);
     strcpy(r.uuid, "u2");
-    ASSERT_EQ(s->ops->room_create(s, &r, members, 2), ERR_CONFLICT);
+    ASSERT_EQ(s->ops->room_create(s, &r, members, 2, NULL), ERR_CONFLICT);
     /* The refused room left nothing behind, and the connection works. */
     store_room_t *rooms;
     size_t n;
@@ -266,8 +283,8 @@ TEST(store_pg_conflicts_keep_the_connection)
 TEST(store_pg_bad_url_and_unreachable_server)
 {
     char err[512] = "";
-    ASSERT_NULL(store_pg_open("postgresql://127.0.0.1:1/nothing?connect_timeout=2", 1, err,
-                              sizeof err));
+    ASSERT_NULL(
+        store_pg_open("postgresql://127.0.0.1:1/nothing?connect_timeout=2", 1, err, sizeof err));
     ASSERT(strstr(err, "cannot connect") != NULL);
     ASSERT_NULL(store_pg_open("postgresql://u@h/db?nosuchparam=1", 1, err, sizeof err));
     ASSERT(strstr(err, "invalid PostgreSQL URL") != NULL);
@@ -284,7 +301,8 @@ TEST(store_pg_bad_url_and_unreachable_server)
     ASSERT_EQ(store_pg_healthy(NULL, shown, sizeof shown), 1);
 }
 
-/* ---- outages ---------------------------------------------------------------------------------- */
+/* ---- outages ----------------------------------------------------------------------------------
+ */
 
 TEST(store_pg_sessions_ended_by_the_server_reconnect)
 {
@@ -360,7 +378,7 @@ TEST(store_pg_outage_unavailable_then_recovered)
     int rc_create = s->ops->member_create(s, &m2);
     store_room_t r = {.community_id = 1, .show_history = 1, .uuid = "u", .kind = "group_chat"};
     long long one = 1;
-    int rc_tx = s->ops->room_create(s, &r, &one, 1);
+    int rc_tx = s->ops->room_create(s, &r, &one, 1, NULL);
     int all_unavailable = 1;
     for (int i = 0; i < 50; i++) all_unavailable &= s->ops->member_count(s, 1) == ERR_UNAVAILABLE;
     long long outage_ops_ms = elapsed_ms(t0);
@@ -390,7 +408,7 @@ TEST(store_pg_outage_unavailable_then_recovered)
     ASSERT_EQ(s->ops->member_create(s, &m2), 0);
     ASSERT_EQ(s->ops->member_count(s, 1), 2);
     ASSERT_EQ(s->ops->member_count(s, 1), 2);
-    ASSERT_EQ(s->ops->room_create(s, &r, &one, 1), 0);
+    ASSERT_EQ(s->ops->room_create(s, &r, &one, 1, NULL), 0);
     store_destroy(s);
     drop_db();
 }

@@ -16,9 +16,7 @@ static store_t *open_memory(void)
     return s;
 }
 
-static void remove_nothing(void)
-{
-}
+static void remove_nothing(void) {}
 
 static const store_fixture_t memory_fixture = {open_memory, NULL, remove_nothing};
 
@@ -35,4 +33,19 @@ TEST(store_sqlite_chat_messages_threads_unread)
 TEST(store_sqlite_chat_reads_and_order)
 {
     store_case_chat_reads_and_order(&memory_fixture);
+}
+
+TEST(store_sqlite_chat_people_and_reactions)
+{
+    store_case_chat_people_and_reactions(&memory_fixture);
+}
+
+TEST(store_sqlite_notification_kinds_and_preferences)
+{
+    store_case_notification_kinds_and_preferences(&memory_fixture);
+}
+
+TEST(store_sqlite_uploads)
+{
+    store_case_uploads(&memory_fixture);
 }
