@@ -1,7 +1,7 @@
 // tests/integration/lib/openapi.js — Circle's published OpenAPI documents as a test oracle.
 //
 // The documents (headless-client-v1.yaml, headless-auth-v1.yaml, admin-v2.yaml) are read from
-// $CIRCLE_OPENAPI_DIR, else from ../shared/reference/circle-openapi beside the repository. They
+// $CIRCLE_OPENAPI_DIR, else from fixtures/circle-openapi in this repository. They
 // are OpenAPI 3.0, whose schemas are almost JSON Schema; this file turns them into JSON Schema
 // that ajv compiles: `nullable: true` becomes "or null" (anywhere else null is refused, as
 // OpenAPI 3.0 says), `$ref`s to #/components/schemas/… point into one root schema per document,
@@ -25,7 +25,7 @@ const Ajv = require('ajv');
 const YAML = require('yaml');
 
 const DIR = process.env.CIRCLE_OPENAPI_DIR
-  || path.resolve(__dirname, '../../../../shared/reference/circle-openapi');
+  || path.resolve(__dirname, '../fixtures/circle-openapi');
 const FILES = { client: 'headless-client-v1.yaml', auth: 'headless-auth-v1.yaml', admin: 'admin-v2.yaml' };
 
 const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
