@@ -37,6 +37,13 @@ static int command_type(const json_t *v)
         {"subscribe", CABLE_CMD_SUBSCRIBE},
         {"unsubscribe", CABLE_CMD_UNSUBSCRIBE},
         {"message", CABLE_CMD_MESSAGE},
+        {"history", CABLE_CMD_HISTORY},
+        {"whisper", CABLE_CMD_WHISPER},
+        {"join", CABLE_CMD_JOIN},
+        {"leave", CABLE_CMD_LEAVE},
+        {"presence", CABLE_CMD_PRESENCE},
+        {"pong", CABLE_CMD_PONG},
+        {"refresh_token", CABLE_CMD_REFRESH_TOKEN},
     };
     if (!json_is_string(v)) return 0;
     const char *s = json_string_value(v);
@@ -72,6 +79,23 @@ int cable_command_parse(const char *msg, size_t len, cable_command_t *cmd, const
         *why = "unknown command";
         goto done;
     }
+    if (type == CABLE_CMD_PONG) {
+        cmd->type = type;
+        rc = 0;
+        goto done;
+    }
+    if (type == CABLE_CMD_REFRESH_TOKEN) {
+        json_t *token = json_object_get(root, "token");
+        if (!json_is_string(token) || json_string_length(token) == 0 ||
+            memchr(json_string_value(token), '\0', json_string_length(token))) {
+            *why = "token must be a string";
+            goto done;
+        }
+        cmd->type = type;
+        cmd->token = dup_bytes(json_string_value(token), json_string_length(token));
+        rc = 0;
+        goto done;
+    }
     json_t *identifier = json_object_get(root, "identifier");
     if (!json_is_string(identifier)) {
         *why = "identifier must be a string";
@@ -88,12 +112,37 @@ int cable_command_parse(const char *msg, size_t len, cable_command_t *cmd, const
         *why = "data must be a string";
         goto done;
     }
+    /* A whisper's data is any JSON value, passed on as the client wrote it
+     * (numbers included), so it is taken from the text, not from jansson. */
+    buf_t whisper = BUF_INIT;
+    if (type == CABLE_CMD_WHISPER) {
+        json_span_t span;
+        json_t *w = json_object_get(root, "data");
+        if (!w || json_is_null(w) || json_span_member(msg, len, "data", &span) != 1 ||
+            json_append_compact(&whisper, span.p, span.len) != 0) {
+            buf_deinit(&whisper);
+            *why = "whisper without data";
+            goto done;
+        }
+    }
     cmd->type = type;
     cmd->identifier = dup_bytes(id, id_len);
     cmd->identifier_len = id_len;
     if (json_is_string(data)) {
         cmd->data_len = json_string_length(data);
         cmd->data = dup_bytes(json_string_value(data), cmd->data_len);
+    } else if (type == CABLE_CMD_WHISPER) {
+        cmd->data_len = whisper.len;
+        cmd->data = dup_bytes(buf_head(&whisper), whisper.len);
+        buf_deinit(&whisper);
+    }
+    if (type == CABLE_CMD_SUBSCRIBE || type == CABLE_CMD_HISTORY) {
+        json_t *h = json_object_get(root, "history");
+        if (h && !json_is_null(h)) cmd->history = json_incref(h);
+    }
+    if (type == CABLE_CMD_SUBSCRIBE || type == CABLE_CMD_JOIN) {
+        json_t *p = json_object_get(root, "presence");
+        cmd->presence = p && !json_is_null(p);
     }
     rc = 0;
 done:
@@ -105,6 +154,8 @@ void cable_command_deinit(cable_command_t *cmd)
 {
     free(cmd->identifier);
     free(cmd->data);
+    free(cmd->token);
+    json_decref(cmd->history);
     memset(cmd, 0, sizeof *cmd);
 }
 

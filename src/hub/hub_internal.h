@@ -42,10 +42,15 @@ struct hub {
     _Atomic uint64_t access[HUB_ACCESS_SLOTS];
 };
 
-/* The frame of one identifier, built once per broadcast. */
+/* Frame variants of one identifier: the plain data frame, the presence
+ * frame, and the positioned frame of stream i (HUB_VARIANT_STREAM + i). */
+enum { HUB_VARIANT_PLAIN = 0, HUB_VARIANT_PRESENCE = 1, HUB_VARIANT_STREAM = 2 };
+
+/* The frame of one identifier in one variant, built once per broadcast. */
 struct hub__frame {
     char *identifier;
     size_t identifier_len;
+    size_t variant;
     payload_t *frame;
 };
 
@@ -55,11 +60,14 @@ struct hub__broadcast {
     atomic_uint refs;          /* the deliverer's, plus one per loop posted to */
     hub_t *hub;
     payload_t *message;        /* JSON text */
+    enum pubsub_kind kind;
+    pubsub_pos_t *pos;         /* one per stream, after the posts; NULL when none */
+    char exclude[32];          /* WHISPER: the sender's session id */
     pubsub_names_t streams;    /* points into 'names' below */
     pthread_mutex_t lock;      /* guards the frame cache */
     struct hub__frame *frames;
     size_t nframes, cap;
-    char *names;               /* the stream names, after the posts */
+    char *names;               /* the stream names, after the posts (and positions) */
     net_post_t posts[];        /* one per loop, indexed by loop->index */
 };
 
@@ -73,9 +81,11 @@ int hub__table_join(hub_t *h, unsigned index, const char *name, size_t len, uint
 void hub__table_leave(hub_t *h, unsigned index, const char *name, size_t len);
 /* Drop one reference to a broadcast; frees it on the last. */
 void hub__broadcast_unref(struct hub__broadcast *b);
-/* The frame of 'identifier' for broadcast 'b' (borrowed: the cache keeps
- * it until the broadcast is freed). */
-payload_t *hub__broadcast_frame(struct hub__broadcast *b, const char *identifier, size_t len);
+/* The frame of 'identifier' in 'variant' for broadcast 'b', built with
+ * 'spec' the first time (borrowed: the cache keeps it until the broadcast
+ * is freed). */
+payload_t *hub__broadcast_frame(struct hub__broadcast *b, const char *identifier, size_t len,
+                                size_t variant, const hub_frame_spec_t *spec);
 
 /* ---- in index.c: work posted to a loop (loop thread) ---- */
 

@@ -185,10 +185,11 @@ void hub__deliver_on_loop(net_loop_t *loop, net_post_t *post)
     long deliveries = 0, bytes = 0;
     size_t pos = 0, len;
     const char *name;
-    while (l && (name = hub_names_next(&b->streams, &pos, &len))) {
+    for (size_t i = 0; l && (name = hub_names_next(&b->streams, &pos, &len)); i++) {
         struct entry *e;
         HASH_FIND(hh, l->entries, name, len, e);
         if (!e || !e->ready) continue;
+        const pubsub_pos_t *at = b->pos && b->pos[i].offset ? &b->pos[i] : NULL;
         /* A subscriber that turns out too slow is disconnected here but
          * unsubscribes only once its socket has closed, so the lists stay
          * intact during the walk. */
@@ -196,12 +197,46 @@ void hub__deliver_on_loop(net_loop_t *loop, net_post_t *post)
         LIST_FOREACH_SAFE(git, gtmp, &e->groups)
         {
             struct group *g = LIST_ENTRY(git, struct group, node);
-            if (list_empty(&g->members)) continue;
-            payload_t *frame = hub__broadcast_frame(b, g->identifier, g->identifier_len);
+            /* Each variant is fetched from the broadcast's cache once per
+             * group, and only when one of its members needs it. */
+            payload_t *plain = NULL, *positioned = NULL, *presence = NULL;
             list_t *it, *tmp;
             LIST_FOREACH_SAFE(it, tmp, &g->members)
             {
-                if (h->out->send(LIST_ENTRY(it, hub_sub_t, _node), frame) == 0) {
+                hub_sub_t *s = LIST_ENTRY(it, hub_sub_t, _node);
+                payload_t *frame;
+                const pubsub_pos_t *sent_at = NULL;
+                if (b->kind == PUBSUB_WHISPER || b->kind == PUBSUB_PRESENCE) {
+                    /* The extended protocol's: plain clients never see them. */
+                    if (!s->ext) continue;
+                    if (b->kind == PUBSUB_WHISPER && s->session &&
+                        strcmp(s->session, b->exclude) == 0)
+                        continue;
+                }
+                if (b->kind == PUBSUB_PRESENCE) {
+                    if (!presence) {
+                        hub_frame_spec_t spec = {.kind = PUBSUB_PRESENCE};
+                        presence = hub__broadcast_frame(b, g->identifier, g->identifier_len,
+                                                        HUB_VARIANT_PRESENCE, &spec);
+                    }
+                    frame = presence;
+                } else if (s->ext && at) {
+                    if (!positioned) {
+                        hub_frame_spec_t spec = {b->kind, name, len, at};
+                        positioned = hub__broadcast_frame(b, g->identifier, g->identifier_len,
+                                                          HUB_VARIANT_STREAM + i, &spec);
+                    }
+                    frame = positioned;
+                    sent_at = at;
+                } else {
+                    if (!plain) {
+                        hub_frame_spec_t spec = {.kind = b->kind};
+                        plain = hub__broadcast_frame(b, g->identifier, g->identifier_len,
+                                                     HUB_VARIANT_PLAIN, &spec);
+                    }
+                    frame = plain;
+                }
+                if (h->out->send(s, frame, sent_at) == 0) {
                     deliveries++;
                     bytes += (long)frame->len;
                 }
@@ -298,6 +333,8 @@ void hub__drop_on_loop(hub_t *h, net_loop_t *loop, long long room_id, long long 
     }
     for (size_t i = 0; i < n; i++) detach(h, l, subs[i]);
     for (size_t i = 0; i < nwait; i++) detach(h, l, waiting[i]);
+    for (size_t i = 0; i < n; i++)
+        if (subs[i]->on_dropped) subs[i]->on_dropped(subs[i]);
     if (n + nwait)
         log_info("hub room=%lld member=%lld access revoked subscriptions=%zu", room_id, member_id,
                  n + nwait);

@@ -517,7 +517,8 @@ static void deliver(struct redis *r, const char *stream, size_t len, const char 
     pubsub_names_t list = {names, len + 1, 1};
     payload_t *p = payload_copy(buf_head(&msg), msg.len);
     buf_deinit(&msg);
-    r->base.events->deliver(r->base.events_ud, &list, p);
+    const pubsub_meta_t meta = {.kind = PUBSUB_TRANSIENT};
+    r->base.events->deliver(r->base.events_ud, &list, p, &meta);
     payload_unref(p);
     free(names);
 }
@@ -798,9 +799,16 @@ static int redis_unsubscribe(pubsub_t *ps, const char *stream, size_t len)
 }
 
 static int redis_publish(pubsub_t *ps, const pubsub_names_t *streams, payload_t *message,
-                         pubsub_done_t *done)
+                         const pubsub_meta_t *meta, pubsub_done_t *done)
 {
     struct redis *r = (struct redis *)ps;
+    if (meta && (meta->kind == PUBSUB_WHISPER || meta->kind == PUBSUB_PRESENCE)) {
+        /* Not for Action Cable's channels: this node's subscribers only,
+         * until the nodes have a channel of their own for them. */
+        r->base.events->deliver(r->base.events_ud, streams, message, meta);
+        if (done) done->cb(done, 0);
+        return 0;
+    }
     if (streams->count == 0) {
         if (done) done->cb(done, 0);
         return 0;
