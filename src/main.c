@@ -558,10 +558,12 @@ static pubsub_t *open_pubsub(hub_t *h, const state_config_t *sc)
             .url = cfg.pubsub,
             .prefix = cfg.redis_prefix,
             .queue_bytes = (size_t)cfg.pubsub_queue_bytes,
+            .history_limit = sc->history_limit,
+            .history_ttl_s = sc->history_ttl_s,
         };
         pubsub_t *ps = pubsub_redis_new(&rc, &hub_pubsub_events, h, err, sizeof err);
         if (!ps) fprintf(stderr, "cabled: --pubsub %s: %s\n", cfg.pubsub, err);
-        else state = state_memory_new(sc, announce_presence, h);
+        else state = pubsub_redis_state(ps, sc);
         return ps;
     }
     fprintf(stderr, "cabled: --pubsub: expected local or redis://HOST:PORT[/DB], got \"%s\"\n",
@@ -787,8 +789,9 @@ static int run_server(void)
     uv_loop_close(main_loop);
     free(loop_states);
     http_router_free(router);
-    pubsub_destroy(ps);
+    /* The state first: Redis's is a view of the adapter's connection. */
     state_destroy(state);
+    pubsub_destroy(ps);
     hub_free(hub);
     store_destroy(store);
     auth_community_deinit(&community);
