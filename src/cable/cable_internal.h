@@ -97,7 +97,8 @@ struct cable__ext_conn {
     list_t pending;                      /* struct cable__pending.node: answers still to come */
     double whisper_tokens;               /* the whisper rate limit's bucket */
     uint64_t whisper_at_ms;              /* when it was last filled */
-    uint64_t touched_ms;                 /* the last presence touch / session save while live */
+    uint64_t touched_ms;                 /* presence last said to be still there (uv_now) */
+    uint64_t saved_ms;                   /* the session last saved by the tick (uv_now) */
     char old_sid[22];                    /* restoring: the session id the client came back with */
     struct cable__restore_item *restore; /* restoring: the subscriptions still to restore */
     size_t restore_next, restore_count;

@@ -291,20 +291,23 @@ void cable__ext_execute(cable_conn_t *c, const cable_command_t *cmd)
 
 void cable__ext_tick(cable_conn_t *c, uint64_t now_ms)
 {
+    /* Each at half its lifetime, so neither runs out while the connection
+     * lives; a node that dies stops, and they run out. */
     const state_config_t *cfg = &cable__state->config;
-    /* Half of the shorter lifetime, so neither runs out while we live. */
-    unsigned ttl = cfg->presence_ttl_s;
-    if (cfg->sessions_ttl_s && (!ttl || cfg->sessions_ttl_s < ttl)) ttl = cfg->sessions_ttl_s;
-    uint64_t every_ms = ttl ? (uint64_t)ttl * 500 : 0;
-    if (!every_ms || now_ms - c->_ext->touched_ms < every_ms) return;
-    c->_ext->touched_ms = now_ms;
-    list_t *it, *tmp;
-    LIST_FOREACH_SAFE(it, tmp, &c->_subs)
-    {
-        cable_sub_t *s = LIST_ENTRY(it, cable_sub_t, _conn_node);
-        if (s->_ext && s->_ext->presence)
-            cable__state->ops->presence_touch(cable__state, s->_ext->stream,
-                                              c->claims.community_member_id, c->sid);
+    struct cable__ext_conn *e = c->_ext;
+    if (now_ms - e->touched_ms >= (uint64_t)cfg->presence_ttl_s * 500) {
+        e->touched_ms = now_ms;
+        list_t *it, *tmp;
+        LIST_FOREACH_SAFE(it, tmp, &c->_subs)
+        {
+            cable_sub_t *s = LIST_ENTRY(it, cable_sub_t, _conn_node);
+            if (s->_ext && s->_ext->presence)
+                cable__state->ops->presence_touch(cable__state, s->_ext->stream,
+                                                  c->claims.community_member_id, c->sid);
+        }
     }
-    cable__session_save(c);
+    if (cfg->sessions_ttl_s && now_ms - e->saved_ms >= (uint64_t)cfg->sessions_ttl_s * 500) {
+        e->saved_ms = now_ms;
+        cable__session_save(c);
+    }
 }
