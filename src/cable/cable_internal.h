@@ -144,6 +144,26 @@ void cable__history_hold(cable_conn_t *c, cable_sub_t *s);
 int cable__history_select(const state_history_t *h, const cable_history_req_t *req, size_t *from);
 
 /* ext_session.c */
+/* A session as saved, read back (owned parts). */
+typedef struct cable__session_data {
+    char *record;                     /* the presence record, compact JSON; NULL when none */
+    struct cable__restore_item *subs; /* in the order they were subscribed */
+    size_t count;
+} cable__session_data_t;
+
+/* Append the saved form of a session: {"record":"<record>"|null,
+ * "subs":[{"id":"<identifier>","presence":true|false},…]}. Pure. */
+void cable__session_encode(buf_t *out, const char *record, const struct cable__restore_item *subs,
+                           size_t count);
+/* Read a saved session (borrowed, 'len' bytes; it may come from a shared
+ * store, so it is checked like any input): at most 'max_subs'
+ * subscriptions; identifiers of 1..max_identifier bytes without a NUL
+ * (others are left out); a record that is not valid JSON is dropped.
+ * Returns 0 and fills *out (free with cable__session_data_free), or
+ * ERR_INVAL (*out zeroed). Pure. */
+int cable__session_parse(const char *blob, size_t len, size_t max_subs, size_t max_identifier,
+                         cable__session_data_t *out);
+void cable__session_data_free(cable__session_data_t *d);
 /* Save the connection's session (ttl: sessions_ttl_s from now). */
 void cable__session_save(cable_conn_t *c);
 /* Begin restoring the session the connection asked for. Returns 1 when it

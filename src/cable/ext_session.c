@@ -33,27 +33,88 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- the saved form (pure) ------------------------------------------------------------------ */
+
+void cable__session_encode(buf_t *out, const char *record, const struct cable__restore_item *subs,
+                           size_t count)
+{
+    buf_puts(out, "{\"record\":");
+    if (record)
+        json_append_string(out, record, strlen(record));
+    else
+        buf_puts(out, "null");
+    buf_puts(out, ",\"subs\":[");
+    for (size_t i = 0; i < count; i++) {
+        buf_puts(out, i ? ",{\"id\":" : "{\"id\":");
+        json_append_string(out, subs[i].identifier, strlen(subs[i].identifier));
+        buf_puts(out, subs[i].presence ? ",\"presence\":true}" : ",\"presence\":false}");
+    }
+    buf_puts(out, "]}");
+}
+
+void cable__session_data_free(cable__session_data_t *d)
+{
+    for (size_t i = 0; i < d->count; i++) free(d->subs[i].identifier);
+    free(d->subs);
+    free(d->record);
+    memset(d, 0, sizeof *d);
+}
+
+int cable__session_parse(const char *blob, size_t len, size_t max_subs, size_t max_identifier,
+                         cable__session_data_t *out)
+{
+    memset(out, 0, sizeof *out);
+    json_t *root = json_loadb(blob, len, 0, NULL);
+    const json_t *subs = json_object_get(root, "subs");
+    const json_t *record = json_object_get(root, "record");
+    if (!json_is_object(root) || !json_is_array(subs) || json_array_size(subs) > max_subs ||
+        (record && !json_is_null(record) && !json_is_string(record))) {
+        json_decref(root);
+        return ERR_INVAL;
+    }
+    out->subs = xcalloc(json_array_size(subs) + 1, sizeof *out->subs);
+    size_t i;
+    const json_t *sub;
+    json_array_foreach(subs, i, sub)
+    {
+        /* Identifiers as a subscribe would take them; anything else is left out. */
+        const json_t *id = json_object_get(sub, "id");
+        if (!json_is_string(id) || json_string_length(id) == 0 ||
+            json_string_length(id) > max_identifier ||
+            strlen(json_string_value(id)) != json_string_length(id))
+            continue;
+        out->subs[out->count].identifier = xstrdup(json_string_value(id));
+        out->subs[out->count].presence = json_is_true(json_object_get(sub, "presence"));
+        out->count++;
+    }
+    if (json_is_string(record)) {
+        buf_t r = BUF_INIT;
+        if (json_append_compact(&r, json_string_value(record), json_string_length(record)) == 0)
+            out->record = xstrndup(buf_head(&r), r.len);
+        buf_deinit(&r);
+    }
+    json_decref(root);
+    return 0;
+}
+
+/* ---- saving -------------------------------------------------------------------------------- */
+
 void cable__session_save(cable_conn_t *c)
 {
     if (!c->_ext || !cable__state->config.sessions_ttl_s || !c->open) return;
-    buf_t b = BUF_INIT;
-    buf_puts(&b, "{\"record\":");
-    if (c->_ext->presence_record)
-        json_append_string(&b, c->_ext->presence_record, strlen(c->_ext->presence_record));
-    else
-        buf_puts(&b, "null");
-    buf_puts(&b, ",\"subs\":[");
-    int first = 1;
+    struct cable__restore_item *subs = xcalloc(c->_subs_count + 1, sizeof *subs);
+    size_t n = 0;
     list_t *it, *tmp;
     LIST_FOREACH_SAFE(it, tmp, &c->_subs)
     {
         cable_sub_t *s = LIST_ENTRY(it, cable_sub_t, _conn_node);
-        buf_puts(&b, first ? "{\"id\":" : ",{\"id\":");
-        first = 0;
-        json_append_string(&b, s->identifier, s->identifier_len);
-        buf_puts(&b, s->_ext && s->_ext->presence ? ",\"presence\":true}" : ",\"presence\":false}");
+        subs[n].identifier = s->identifier; /* borrowed */
+        subs[n].presence = s->_ext && s->_ext->presence;
+        n++;
     }
-    buf_puts(&b, "]}");
+    buf_t b = BUF_INIT;
+    cable__session_encode(&b, c->_ext->presence_record, subs, n);
+    free(subs);
     cable__state->ops->session_save(cable__state, c->sid, c->claims.community_member_id,
                                     buf_head(&b), b.len, cable__state->config.sessions_ttl_s);
     buf_deinit(&b);
@@ -73,37 +134,16 @@ static void restore_free(struct cable__ext_conn *e)
  * store may be shared: it is checked like any input. Returns 0 or -1. */
 static int load(cable_conn_t *c, const char *blob, size_t len)
 {
-    json_t *root = json_loadb(blob, len, 0, NULL);
-    const json_t *subs = json_object_get(root, "subs");
-    const json_t *record = json_object_get(root, "record");
-    if (!json_is_object(root) || !json_is_array(subs) ||
-        json_array_size(subs) > cable__max_subscriptions ||
-        (record && !json_is_null(record) && !json_is_string(record))) {
-        json_decref(root);
+    cable__session_data_t d;
+    if (cable__session_parse(blob, len, cable__max_subscriptions, cable__max_identifier, &d) != 0)
         return -1;
-    }
     struct cable__ext_conn *e = c->_ext;
-    e->restore = xcalloc(json_array_size(subs) + 1, sizeof *e->restore);
-    size_t i;
-    const json_t *sub;
-    json_array_foreach(subs, i, sub)
-    {
-        const json_t *id = json_object_get(sub, "id");
-        if (!json_is_string(id) || json_string_length(id) == 0 ||
-            json_string_length(id) > cable__max_identifier ||
-            strlen(json_string_value(id)) != json_string_length(id))
-            continue;
-        e->restore[e->restore_count].identifier = xstrdup(json_string_value(id));
-        e->restore[e->restore_count].presence = json_is_true(json_object_get(sub, "presence"));
-        e->restore_count++;
-    }
-    if (json_is_string(record) && !e->presence_record) {
-        buf_t r = BUF_INIT;
-        if (json_append_compact(&r, json_string_value(record), json_string_length(record)) == 0)
-            e->presence_record = xstrndup(buf_head(&r), r.len);
-        buf_deinit(&r);
-    }
-    json_decref(root);
+    e->restore = d.subs;
+    e->restore_count = d.count;
+    if (!e->presence_record)
+        e->presence_record = d.record;
+    else
+        free(d.record);
     return 0;
 }
 
