@@ -76,6 +76,7 @@ struct cable__ext_sub {
     int restore_hold;          /* restored, no history request yet: 'holding' counts it */
     struct cable__held *held;
     size_t nheld, cap;
+    size_t held_bytes;           /* bytes of the held frames */
     char epoch[CABLE_EPOCH_MAX + 1]; /* the position of the last frame sent, */
     uint64_t offset;                 /*   so nothing goes out twice */
     int presence;                    /* joined the stream's presence */
@@ -206,6 +207,7 @@ struct cable__pending {
     int delayed;                           /* HISTORY: answer with a pause (a subscribe's) */
     int rejected;                          /* ANSWER: reject rather than confirm */
     char *stream;                          /* ANSWER: the stream to refetch (owned) */
+    int records;                 /* PRESENCE: with the records (not only the total) */
     uv_timer_t timer;                      /* ANSWER, RELEASE */
     uv_work_t work;                        /* RECORD */
     long long member, community;           /* RECORD */

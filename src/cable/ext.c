@@ -199,6 +199,7 @@ void cable__ext_dropped(cable_sub_t *s)
     struct cable__ext_sub *e = s->_ext;
     for (size_t i = 0; i < e->nheld; i++) payload_unref(e->held[i].frame);
     e->nheld = 0;
+    e->held_bytes = 0;
 }
 
 /* ---- commands ------------------------------------------------------------------------------ */

@@ -105,6 +105,7 @@ static void flush_held(cable_sub_t *s)
         payload_unref(f->frame);
     }
     e->nheld = 0;
+    e->held_bytes = 0;
     free(e->held);
     e->held = NULL;
     e->cap = 0;
@@ -120,9 +121,7 @@ int cable__ext_send(cable_sub_t *s, payload_t *frame, const pubsub_pos_t *pos)
     struct cable__ext_sub *e = s->_ext;
     if (!pos) return cable_conn_send_frame(s->conn, frame);
     if (e->holding) {
-        size_t bytes = 0;
-        for (size_t i = 0; i < e->nheld; i++) bytes += e->held[i].frame->len;
-        if (e->nheld >= HELD_MAX_FRAMES || bytes + frame->len > HELD_MAX_BYTES) {
+        if (e->nheld >= HELD_MAX_FRAMES || e->held_bytes + frame->len > HELD_MAX_BYTES) {
             METRIC_INC(drops_total);
             cable_conn_disconnect(s->conn, "too_slow", 1);
             return ERR_LIMIT;
@@ -132,6 +131,7 @@ int cable__ext_send(cable_sub_t *s, payload_t *frame, const pubsub_pos_t *pos)
             e->held = xrealloc(e->held, e->cap * sizeof *e->held);
         }
         e->held[e->nheld++] = (struct cable__held){payload_ref(frame), *pos};
+        e->held_bytes += frame->len;
         return 0;
     }
     if (already_sent(e, pos->epoch, pos->offset)) return ERR_AGAIN;

@@ -201,8 +201,11 @@ static void on_info(void *ud, int status, const char *records, size_t len, size_
             cable__presence_error(c, p->identifier, p->identifier_len, "unavailable");
         } else {
             buf_t m = BUF_INIT, b = BUF_INIT;
-            buf_printf(&m, "{\"type\":\"info\",\"total\":%zu,\"records\":", total);
-            buf_append(&m, records, len);
+            buf_printf(&m, "{\"type\":\"info\",\"total\":%zu", total);
+            if (p->records) {
+                buf_puts(&m, ",\"records\":");
+                buf_append(&m, records, len);
+            }
             buf_puts(&m, "}");
             cable_ext_append_presence(&b, p->identifier, p->identifier_len, buf_head(&m), m.len);
             cable__send_reply(c, &b);
@@ -224,6 +227,7 @@ void cable__presence_info(cable_conn_t *c, const cable_command_t *cmd)
     METRIC_INC(presence_infos_total);
     struct cable__pending *p =
         cable__pending_new(c, CABLE_PENDING_PRESENCE, s->identifier, s->identifier_len);
+    p->records = cmd->presence;
     if (cable__state->ops->presence_info(cable__state, s->_ext->stream, on_info, p) != 0) {
         cable__pending_free(p);
         cable__presence_error(c, cmd->identifier, cmd->identifier_len, "unavailable");

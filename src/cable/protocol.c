@@ -144,6 +144,10 @@ int cable_command_parse(const char *msg, size_t len, cable_command_t *cmd, const
         json_t *p = json_object_get(root, "presence");
         cmd->presence = p && !json_is_null(p);
     }
+    if (type == CABLE_CMD_PRESENCE) {
+        json_t *d = json_object_get(root, "data");
+        cmd->presence = !json_is_false(json_object_get(d, "return_records"));
+    }
     rc = 0;
 done:
     json_decref(root);

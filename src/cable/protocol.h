@@ -53,7 +53,8 @@ typedef struct cable_command {
     json_t *history;       /* owned; SUBSCRIBE, HISTORY: the "history" member, NULL when absent
                               or null (cable_history_parse reads it) */
     int presence;          /* SUBSCRIBE, JOIN: a "presence" member is present (its content is
-                              never used: the server knows who the member is) */
+                              never used: the server knows who the member is); PRESENCE: the
+                              records are wanted (data.return_records is not false) */
     char *token;           /* owned; REFRESH_TOKEN: the new access token (a string) */
 } cable_command_t;
 

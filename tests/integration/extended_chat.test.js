@@ -14,7 +14,7 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startServer, stopAll } = require('./lib/server');
 const { CableClient, closeAll, ident, frames } = require('./lib/clients');
-const { publish, createMember } = require('./lib/http');
+const { publish, createMember, request } = require('./lib/http');
 const { anyCable, watch, until, nextConnect, drop } = require('./lib/anycable');
 
 const EXT = 'actioncable-v1-ext-json';
@@ -170,6 +170,21 @@ describe('whispers and presence', () => {
     await c.expect(`{"type":"presence","identifier":${JSON.stringify(roomId(room))},"message":{"type":"error","reason":"not_subscribed"}}`);
     c.send({ command: 'join', identifier: roomId(room), presence: { id: String(ann.id) } });
     await c.expect(`{"type":"presence","identifier":${JSON.stringify(roomId(room))},"message":{"type":"error","reason":"not_subscribed"}}`);
+  });
+
+  it('info with return_records:false gives the total alone; /metrics counts what happened', async () => {
+    const c = await CableClient.connectWelcomed(server.wsUrl, { token: server.token(bob.id), protocols: [EXT] });
+    raws.push(c);
+    assert.equal(await c.subscribe(roomId(room)), 'confirm');
+    c.send({ command: 'presence', identifier: roomId(room), data: { return_records: false } });
+    const f = JSON.parse(await c.expect((s) => s.startsWith('{"type":"presence"')));
+    assert.deepEqual(Object.keys(f.message), ['type', 'total']);
+    const m = await request(server.port, { path: '/metrics' });
+    const value = (name) => Number(new RegExp(`^cabled_${name} (\\d+)$`, 'm').exec(m.body)[1]);
+    for (const name of ['whispers_total', 'whispers_rejected_total', 'presence_joins_total',
+      'presence_infos_total', 'sessions_restored_total', 'histories_served_total']) {
+      assert.ok(value(name) > 0, `${name} is ${value(name)}`);
+    }
   });
 });
 

@@ -59,6 +59,16 @@ TEST(cable_ext_commands_parse)
     ASSERT_EQ(cmd.presence, 0);
     cable_command_deinit(&cmd);
 
+    ASSERT_EQ(parse("{\"command\":\"presence\",\"identifier\":\"I\",\"data\":{}}", &cmd, &why), 0);
+    ASSERT_EQ(cmd.presence, 1);
+    cable_command_deinit(&cmd);
+    ASSERT_EQ(
+        parse("{\"command\":\"presence\",\"identifier\":\"I\",\"data\":{\"return_records\":false}}",
+              &cmd, &why),
+        0);
+    ASSERT_EQ(cmd.presence, 0);
+    cable_command_deinit(&cmd);
+
     ASSERT_EQ(parse("{\"command\":\"refresh_token\",\"token\":\"a.b.c\"}", &cmd, &why), 0);
     ASSERT_STR_EQ(cmd.token, "a.b.c");
     cable_command_deinit(&cmd);
