@@ -98,6 +98,26 @@ describe('extended protocol on a cluster over Redis', () => {
     cable.disconnect();
   });
 
+  it('a room subscription restored on another node is checked there first (a cold access cache)', async () => {
+    const ann = await createMember(c, { name: 'Ann Rooms' });
+    const room = await c.createRoom([ann.id]);
+    const id = ident({ channel: 'Chats::RoomChannel', chat_room_id: room.id });
+    const a = await CableClient.connectWelcomed(c.nodes[0].wsUrl, { token: c.token(ann.id), protocols: [EXT] });
+    raws.push(a);
+    assert.equal(await a.subscribe(id), 'confirm');
+    assert.equal(await a.subscribe(NOTIF), 'confirm');
+    a.terminate();
+    await new Promise((r) => setTimeout(r, 200));
+    const b = await CableClient.connect(`${c.nodes[1].wsUrl}?sid=${a.sid}`, { token: c.token(ann.id), protocols: [EXT] });
+    raws.push(b);
+    const w = JSON.parse(await b.expect((x) => x.startsWith('{"type":"welcome"')));
+    assert.deepEqual(w.restored_ids, [id, NOTIF]);
+    await publish(c.nodes[0], { stream: `chat-room-${room.id}-channel`, data: { hi: 1 } });
+    // (This raw client never asks for its history: the restore holds its live frames 3 s.)
+    const f = JSON.parse(await b.expect((x) => x.includes('"hi"'), { timeoutMs: 6000 }));
+    assert.equal(f.identifier, id);
+  });
+
   it('a session restores once, cluster-wide', async () => {
     const a = await CableClient.connectWelcomed(c.nodes[0].wsUrl, { token: c.token(3), protocols: [EXT] });
     raws.push(a);
