@@ -1,8 +1,9 @@
 /* cable/ext_session: session recovery for the extended protocol.
  *
  * A connection's session, saved under its session id (the welcome's sid)
- * whenever its subscriptions change, while it lives (state.h keeps it
- * fresh) and when it closes, for sessions_ttl_s from then:
+ * whenever its subscriptions or its presence change, every sessions_ttl_s/2
+ * while it lives (ext.c's tick) and when it drops, each time for
+ * sessions_ttl_s from then:
  *
  *   {"record":"<the member's presence record, JSON>"|null,
  *    "subs":[{"id":"<identifier>","presence":true|false},…]}
