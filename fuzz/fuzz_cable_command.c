@@ -10,7 +10,12 @@
  *   - spans returned by json_span_member / json_span_next are themselves
  *     valid JSON of the kind json_span_kind reports;
  *   - json_decode agrees with jansson wherever jansson decodes, and decodes
- *     beyond it only input the scanner finds valid (numbers jansson refuses). */
+ *     beyond it only input the scanner finds valid (numbers jansson refuses);
+ *   - an extended command's parts hold: a whisper's data is compact JSON, a
+ *     history request either parses into a valid position (an epoch of
+ *     URL-safe characters, since >= 0) or is refused with a reason and a
+ *     zeroed request, and every extended frame built from the command is
+ *     valid compact JSON naming its identifier. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,8 +23,10 @@
 
 #include <jansson.h>
 
+#include "cable/ext_protocol.h"
 #include "cable/protocol.h"
 #include "core/buf.h"
+#include "core/err.h"
 #include "core/json.h"
 
 #define CHECK(cond)                                                                                \
@@ -55,16 +62,65 @@ static void check_span(json_span_t s)
     buf_deinit(&b);
 }
 
+static void fuzz_extended(const cable_command_t *cmd)
+{
+    if (cmd->type == CABLE_CMD_WHISPER) {
+        CHECK(cmd->data != NULL);
+        buf_t again = BUF_INIT;
+        CHECK(json_append_compact(&again, cmd->data, cmd->data_len) == 0);
+        CHECK(again.len == cmd->data_len && memcmp(buf_head(&again), cmd->data, again.len) == 0);
+        buf_deinit(&again);
+    }
+    if (cmd->history) {
+        static const cable_history_req_t zero;
+        cable_history_req_t req;
+        const char *why = NULL;
+        /* The identifier stands in for a stream name: any string will do. */
+        int rc = cable_history_parse(cmd->history, cmd->identifier, &req, &why);
+        if (rc != 0) {
+            CHECK(rc == ERR_PROTO && why != NULL);
+            CHECK(memcmp(&req, &zero, sizeof req) == 0);
+        } else {
+            CHECK(req.since >= 0);
+            if (req.has_position) CHECK(cable_epoch_valid(req.epoch, strlen(req.epoch)));
+            else CHECK(req.epoch[0] == '\0' && req.offset == 0);
+        }
+    }
+    if (!cmd->identifier) return;
+    buf_t frame = BUF_INIT;
+    cable_ext_append_reject_history(&frame, cmd->identifier, cmd->identifier_len, cmd->identifier);
+    check_frame(&frame, cmd->identifier, cmd->identifier_len);
+    buf_reset(&frame);
+    cable_ext_append_presence(&frame, cmd->identifier, cmd->identifier_len, "{\"type\":\"error\"}",
+                              16);
+    check_frame(&frame, cmd->identifier, cmd->identifier_len);
+    if (cmd->data && cmd->type == CABLE_CMD_WHISPER) {
+        buf_reset(&frame);
+        cable_ext_append_message(&frame, cmd->identifier, cmd->identifier_len, cmd->data,
+                                 cmd->data_len, cmd->identifier, cmd->identifier_len, "ep", 1);
+        check_frame(&frame, cmd->identifier, cmd->identifier_len);
+    }
+    buf_deinit(&frame);
+}
+
 static void fuzz_protocol(const char *in, size_t len)
 {
     cable_command_t cmd;
     const char *why = NULL;
     if (cable_command_parse(in, len, &cmd, &why) != 0) {
         CHECK(why != NULL);
-        CHECK(cmd.identifier == NULL && cmd.data == NULL);
+        CHECK(cmd.identifier == NULL && cmd.data == NULL && cmd.history == NULL &&
+              cmd.token == NULL);
         return;
     }
-    CHECK(cmd.type >= CABLE_CMD_SUBSCRIBE && cmd.type <= CABLE_CMD_MESSAGE);
+    CHECK(cmd.type >= CABLE_CMD_SUBSCRIBE && cmd.type <= CABLE_CMD_REFRESH_TOKEN);
+    fuzz_extended(&cmd);
+    if (cmd.type == CABLE_CMD_PONG || cmd.type == CABLE_CMD_REFRESH_TOKEN) {
+        CHECK(cmd.identifier == NULL);
+        CHECK((cmd.type == CABLE_CMD_REFRESH_TOKEN) == (cmd.token != NULL));
+        cable_command_deinit(&cmd);
+        return;
+    }
     CHECK(cmd.identifier != NULL && cmd.identifier[cmd.identifier_len] == '\0');
     CHECK(memchr(cmd.identifier, '\0', cmd.identifier_len) == NULL);
 

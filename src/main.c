@@ -36,6 +36,7 @@
 #include "net/port_owner.h"
 #include "pubsub/local.h"
 #include "pubsub/redis.h"
+#include "state/memory.h"
 #include "store/pg.h"
 #include "store/sqlite.h"
 
@@ -92,6 +93,7 @@ struct config {
     long long drain_ms;
     long long db_pool;
     const char *data_dir;
+    long long history_limit, history_ttl, sessions_ttl, presence_ttl, whisper_rate;
     int demo;
     /* token subcommand */
     long long member;
@@ -105,6 +107,7 @@ enum {
     OPT_DB_POOL,
     OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_MAX_REQUEST_MEMORY,
     OPT_MAX_CONNECTIONS, OPT_LOG_FORMAT, OPT_DEMO_DIR, OPT_DATA_DIR,
+    OPT_HISTORY_LIMIT, OPT_HISTORY_TTL, OPT_SESSIONS_TTL, OPT_PRESENCE_TTL, OPT_WHISPER_RATE,
 };
 
 static const struct option options[] = {
@@ -135,6 +138,11 @@ static const struct option options[] = {
     {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
     {"drain-ms", required_argument, NULL, OPT_DRAIN},
     {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+    {"history-limit", required_argument, NULL, OPT_HISTORY_LIMIT},
+    {"history-ttl", required_argument, NULL, OPT_HISTORY_TTL},
+    {"sessions-ttl", required_argument, NULL, OPT_SESSIONS_TTL},
+    {"presence-ttl", required_argument, NULL, OPT_PRESENCE_TTL},
+    {"whisper-rate", required_argument, NULL, OPT_WHISPER_RATE},
     {"demo", no_argument, NULL, OPT_DEMO},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
@@ -177,6 +185,11 @@ static void usage(FILE *f)
           "  --max-connections N        open connections, more get 503 (ulimit -n less a reserve)\n"
           "  --drain-ms MS              spread server_restart over this window (1000)\n"
           "  --data-dir DIR             keep uploaded files under DIR/uploads (none: uploads off)\n"
+          "  --history-limit N          messages kept per stream for catch-up, 0 for none (100)\n"
+          "  --history-ttl SECONDS      how long a stream keeps a message (300)\n"
+          "  --sessions-ttl SECONDS     how long a dropped session can be restored, 0 for never (300)\n"
+          "  --presence-ttl SECONDS     how long a dropped connection stays present (15)\n"
+          "  --whisper-rate N           whispers one connection may send per second (5)\n"
           "  --demo                     demo data, the demo page at /, tokens and ready commands\n"
           "  --demo-dir DIR             the demo page's files (the checkout's demo/)\n"
           "  --log-level LEVEL          debug, info, warn, error (info)\n"
@@ -242,6 +255,11 @@ static int apply(struct config *cfg, int opt, const char *name, const char *val)
     case OPT_MAX_CONNECTIONS: return parse_int(name, val, 1, 1LL << 30, &cfg->max_connections);
     case OPT_DRAIN: return parse_int(name, val, 0, 60000, &cfg->drain_ms);
     case OPT_DB_POOL: return parse_int(name, val, 1, STORE_PG_POOL_MAX, &cfg->db_pool);
+    case OPT_HISTORY_LIMIT: return parse_int(name, val, 0, 10000, &cfg->history_limit);
+    case OPT_HISTORY_TTL: return parse_int(name, val, 1, 86400, &cfg->history_ttl);
+    case OPT_SESSIONS_TTL: return parse_int(name, val, 0, 86400, &cfg->sessions_ttl);
+    case OPT_PRESENCE_TTL: return parse_int(name, val, 1, 3600, &cfg->presence_ttl);
+    case OPT_WHISPER_RATE: return parse_int(name, val, 0, 1000, &cfg->whisper_rate);
     case OPT_MEMBER: return parse_int(name, val, 1, INT64_MAX, &cfg->member);
     case OPT_COMMUNITY_SHORT: return parse_int(name, val, 1, INT64_MAX, &cfg->community_id);
     case OPT_TTL: return parse_int(name, val, -365LL * 86400, 365LL * 86400, &cfg->ttl);
@@ -308,6 +326,11 @@ static int parse_args(struct config *cfg, int argc, char **argv)
         .max_request_memory = 64LL << 20,
         .drain_ms = 1000,
         .db_pool = STORE_PG_POOL_DEFAULT,
+        .history_limit = 100,
+        .history_ttl = 300,
+        .sessions_ttl = 300,
+        .presence_ttl = 15,
+        .whisper_rate = 5,
         .ttl = 0,
     };
     if (apply_env(cfg) != 0) return -1;
@@ -431,6 +454,7 @@ struct loop_state {
 static struct config cfg;
 static const char *prog = "cabled";
 static hub_t *hub;
+static state_t *state;
 static store_t *store;
 static http_server_config_t http_cfg;
 static size_t max_outbuf;
@@ -473,6 +497,13 @@ static void shutdown_loop(net_loop_t *loop, void *arg)
 }
 
 static uv_signal_t sig_term, sig_int;
+static uv_timer_t state_tick;
+
+static void on_state_tick(uv_timer_t *t)
+{
+    (void)t;
+    state->ops->tick(state);
+}
 
 static void on_signal(uv_signal_t *s, int signum)
 {
@@ -482,6 +513,7 @@ static void on_signal(uv_signal_t *s, int signum)
         net_loop_post(net_loops_get(i), shutdown_loop, NULL);
     uv_close((uv_handle_t *)&sig_term, NULL);
     uv_close((uv_handle_t *)&sig_int, NULL);
+    uv_close((uv_handle_t *)&state_tick, NULL);
     (void)s;
 }
 
@@ -615,20 +647,34 @@ static http_static_t *demo_files(void)
     return st;
 }
 
-/* The pub/sub adapter named by --pubsub, reporting to the hub. Returns
- * NULL after printing why. */
-static pubsub_t *open_pubsub(hub_t *h)
+/* state_announce_cb: a presence event goes out through the hub. */
+static void announce_presence(void *ud, const char *stream, payload_t *event)
 {
-    if (strcmp(cfg.pubsub, "local") == 0) return pubsub_local_new(&hub_pubsub_events, h);
+    hub_presence_event(ud, stream, event);
+}
+
+/* The pub/sub adapter named by --pubsub, reporting to the hub, and the
+ * state that goes with it (in memory for the local adapter). Returns NULL
+ * after printing why. */
+static pubsub_t *open_pubsub(hub_t *h, const state_config_t *sc)
+{
+    if (strcmp(cfg.pubsub, "local") == 0) {
+        state = state_memory_new(sc, announce_presence, h);
+        pubsub_history_t history = {state_memory_keep, state};
+        return pubsub_local_new(&hub_pubsub_events, h, sc->history_limit ? &history : NULL);
+    }
     if (strncmp(cfg.pubsub, "redis://", 8) == 0) {
         char err[256];
         pubsub_redis_config_t rc = {
             .url = cfg.pubsub,
             .prefix = cfg.redis_prefix,
             .queue_bytes = (size_t)cfg.pubsub_queue_bytes,
+            .history_limit = sc->history_limit,
+            .history_ttl_s = sc->history_ttl_s,
         };
         pubsub_t *ps = pubsub_redis_new(&rc, &hub_pubsub_events, h, err, sizeof err);
         if (!ps) fprintf(stderr, "cabled: --pubsub %s: %s\n", cfg.pubsub, err);
+        else state = pubsub_redis_state(ps, sc);
         return ps;
     }
     fprintf(stderr, "cabled: --pubsub: expected local or redis://HOST:PORT[/DB], got \"%s\"\n",
@@ -754,7 +800,13 @@ static int run_server(void)
 
     signal(SIGPIPE, SIG_IGN);
     hub = hub_new(&cable_hub_output, threads);
-    pubsub_t *ps = open_pubsub(hub);
+    state_config_t state_cfg = {
+        .history_limit = (unsigned)cfg.history_limit,
+        .history_ttl_s = (unsigned)cfg.history_ttl,
+        .sessions_ttl_s = (unsigned)cfg.sessions_ttl,
+        .presence_ttl_s = (unsigned)cfg.presence_ttl,
+    };
+    pubsub_t *ps = open_pubsub(hub, &state_cfg);
     if (!ps) return 2;
     if (hub_start(hub, ps) != 0) {
         fprintf(stderr, "cabled: --pubsub: cannot subscribe to the control stream\n");
@@ -787,6 +839,8 @@ static int run_server(void)
         .member_check = check_member,
         .linger_ms = 2000,
         .drain_ms = (unsigned)cfg.drain_ms,
+        .state = state,
+        .whisper_rate = (unsigned)cfg.whisper_rate,
     };
     cable_server_init(&cable_cfg);
 
@@ -867,6 +921,8 @@ static int run_server(void)
     uv_signal_init(main_loop, &sig_int);
     uv_signal_start(&sig_term, on_signal, SIGTERM);
     uv_signal_start(&sig_int, on_signal, SIGINT);
+    uv_timer_init(main_loop, &state_tick);
+    uv_timer_start(&state_tick, on_state_tick, 1000, 1000);
     uv_run(main_loop, UV_RUN_DEFAULT);
 
     hub_stop(hub);
@@ -875,6 +931,8 @@ static int run_server(void)
     free(loop_states);
     http_router_free(router);
     http_static_free(demo_page);
+    /* The state first: Redis's is a view of the adapter's connection. */
+    state_destroy(state);
     pubsub_destroy(ps);
     hub_free(hub);
     store_destroy(store);

@@ -19,6 +19,8 @@ typedef struct cable_conn cable_conn_t;
 typedef struct cable_sub cable_sub_t;
 typedef struct cable_channel cable_channel_t;
 
+struct cable__ext_sub;
+
 struct cable_sub {
     /* read-only for channels */
     cable_conn_t *conn;        /* NULL once the connection went away while pending */
@@ -28,6 +30,7 @@ struct cable_sub {
     /* private */
     hub_sub_t _hub;            /* its place in the stream index */
     list_t _conn_node;
+    struct cable__ext_sub *_ext; /* the extended protocol's state; NULL on plain connections */
 };
 
 struct cable_channel {
@@ -40,6 +43,14 @@ struct cable_channel {
     /* A "message" command with data.action. NULL when the channel has no
      * actions. Return 0 when handled, ERR_NOT_FOUND for an unknown action. */
     int (*perform)(cable_sub_t *sub, const char *action, const json_t *data);
+    /* The extended protocol: 1 when subscribers may whisper to each other
+     * on the channel's stream (typing indicators). */
+    int whisper;
+    /* The extended protocol: NULL when the channel has no presence.
+     * Otherwise the presence record of 'member', the member's public
+     * fields as compact JSON (returns owned, NULL when the member is not
+     * found). Blocking: runs on a worker thread. */
+    char *(*presence_record)(long long community_id, long long member_id);
 };
 
 /* Register a channel (borrowed for the process lifetime). Not thread-safe:

@@ -49,10 +49,27 @@ static unsigned long long conn_id(const cable_conn_t *c)
     return (unsigned long long)ws_endpoint_conn(c->ep)->id;
 }
 
+unsigned long long cable__conn_id(const cable_conn_t *c)
+{
+    return conn_id(c);
+}
+
 /* Send a small protocol message, even past the output cap. */
 static void send_control(cable_conn_t *c, buf_t *msg)
 {
     ws_endpoint_send_text(c->ep, buf_head(msg), msg->len, 1);
+}
+
+void cable__send_control(cable_conn_t *c, buf_t *msg)
+{
+    send_control(c, msg);
+}
+
+/* Taking part in subscriptions: welcomed, or restoring a session before
+ * the welcome. */
+static int live(const cable_conn_t *c)
+{
+    return c->open || c->_restoring;
 }
 
 void cable_conn_disconnect(cable_conn_t *c, const char *reason, int reconnect)
@@ -63,6 +80,7 @@ void cable_conn_disconnect(cable_conn_t *c, const char *reason, int reconnect)
         c->open = 0;
         cable__thread_remove(c);
     }
+    c->_restoring = 0;
     if (ws_endpoint_is_closing(c->ep)) return;
     log_info("cable conn=%llu disconnect reason=%s", conn_id(c), reason);
     c->_reason = reason;
@@ -102,8 +120,10 @@ int cable_conn_send_frame(cable_conn_t *c, payload_t *frame)
     return rc;
 }
 
-int cable__sub_send(hub_sub_t *hs, payload_t *frame)
+int cable__sub_send(hub_sub_t *hs, payload_t *frame, const pubsub_pos_t *pos)
 {
+    /* An extended subscription keeps its place in each stream's history. */
+    if (hs->ext) return cable__ext_send(LIST_ENTRY(hs, cable_sub_t, _hub), frame, pos);
     /* Straight to the socket's queue (the hot path of a fan-out); a closing
      * endpoint's connection is draining and refuses it. Only a client over
      * its output cap goes through the connection. */
@@ -120,6 +140,11 @@ static void send_reply(cable_conn_t *c, buf_t *msg)
         cable_conn_disconnect(c, "too_slow", 1);
 }
 
+void cable__send_reply(cable_conn_t *c, buf_t *msg)
+{
+    send_reply(c, msg);
+}
+
 /* ---- subscriptions ------------------------------------------------------- */
 
 static cable_sub_t *find_sub(cable_conn_t *c, const char *id, size_t len)
@@ -133,14 +158,22 @@ static cable_sub_t *find_sub(cable_conn_t *c, const char *id, size_t len)
     return NULL;
 }
 
+cable_sub_t *cable__find_sub(cable_conn_t *c, const char *id, size_t len)
+{
+    return find_sub(c, id, len);
+}
+
 static void sub_free(cable_sub_t *s)
 {
+    if (s->_ext) cable__ext_sub_free(s);
     free(s->identifier);
     free(s);
 }
 
-static void sub_end(cable_sub_t *s)
+/* 'closing': the connection goes (not an unsubscribe). */
+static void sub_end(cable_sub_t *s, int closing)
 {
+    if (s->_ext) cable__ext_sub_end(s, closing);
     list_unlink(&s->_conn_node);
     s->conn->_subs_count--;
     hub_unsubscribe(cable__hub, &s->_hub);
@@ -157,11 +190,19 @@ static void log_ignored(cable_conn_t *c, const char *why, const char *data, size
              log_escape(esc, sizeof esc, data, len));
 }
 
+void cable__log_ignored(cable_conn_t *c, const char *why, const char *data, size_t len)
+{
+    log_ignored(c, why, data, len);
+}
+
 static void reject(cable_conn_t *c, const char *id, size_t len, const char *why)
 {
     char esc[200];
     log_info("cable conn=%llu reject reason=\"%s\" identifier=\"%s\"", conn_id(c), why,
              log_escape(esc, sizeof esc, id, len));
+    /* A subscription of a session being restored is left out silently:
+     * the client subscribes to it again and hears the answer then. */
+    if (c->_restoring) return;
     buf_t b = BUF_INIT;
     cable_append_reject(&b, id, len);
     send_reply(c, &b);
@@ -175,13 +216,24 @@ static void confirm(cable_conn_t *c, cable_sub_t *s)
     METRIC_INC(subscriptions);
     metrics_series_add(METRICS_channel_subscriptions, &s->channel->name, 1);
     log_debug("cable conn=%llu subscribed channel=%s", conn_id(c), s->channel->name);
+    if (c->_restoring) {
+        /* Restored: the client is not told, it learns from the welcome. */
+        cable__session_restored(c, s);
+        return;
+    }
     buf_t b = BUF_INIT;
     cable_append_confirm(&b, s->identifier, s->identifier_len);
     send_reply(c, &b);
     buf_deinit(&b);
+    if (s->_ext) cable__ext_confirmed(c, s);
 }
 
 static void on_stream_ready(hub_sub_t *hs, int ok);
+
+static void on_stream_dropped(hub_sub_t *hs)
+{
+    cable__ext_dropped(LIST_ENTRY(hs, cable_sub_t, _hub));
+}
 
 /* A subscribe that waits for an answer holds the connection's later
  * commands back, in order: the endpoint stops handing us messages (and
@@ -198,10 +250,15 @@ static void clear_pending(cable_conn_t *c)
     c->_pending = NULL;
 }
 
-/* The pending subscribe is answered: the commands that waited go on. */
+/* The pending subscribe is answered: the commands that waited go on (or,
+ * while a session is restored, its next subscription). */
 static void go_on(cable_conn_t *c)
 {
-    if (!c->_pending) ws_endpoint_resume(c->ep);
+    if (c->_pending) return;
+    if (c->_restoring)
+        cable__session_next(c);
+    else
+        ws_endpoint_resume(c->ep);
 }
 
 /* Subscribe an allowed subscription to its stream: confirmed now, or once
@@ -213,7 +270,11 @@ static void start(cable_conn_t *c, cable_sub_t *s, const char *stream)
     s->_hub.identifier_len = s->identifier_len;
     s->_hub.member_id = c->claims.community_member_id;
     s->_hub.sink = ws_endpoint_conn(c->ep);
+    s->_hub.session = c->sid;
+    s->_hub.ext = c->ext;
     s->_hub.on_ready = on_stream_ready;
+    s->_hub.on_dropped = s->_ext ? on_stream_dropped : NULL;
+    if (s->_ext) cable__ext_sub_started(s, stream);
     int rc = hub_subscribe(cable__hub, &s->_hub, stream);
     if (rc == ERR_AGAIN) {
         set_pending(c, s);
@@ -229,7 +290,12 @@ static void start(cable_conn_t *c, cable_sub_t *s, const char *stream)
 
 static void do_subscribe(cable_conn_t *c, const cable_command_t *cmd)
 {
-    if (find_sub(c, cmd->identifier, cmd->identifier_len)) {
+    cable_sub_t *dup = find_sub(c, cmd->identifier, cmd->identifier_len);
+    if (dup) {
+        if (dup->_ext && !c->_restoring) {
+            cable__ext_resubscribe(c, dup, cmd);
+            return;
+        }
         log_debug("cable conn=%llu duplicate subscribe ignored", conn_id(c));
         return;
     }
@@ -263,6 +329,7 @@ static void do_subscribe(cable_conn_t *c, const cable_command_t *cmd)
     s->identifier_len = cmd->identifier_len;
     list_init(&s->_conn_node);
     list_init(&s->_hub._node);
+    if (c->ext) cable__ext_sub_init(s, cmd);
     char stream[HUB_STREAM_MAX];
     int rc = ch->subscribe(s, params, stream);
     json_decref(params);
@@ -287,7 +354,13 @@ static void do_unsubscribe(cable_conn_t *c, const cable_command_t *cmd)
         return;
     }
     log_debug("cable conn=%llu unsubscribed channel=%s", conn_id(c), s->channel->name);
-    sub_end(s);
+    sub_end(s, 0);
+    if (c->ext) cable__session_save(c);
+}
+
+void cable__subscribe(cable_conn_t *c, const cable_command_t *cmd)
+{
+    do_subscribe(c, cmd);
 }
 
 static void do_message(cable_conn_t *c, const cable_command_t *cmd)
@@ -326,10 +399,10 @@ void cable_sub_resolve(cable_sub_t *s, int allowed, const char *stream)
         return;
     }
     clear_pending(c);
-    if (allowed && c->open) {
+    if (allowed && live(c)) {
         start(c, s, stream);
     } else {
-        if (c->open) reject(c, s->identifier, s->identifier_len, "not allowed");
+        if (live(c)) reject(c, s->identifier, s->identifier_len, "not allowed");
         sub_free(s);
     }
     go_on(c);
@@ -342,11 +415,11 @@ static void on_stream_ready(hub_sub_t *hs, int ok)
     cable_sub_t *s = LIST_ENTRY(hs, cable_sub_t, _hub);
     cable_conn_t *c = s->conn;
     clear_pending(c);
-    if (ok && c->open) {
+    if (ok && live(c)) {
         confirm(c, s);
     } else {
         hub_unsubscribe(cable__hub, &s->_hub);
-        if (c->open) reject(c, s->identifier, s->identifier_len, "not allowed");
+        if (live(c)) reject(c, s->identifier, s->identifier_len, "not allowed");
         sub_free(s);
     }
     go_on(c);
@@ -364,7 +437,11 @@ static void execute(cable_conn_t *c, const char *data, size_t len)
     cable_command_t cmd;
     const char *why = NULL;
     if (cable_command_parse(data, len, &cmd, &why) != 0) {
-        log_ignored(c, why, data, len);
+        /* Tokens stay out of logs, even in a command that is malformed. */
+        if (memmem(data, len, "token", 5))
+            log_ignored(c, why, "(not shown: may hold a token)", 29);
+        else
+            log_ignored(c, why, data, len);
         return;
     }
     switch (cmd.type) {
@@ -378,6 +455,14 @@ static void execute(cable_conn_t *c, const char *data, size_t len)
         do_message(c, &cmd);
         break;
     default:
+        /* The extended protocol's commands mean nothing on a plain
+         * connection, exactly as before it existed. */
+        if (c->ext)
+            cable__ext_execute(c, &cmd);
+        else if (cmd.type == CABLE_CMD_REFRESH_TOKEN)
+            log_ignored(c, "unknown command", "(a token)", 9); /* tokens stay out of logs */
+        else
+            log_ignored(c, "unknown command", data, len);
         break;
     }
     cable_command_deinit(&cmd);
@@ -407,7 +492,12 @@ static void on_close(ws_endpoint_t *ep)
              (double)(clock_mono_us() - c->_opened_at) / 1000.0);
     if (c->open) cable__thread_remove(c);
     cable__thread_closed();
-    while (!list_empty(&c->_subs)) sub_end(LIST_ENTRY(c->_subs.next, cable_sub_t, _conn_node));
+    /* The session is kept (for sessions_ttl_s from now) before its
+     * subscriptions go. */
+    if (c->_ext) cable__ext_conn_close(c);
+    while (!list_empty(&c->_subs))
+        sub_end(LIST_ENTRY(c->_subs.next, cable_sub_t, _conn_node), 1);
+    if (c->_ext) cable__ext_conn_free(c);
     if (c->_pending && hub_sub_active(&c->_pending->_hub)) {
         /* Waiting for its stream: leave the index, no answer will come. */
         hub_unsubscribe(cable__hub, &c->_pending->_hub);
@@ -425,6 +515,13 @@ static void on_close(ws_endpoint_t *ep)
 /* ---- the member check --------------------------------------------------- */
 
 static void welcome(cable_conn_t *c);
+
+/* The member is known: restore the session asked for, or welcome. */
+static void begin(cable_conn_t *c)
+{
+    if (c->_ext && cable__session_restore(c)) return;
+    welcome(c);
+}
 
 static void on_check_work(uv_work_t *w)
 {
@@ -451,13 +548,14 @@ static void on_check_done(uv_work_t *w, int status)
             if (status != 0 || j->result < 0)
                 log_warn("cable conn=%llu member=%lld not checked: the store did not answer",
                          conn_id(c), j->member_id);
-            welcome(c);
+            begin(c);
         }
     }
     free(j);
 }
 
-cable_conn_t *cable_conn_new(net_conn_t *nc, const auth_claims_t *claims, const char *reason)
+cable_conn_t *cable_conn_new(net_conn_t *nc, const auth_claims_t *claims, const char *reason,
+                             const cable_conn_opts_t *opts)
 {
     cable_conn_t *c = xcalloc(1, sizeof *c);
     list_init(&c->_subs);
@@ -466,6 +564,7 @@ cable_conn_t *cable_conn_new(net_conn_t *nc, const auth_claims_t *claims, const 
     c->_opened_at = clock_mono_us();
     log_info("cable connect conn=%llu member=%lld", conn_id(c),
              claims ? claims->community_member_id : 0);
+    if (opts && opts->ext) cable__ext_conn_init(c, opts);
     cable__thread_opened();
     METRIC_INC(connections_total);
     METRIC_INC(connections);
@@ -490,7 +589,7 @@ cable_conn_t *cable_conn_new(net_conn_t *nc, const auth_claims_t *claims, const 
         }
         free(j);
     }
-    welcome(c);
+    begin(c);
     return c;
 }
 
@@ -499,9 +598,24 @@ cable_conn_t *cable_conn_new(net_conn_t *nc, const auth_claims_t *claims, const 
 static void welcome(cable_conn_t *c)
 {
     rand_urlsafe(c->sid, 21);
+    cable__welcome(c, 0);
+}
+
+void cable__welcome(cable_conn_t *c, int restored)
+{
+    c->_restoring = 0;
     c->open = 1;
     buf_t b = BUF_INIT;
-    cable_append_welcome(&b, c->sid);
+    if (restored) {
+        const char **ids;
+        size_t *lens;
+        size_t n = cable__session_restored_ids(c, &ids, &lens);
+        cable_ext_append_welcome(&b, c->sid, ids, lens, n);
+        free(ids);
+        free(lens);
+    } else {
+        cable_append_welcome(&b, c->sid);
+    }
     send_control(c, &b);
     buf_deinit(&b);
     cable__thread_add(c);

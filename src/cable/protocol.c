@@ -38,6 +38,13 @@ static int command_type(const char *s, size_t len)
         {"subscribe", CABLE_CMD_SUBSCRIBE},
         {"unsubscribe", CABLE_CMD_UNSUBSCRIBE},
         {"message", CABLE_CMD_MESSAGE},
+        {"history", CABLE_CMD_HISTORY},
+        {"whisper", CABLE_CMD_WHISPER},
+        {"join", CABLE_CMD_JOIN},
+        {"leave", CABLE_CMD_LEAVE},
+        {"presence", CABLE_CMD_PRESENCE},
+        {"pong", CABLE_CMD_PONG},
+        {"refresh_token", CABLE_CMD_REFRESH_TOKEN},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i].name) == len && memcmp(names[i].name, s, len) == 0)
@@ -51,10 +58,16 @@ static int member(const char *msg, size_t len, const char *key, json_span_t *out
     return json_span_member(msg, len, key, out) == 1;
 }
 
+/* Member 'key' of the command object, present and not null. */
+static int present(const char *msg, size_t len, const char *key, json_span_t *out)
+{
+    return member(msg, len, key, out) && json_span_kind(*out) != 'z';
+}
+
 int cable_command_parse(const char *msg, size_t len, cable_command_t *cmd, const char **why)
 {
     memset(cmd, 0, sizeof *cmd);
-    json_span_t command, identifier, data;
+    json_span_t command, identifier, data, span;
     int found = json_span_member(msg, len, "command", &command);
     if (found == ERR_JSON) {
         *why = "invalid JSON";
@@ -79,6 +92,22 @@ int cable_command_parse(const char *msg, size_t len, cable_command_t *cmd, const
         *why = "unknown command";
         goto done;
     }
+    if (type == CABLE_CMD_PONG) {
+        cmd->type = type;
+        rc = 0;
+        goto done;
+    }
+    if (type == CABLE_CMD_REFRESH_TOKEN) {
+        if (!member(msg, len, "token", &span) || json_span_string(span, &text) != 0 ||
+            text.len == 0 || memchr(buf_head(&text), '\0', text.len)) {
+            *why = "token must be a string";
+            goto done;
+        }
+        cmd->type = type;
+        cmd->token = dup_bytes(buf_head(&text), text.len);
+        rc = 0;
+        goto done;
+    }
     if (!member(msg, len, "identifier", &identifier) || json_span_string(identifier, &text) != 0) {
         *why = "identifier must be a string";
         goto done;
@@ -87,10 +116,19 @@ int cable_command_parse(const char *msg, size_t len, cable_command_t *cmd, const
         *why = "identifier contains NUL";
         goto done;
     }
-    int has_data = type == CABLE_CMD_MESSAGE && member(msg, len, "data", &data) &&
-                   json_span_kind(data) != 'z';
+    int has_data = type == CABLE_CMD_MESSAGE && present(msg, len, "data", &data);
     if (has_data && json_span_kind(data) != 's') {
         *why = "data must be a string";
+        goto done;
+    }
+    /* A whisper's data is any JSON value, passed on as the client wrote it
+     * (numbers included), compacted. */
+    buf_t whisper = BUF_INIT;
+    if (type == CABLE_CMD_WHISPER &&
+        (!present(msg, len, "data", &span) ||
+         json_append_compact(&whisper, span.p, span.len) != 0)) {
+        buf_deinit(&whisper);
+        *why = "whisper without data";
         goto done;
     }
     cmd->type = type;
@@ -101,6 +139,23 @@ int cable_command_parse(const char *msg, size_t len, cable_command_t *cmd, const
         json_span_string(data, &text);
         cmd->data_len = text.len;
         cmd->data = dup_bytes(buf_head(&text), text.len);
+    } else if (type == CABLE_CMD_WHISPER) {
+        cmd->data_len = whisper.len;
+        cmd->data = dup_bytes(buf_head(&whisper), whisper.len);
+        buf_deinit(&whisper);
+    }
+    /* The extended protocol's members: a tree only for "history", which
+     * cable_history_parse reads. */
+    if ((type == CABLE_CMD_SUBSCRIBE || type == CABLE_CMD_HISTORY) &&
+        present(msg, len, "history", &span))
+        cmd->history = json_decode(span.p, span.len, JSON_DECODE_ANY | JSON_ALLOW_NUL);
+    if (type == CABLE_CMD_SUBSCRIBE || type == CABLE_CMD_JOIN)
+        cmd->presence = present(msg, len, "presence", &span);
+    if (type == CABLE_CMD_PRESENCE) {
+        json_span_t records;
+        cmd->presence = !(member(msg, len, "data", &span) && json_span_kind(span) == 'o' &&
+                          json_span_member(span.p, span.len, "return_records", &records) == 1 &&
+                          json_span_kind(records) == 'f');
     }
     rc = 0;
 done:
@@ -112,6 +167,8 @@ void cable_command_deinit(cable_command_t *cmd)
 {
     free(cmd->identifier);
     free(cmd->data);
+    free(cmd->token);
+    json_decref(cmd->history);
     memset(cmd, 0, sizeof *cmd);
 }
 

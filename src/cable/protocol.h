@@ -2,7 +2,10 @@
  *
  * Pure code, no sockets and no logging. A client text message is one JSON
  * object, {"command":"subscribe"|"unsubscribe"|"message","identifier":"<JSON
- * string>","data":"<JSON string>"}; cable_command_parse checks its shape and
+ * string>","data":"<JSON string>"}, or one of the extended protocol's
+ * commands (actioncable-v1-ext-json, cable/ext_protocol.h says what they
+ * carry): history, whisper, join, leave, presence, pong, refresh_token.
+ * cable_command_parse checks its shape and
  * hands back the identifier exactly as the client wrote it (decoded from its
  * JSON string form, but never re-parsed or normalised): Action Cable compares
  * identifiers as raw strings and echoes them byte for byte, spacing and key
@@ -24,15 +27,35 @@
 
 #include "core/buf.h"
 
-enum cable_command_type { CABLE_CMD_SUBSCRIBE = 1, CABLE_CMD_UNSUBSCRIBE, CABLE_CMD_MESSAGE };
+enum cable_command_type {
+    CABLE_CMD_SUBSCRIBE = 1,
+    CABLE_CMD_UNSUBSCRIBE,
+    CABLE_CMD_MESSAGE,
+    /* The extended protocol's; a plain connection treats them as unknown. */
+    CABLE_CMD_HISTORY,
+    CABLE_CMD_WHISPER,
+    CABLE_CMD_JOIN,
+    CABLE_CMD_LEAVE,
+    CABLE_CMD_PRESENCE,
+    CABLE_CMD_PONG,          /* no identifier */
+    CABLE_CMD_REFRESH_TOKEN, /* no identifier */
+};
 
 /* One parsed client command. Plain data; release with cable_command_deinit. */
 typedef struct cable_command {
     int type;              /* enum cable_command_type */
-    char *identifier;      /* owned, the client's exact string, NUL-terminated, no inner NUL */
+    char *identifier;      /* owned, the client's exact string, NUL-terminated, no inner NUL;
+                              NULL for PONG and REFRESH_TOKEN */
     size_t identifier_len; /* bytes in 'identifier' */
-    char *data;            /* owned, NUL-terminated; NULL when absent or not a MESSAGE */
+    char *data;            /* owned, NUL-terminated; MESSAGE: the data string; WHISPER: the
+                              data value as compact JSON; NULL when absent */
     size_t data_len;       /* bytes in 'data' (may contain NUL bytes) */
+    json_t *history;       /* owned; SUBSCRIBE, HISTORY: the "history" member, NULL when absent
+                              or null (cable_history_parse reads it) */
+    int presence;          /* SUBSCRIBE, JOIN: a "presence" member is present (its content is
+                              never used: the server knows who the member is); PRESENCE: the
+                              records are wanted (data.return_records is not false) */
+    char *token;           /* owned; REFRESH_TOKEN: the new access token (a string) */
 } cable_command_t;
 
 /* Parse one client text message 'msg' (borrowed, 'len' bytes). Returns 0 and
@@ -42,11 +65,15 @@ typedef struct cable_command {
  *   "not an object"                 the message is JSON but not an object;
  *   "missing command"               no "command", or it is null (the seed's
  *                                   {"action":"message","data":"Hello Server!"});
- *   "unknown command"               "command" is not one of the three strings;
- *   "identifier must be a string"   "identifier" absent or not a string;
+ *   "unknown command"               "command" is not one of the ten strings;
+ *   "identifier must be a string"   "identifier" absent or not a string
+ *                                   (every command but pong and refresh_token);
  *   "identifier contains NUL"       the identifier string holds a U+0000;
  *   "data must be a string"         a message whose "data" is present, not
- *                                   null, and not a string.
+ *                                   null, and not a string;
+ *   "whisper without data"          a whisper with no "data" (or null);
+ *   "token must be a string"        a refresh_token without a non-empty string
+ *                                   "token".
  * On error *cmd is zeroed and needs no deinit. Duplicate members: the last
  * one wins, as in Ruby. */
 int cable_command_parse(const char *msg, size_t len, cable_command_t *cmd, const char **why);

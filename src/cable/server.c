@@ -16,6 +16,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Drain ticks: the window is cut into this many slices. */
 #define DRAIN_SLICES 20
@@ -40,11 +41,19 @@ hub_t *cable__hub;
 size_t cable__max_identifier;
 size_t cable__max_subscriptions;
 int (*cable__member_check)(long long community_id, long long member_id);
+state_t *cable__state;
+unsigned cable__whisper_rate;
+const struct auth_community *cable__community;
 static _Thread_local struct cable_thread *thread;
 
-/* Offered by the official client first; the only one it accepts back. */
-static const char *const subprotocols[] = {"actioncable-v1-json", "actioncable-unsupported",
-                                           NULL};
+#define EXT_PROTOCOL "actioncable-v1-ext-json"
+#define TOKEN_PROTOCOL_PREFIX "anycable-token."
+
+/* In our order of preference: the extended protocol whenever it is
+ * offered (its clients never offer both); then the one the official
+ * Rails client offers first and is the only one it accepts back. */
+static const char *const subprotocols[] = {EXT_PROTOCOL, "actioncable-v1-json",
+                                           "actioncable-unsupported", NULL};
 
 void cable_server_init(const cable_config_t *cfg)
 {
@@ -53,6 +62,9 @@ void cable_server_init(const cable_config_t *cfg)
     cable__max_identifier = cfg->max_identifier;
     cable__max_subscriptions = cfg->max_subscriptions;
     cable__member_check = cfg->member_check;
+    cable__state = cfg->state;
+    cable__whisper_rate = cfg->whisper_rate;
+    cable__community = cfg->community;
     ws_config.max_message = cfg->max_message;
     ws_config.linger_ms = cfg->linger_ms;
 }
@@ -100,14 +112,23 @@ static void on_ping(uv_timer_t *t)
 {
     struct cable_thread *th = t->data;
     if (th->count == 0) return;
+    int64_t now = clock_unix_s();
+    uint64_t now_ms = uv_now(&th->loop->uv);
     buf_t b = BUF_INIT;
-    cable_append_ping(&b, clock_unix_s());
+    cable_append_ping(&b, now);
     payload_t *frame = ws_frame_build(WS_OP_TEXT, buf_head(&b), b.len);
     buf_deinit(&b);
     list_t *it, *tmp;
     LIST_FOREACH_SAFE(it, tmp, &th->conns)
     {
-        cable_conn_send_frame(LIST_ENTRY(it, cable_conn_t, _thread_node), frame);
+        cable_conn_t *c = LIST_ENTRY(it, cable_conn_t, _thread_node);
+        /* A token is good until its exp, not for as long as the socket
+         * lives: reconnect:false makes the client's refresher run. */
+        if (c->claims.exp <= now) {
+            cable_conn_disconnect(c, "token_expired", 0);
+            continue;
+        }
+        if (cable_conn_send_frame(c, frame) == 0 && c->_ext) cable__ext_tick(c, now_ms);
     }
     payload_unref(frame);
 }
@@ -185,10 +206,18 @@ void cable_thread_drain(net_loop_t *loop, void (*done)(net_loop_t *loop))
 
 /* ---- what the hub needs ------------------------------------------------- */
 
-static payload_t *frame_message(const char *identifier, size_t len, const payload_t *message)
+static payload_t *frame_message(const char *identifier, size_t len, const payload_t *message,
+                                const hub_frame_spec_t *spec)
 {
     buf_t text = BUF_INIT;
-    cable_append_message(&text, identifier, len, message->data, message->len);
+    if (spec->kind == PUBSUB_PRESENCE)
+        cable_ext_append_presence(&text, identifier, len, message->data, message->len);
+    else if (spec->pos)
+        cable_ext_append_message(&text, identifier, len, message->data, message->len,
+                                 spec->stream, spec->stream_len, spec->pos->epoch,
+                                 spec->pos->offset);
+    else
+        cable_append_message(&text, identifier, len, message->data, message->len);
     payload_t *frame = ws_frame_build(WS_OP_TEXT, buf_head(&text), text.len);
     buf_deinit(&text);
     return frame;
@@ -215,8 +244,36 @@ const hub_output_t cable_hub_output = {
 
 /* ---- the upgrade --------------------------------------------------------- */
 
-/* Find the member's token: the Authorization header, or ?token= for
- * browsers, which cannot set headers on a WebSocket. Appends it to 'out'. */
+/* The token in a Sec-WebSocket-Protocol entry anycable-token.<token>, as
+ * the AnyCable client sends it (websocketAuthStrategy 'sub-protocol').
+ * Offers are comma-separated, the header may repeat. Returns 1 when found. */
+static int protocol_token(const http_request_t *req, buf_t *out)
+{
+    const size_t plen = sizeof TOKEN_PROTOCOL_PREFIX - 1;
+    for (size_t i = 0; i < req->num_headers; i++) {
+        const http_header_t *h = &req->headers[i];
+        if (h->name_len != 22 || strncasecmp(h->name, "Sec-WebSocket-Protocol", 22) != 0)
+            continue;
+        const char *p = h->value, *end = h->value + h->value_len;
+        while (p < end) {
+            while (p < end && (*p == ' ' || *p == '\t' || *p == ',')) p++;
+            const char *s = p;
+            while (p < end && *p != ',') p++;
+            const char *e = p;
+            while (e > s && (e[-1] == ' ' || e[-1] == '\t')) e--;
+            if ((size_t)(e - s) > plen && memcmp(s, TOKEN_PROTOCOL_PREFIX, plen) == 0) {
+                buf_append(out, s + plen, (size_t)(e - s) - plen);
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Find the member's token: the Authorization header; X-JID or an
+ * anycable-token.<token> subprotocol (the AnyCable client's ways); or
+ * ?token= / ?jid= for browsers, which cannot set headers on a WebSocket.
+ * Appends it to 'out'. */
 static int find_token(const http_request_t *req, buf_t *out)
 {
     const http_header_t *h = http_request_header(req, "Authorization");
@@ -227,9 +284,36 @@ static int find_token(const http_request_t *req, buf_t *out)
         buf_append(out, tok, len);
         return 1;
     }
+    h = http_request_header(req, "X-JID");
+    if (h) {
+        buf_append(out, h->value, h->value_len);
+        return out->len > 0;
+    }
+    if (protocol_token(req, out)) return out->len > 0;
     if (req->query && http_query_get(req->query, req->query_len, "token", out) == 1)
         return out->len > 0;
+    buf_reset(out);
+    if (req->query && http_query_get(req->query, req->query_len, "jid", out) == 1)
+        return out->len > 0;
     return 0;
+}
+
+/* The session an extended connection asks back, into 'out' (22 bytes):
+ * the header first, as AnyCable prefers it, then ?sid=. Empty: none. */
+static void find_restore_sid(const http_request_t *req, char out[22])
+{
+    out[0] = '\0';
+    buf_t b = BUF_INIT;
+    const http_header_t *h = http_request_header(req, "X-AnyCable-Restore-SID");
+    if (h)
+        buf_append(&b, h->value, h->value_len);
+    else if (req->query)
+        http_query_get(req->query, req->query_len, "sid", &b);
+    if (b.len > 0 && b.len < 22) {
+        memcpy(out, buf_head(&b), b.len);
+        out[b.len] = '\0';
+    }
+    buf_deinit(&b);
 }
 
 void cable_handle_upgrade(http_exchange_t *x, void *data)
@@ -283,6 +367,13 @@ void cable_handle_upgrade(http_exchange_t *x, void *data)
     }
     buf_deinit(&token);
 
+    cable_conn_opts_t opts = {.ext = hs.protocol && strcmp(hs.protocol, EXT_PROTOCOL) == 0};
+    char sid[22];
+    if (opts.ext) {
+        find_restore_sid(req, sid);
+        if (sid[0]) opts.restore_sid = sid;
+    }
+
     net_conn_t *nc = http_exchange_detach(x);
     buf_t head = BUF_INIT;
     ws_handshake_append_response(&head, &hs);
@@ -290,5 +381,5 @@ void cable_handle_upgrade(http_exchange_t *x, void *data)
     buf_deinit(&head);
     /* The 101 and the welcome (or the disconnect) leave in one write: both
      * are queued before the end of this loop pass. */
-    cable_conn_new(nc, reason ? NULL : &claims, reason);
+    cable_conn_new(nc, reason ? NULL : &claims, reason, &opts);
 }

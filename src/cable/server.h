@@ -12,7 +12,20 @@
  * connections flush together at the end of the loop pass.
  *
  * Drain (SIGTERM): every connection gets server_restart, spread over the
- * drain window so thousands of clients do not reconnect in one instant. */
+ * drain window so thousands of clients do not reconnect in one instant.
+ *
+ * Subprotocols: actioncable-v1-ext-json (AnyCable's extended protocol) is
+ * chosen whenever the client offers it, otherwise actioncable-v1-json as
+ * before. The member's token may come as Authorization: Bearer, X-JID,
+ * a Sec-WebSocket-Protocol entry anycable-token.<token> (never echoed),
+ * ?token= or ?jid=. An extended connection may ask its session back with
+ * X-AnyCable-Restore-SID or ?sid= (cable/ext_session.c); a plain one's sid
+ * is ignored.
+ *
+ * Token lifetime: each ping tick also disconnects, with token_expired and
+ * reconnect:false, every connection whose token has expired (a client's
+ * token refresher then reconnects it), unless the client sent a fresh one
+ * in band first (refresh_token). */
 #ifndef CABLE_SERVER_H
 #define CABLE_SERVER_H
 
@@ -20,6 +33,7 @@
 #include "http/server.h"
 #include "hub/hub.h"
 #include "net/loop.h"
+#include "state/state.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +52,8 @@ typedef struct cable_config {
     int (*member_check)(long long community_id, long long member_id);
     unsigned linger_ms;           /* wait for the peer after our close frame */
     unsigned drain_ms;            /* spread server_restart over this window */
+    state_t *state;               /* history, sessions and presence (the extended protocol) */
+    unsigned whisper_rate;        /* whispers a connection may send each second */
 } cable_config_t;
 
 /* Keep 'cfg' (borrowed for the process lifetime). Call before the loops. */

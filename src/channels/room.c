@@ -11,7 +11,11 @@
  * stops receiving at once: the hub drops the stream from their
  * subscriptions on every node. A member this node already allowed in the
  * room, with no removal since, is answered at once from memory
- * (access_cache.h). */
+ * (access_cache.h).
+ *
+ * On the extended protocol, participants may whisper to each other on the
+ * room (typing indicators) and take part in its presence, shown by their
+ * public fields (domain/presence.h). */
 #include "channels/channels.h"
 #include "channels/access_cache.h"
 #include "channels/channels_internal.h"
@@ -20,6 +24,7 @@
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "domain/presence.h"
 #include "hub/streams.h"
 #include "net/loop.h"
 
@@ -107,9 +112,17 @@ static int room_subscribe(cable_sub_t *sub, const json_t *params, char stream[HU
     return ERR_AGAIN;
 }
 
+/* cable_channel_t.presence_record, on a worker. */
+static char *room_presence_record(long long community_id, long long member_id)
+{
+    return domain_presence_record(chat->store, community_id, member_id);
+}
+
 static const cable_channel_t channels__room = {
     .name = "Chats::RoomChannel",
     .subscribe = room_subscribe,
+    .whisper = 1,
+    .presence_record = room_presence_record,
 };
 
 void channels_register(const domain_chat_t *c)

@@ -39,7 +39,18 @@
     X(pubsub_published_total, counter, "Messages published to the cluster pub/sub")      \
     X(pubsub_received_total, counter, "Messages received from the cluster pub/sub")      \
     X(pubsub_dropped_total, counter, "Messages dropped: malformed, or over the outage queue") \
-    X(pubsub_reconnects_total, counter, "Connections to the cluster pub/sub re-established")
+    X(pubsub_reconnects_total, counter, "Connections to the cluster pub/sub re-established") \
+    X(sessions_restored_total, counter, "Sessions restored on reconnect (extended protocol)") \
+    X(sessions_not_restored_total, counter, "Session ids not restored: unknown, expired, taken or another member's") \
+    X(histories_served_total, counter, "History requests answered with confirm_history")   \
+    X(histories_rejected_total, counter, "History requests answered with reject_history")  \
+    X(presence_joins_total, counter, "Presence joins by connections of this node")        \
+    X(presence_leaves_total, counter, "Presence leaves asked by connections of this node") \
+    X(presence_infos_total, counter, "Presence info requests answered")                   \
+    X(whispers_total, counter, "Whispers sent on")                                        \
+    X(whispers_rejected_total, counter, "Whispers refused: not allowed, too large or over the rate") \
+    X(token_refreshes_total, counter, "Tokens replaced in band (refresh_token)")          \
+    X(token_refreshes_rejected_total, counter, "refresh_token commands refused")
 
 struct metrics {
 #define METRICS_FIELD(name, type, help) atomic_long name;

@@ -10,7 +10,9 @@
 #include "core/metrics.h"
 #include "hub/control.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,17 +228,20 @@ static int is_control(const char *name, size_t len)
     return len == sizeof HUB_STREAM_CONTROL - 1 && memcmp(name, HUB_STREAM_CONTROL, len) == 0;
 }
 
-static void deliver(hub_t *h, const pubsub_names_t *streams, payload_t *message);
+static void deliver(hub_t *h, const pubsub_names_t *streams, payload_t *message,
+                    const pubsub_meta_t *meta);
 
-static void on_deliver(void *ud, const pubsub_names_t *streams, payload_t *message)
+static void on_deliver(void *ud, const pubsub_names_t *streams, payload_t *message,
+                       const pubsub_meta_t *meta)
 {
     hub_t *h = ud;
     if (!enter(h)) return;
-    deliver(h, streams, message);
+    deliver(h, streams, message, meta);
     leave(h);
 }
 
-static void deliver(hub_t *h, const pubsub_names_t *streams, payload_t *message)
+static void deliver(hub_t *h, const pubsub_names_t *streams, payload_t *message,
+                    const pubsub_meta_t *meta)
 {
     uint64_t mask = 0;
     size_t pos = 0, len;
@@ -257,13 +262,25 @@ static void deliver(hub_t *h, const pubsub_names_t *streams, payload_t *message)
     if (!mask) return;
 
     METRIC_INC(broadcasts_total);
+    enum pubsub_kind kind = meta ? meta->kind : PUBSUB_TRANSIENT;
+    int positioned = kind == PUBSUB_BROADCAST && meta->pos;
+    size_t pos_bytes = positioned ? streams->count * sizeof(pubsub_pos_t) : 0;
+    /* Posts, positions and names in one allocation; the posts end on a
+     * pointer boundary, which suits the positions' 64-bit fields. */
+    static_assert(sizeof(net_post_t) % _Alignof(pubsub_pos_t) == 0, "positions after posts");
     struct hub__broadcast *b =
-        xmalloc(sizeof *b + h->nloops * sizeof(net_post_t) + streams->len);
+        xmalloc(sizeof *b + h->nloops * sizeof(net_post_t) + pos_bytes + streams->len);
     atomic_init(&b->refs, 1);
     b->hub = h;
     b->received_us = clock_mono_us();
     b->message = payload_ref(message);
-    b->names = (char *)&b->posts[h->nloops];
+    b->kind = kind;
+    b->pos = positioned ? (pubsub_pos_t *)&b->posts[h->nloops] : NULL;
+    if (positioned) memcpy(b->pos, meta->pos, pos_bytes);
+    b->exclude[0] = '\0';
+    if (kind == PUBSUB_WHISPER && meta->exclude)
+        snprintf(b->exclude, sizeof b->exclude, "%s", meta->exclude);
+    b->names = (char *)&b->posts[h->nloops] + pos_bytes;
     memcpy(b->names, streams->data, streams->len);
     b->streams = (pubsub_names_t){b->names, streams->len, streams->count};
     for (unsigned i = 0; i < h->nloops; i++) {
@@ -341,7 +358,32 @@ int hub_publish_async(hub_t *h, const hub_streams_t *streams, payload_t *message
         return 0;
     }
     pubsub_names_t names = hub_streams_names(streams);
-    return pubsub_publish(h->ps, &names, message, done);
+    const pubsub_meta_t meta = {.kind = PUBSUB_BROADCAST};
+    return pubsub_publish(h->ps, &names, message, &meta, done);
+}
+
+/* One transient message on one stream. */
+static int publish_transient(hub_t *h, const char *stream, payload_t *message,
+                             const pubsub_meta_t *meta)
+{
+    if (!h->ps) return ERR_CLOSED;
+    size_t len = strlen(stream);
+    pubsub_names_t names = {stream, len + 1, 1};
+    int rc = pubsub_publish(h->ps, &names, message, meta, NULL);
+    if (rc != 0) log_warn("hub transient publish failed stream=%s err=%s", stream, err_name(rc));
+    return rc;
+}
+
+int hub_whisper(hub_t *h, const char *stream, payload_t *data, const char *exclude)
+{
+    const pubsub_meta_t meta = {.kind = PUBSUB_WHISPER, .exclude = exclude};
+    return publish_transient(h, stream, data, &meta);
+}
+
+int hub_presence_event(hub_t *h, const char *stream, payload_t *event)
+{
+    const pubsub_meta_t meta = {.kind = PUBSUB_PRESENCE};
+    return publish_transient(h, stream, event, &meta);
 }
 
 /* A worker waiting for its publish to be acknowledged. Shared with the

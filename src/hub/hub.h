@@ -18,6 +18,14 @@
  * threads, whose reference count every delivery would bounce between
  * cores.)
  *
+ * Positions: a broadcast kept in history (pubsub.h) carries each stream's
+ * epoch and offset. A subscriber of the extended protocol gets its own
+ * frame variant, {"identifier":…,"message":…,"stream_id":…,"epoch":…,
+ * "offset":…}; a plain one the plain frame, byte for byte as before. Each
+ * variant is built once per identifier per broadcast on each loop. Whispers and
+ * presence events reach extended subscribers only (a whisper never its
+ * sender's connection).
+ *
  * Subscribing (loop thread): the stream's first subscriber on this node
  * makes the adapter subscribe; the subscription is ready (and the client
  * may be told so) once the adapter says messages flow. The last one leaving
@@ -50,15 +58,26 @@
 typedef struct hub hub_t;
 typedef struct hub_sub hub_sub_t;
 
+/* Which frame of a message a subscriber needs. */
+typedef struct hub_frame_spec {
+    enum pubsub_kind kind;      /* PRESENCE: a presence frame; otherwise a data frame */
+    const char *stream;         /* with 'pos': the stream's name and */
+    size_t stream_len;
+    const pubsub_pos_t *pos;    /*   position; NULL: the plain data frame */
+} hub_frame_spec_t;
+
 /* How the hub reaches the connections, supplied by the cable layer. */
 typedef struct hub_output {
-    /* The data frame for 'identifier' and 'message' (JSON text). Returns
-     * owned; any thread. */
-    payload_t *(*frame)(const char *identifier, size_t len, const payload_t *message);
+    /* The frame 'spec' names for 'identifier' and 'message' (JSON text).
+     * Returns owned; any thread. */
+    payload_t *(*frame)(const char *identifier, size_t len, const payload_t *message,
+                        const hub_frame_spec_t *spec);
     /* Queue 'frame' (borrowed: take a reference) for the subscriber (its
      * 'sink' says where, without chasing the owner's structures on the hot
-     * path). Returns 0 when queued. Loop thread. */
-    int (*send)(hub_sub_t *sub, payload_t *frame);
+     * path); 'pos' (borrowed, NULL for a frame without one) is where
+     * it stands in the stream's history. Returns 0 when queued. Loop
+     * thread. */
+    int (*send)(hub_sub_t *sub, payload_t *frame, const pubsub_pos_t *pos);
     /* An access token was revoked: remember it (any thread). */
     void (*token_revoked)(const char *jti, int64_t exp);
     /* A member was deactivated or deleted: forget it (any thread). */
@@ -77,11 +96,16 @@ struct hub_sub {
     size_t identifier_len;
     long long member_id;       /* whose connection: room revocations match it */
     void *sink;                /* the owner's: where its frames go (borrowed) */
+    const char *session;       /* borrowed: the connection's session id (whispers skip it) */
+    unsigned ext : 1;          /* the connection speaks the extended protocol */
     /* The subscription became ready (ok = 1) after hub_subscribe returned
      * ERR_AGAIN, or was dropped before it did (ok = 0: access revoked). Runs
      * once, on the loop thread; the subscription is then active, or not
      * subscribed at all. */
     void (*on_ready)(hub_sub_t *sub, int ok);
+    /* May be NULL. An active subscription lost its stream (access revoked):
+     * it is no longer subscribed. Runs on the loop thread. */
+    void (*on_dropped)(hub_sub_t *sub);
     /* private */
     list_t _node;              /* in its group's members, or its stream's waiting list */
     void *_group;              /* NULL when not subscribed */
@@ -137,6 +161,14 @@ int hub_publish_event(hub_t *h, const hub_streams_t *streams, const char *event,
  * see it. Returns 0 ('done' will run) or an error ('done' never runs). */
 int hub_publish_async(hub_t *h, const hub_streams_t *streams, payload_t *message,
                       pubsub_done_t *done);
+/* A whisper: 'data' (JSON text, borrowed) to every extended subscriber of
+ * 'stream' on every node, except the connection whose session id is
+ * 'exclude'. Never kept. Does not wait. Returns 0 or an error. */
+int hub_whisper(hub_t *h, const char *stream, payload_t *data, const char *exclude);
+/* A presence event (JSON text, borrowed: {"type":"join",…}) to every
+ * extended subscriber of 'stream' on every node. Never kept. Does not
+ * wait. Returns 0 or an error. */
+int hub_presence_event(hub_t *h, const char *stream, payload_t *event);
 
 /* ---- control (any thread) ----------------------------------------------- */
 

@@ -42,6 +42,10 @@ struct hub {
     _Atomic uint64_t access[HUB_ACCESS_SLOTS];
 };
 
+/* Frame variants of one identifier: the plain data frame, the presence
+ * frame, and the positioned frame of stream i (HUB_VARIANT_STREAM + i). */
+enum { HUB_VARIANT_PLAIN = 0, HUB_VARIANT_PRESENCE = 1, HUB_VARIANT_STREAM = 2 };
+
 /* A message on its way to the loops that have subscribers of its streams:
  * one allocation, with one post per loop inside. */
 struct hub__broadcast {
@@ -49,8 +53,11 @@ struct hub__broadcast {
     hub_t *hub;
     uint64_t received_us;      /* clock_mono_us() when the hub took it: delivery latency */
     payload_t *message;        /* JSON text */
+    enum pubsub_kind kind;
+    pubsub_pos_t *pos;         /* one per stream, after the posts; NULL when none */
+    char exclude[32];          /* WHISPER: the sender's session id */
     pubsub_names_t streams;    /* points into 'names' below */
-    char *names;               /* the stream names, after the posts */
+    char *names;               /* the stream names, after the posts (and positions) */
     net_post_t posts[];        /* one per loop, indexed by loop->index */
 };
 

@@ -177,24 +177,26 @@ void hub_unsubscribe(hub_t *h, hub_sub_t *s)
 /* ---- work from the hub --------------------------------------------------------------------- */
 
 /* The frames of one broadcast on this loop, one per distinct identifier
- * (most broadcasts have one or two). */
+ * and variant (most broadcasts have one or two). */
 struct frames {
     struct {
         const char *identifier;  /* a group's: valid during the delivery */
         size_t len;
+        size_t variant;          /* HUB_VARIANT_* */
         payload_t *frame;
     } e[8];
     size_t n;
 };
 
 static payload_t *frame_for(hub_t *h, struct frames *f, const struct group *g,
-                            const payload_t *message)
+                            const payload_t *message, size_t variant,
+                            const hub_frame_spec_t *spec)
 {
     for (size_t i = 0; i < f->n; i++)
-        if (f->e[i].len == g->identifier_len &&
+        if (f->e[i].variant == variant && f->e[i].len == g->identifier_len &&
             memcmp(f->e[i].identifier, g->identifier, g->identifier_len) == 0)
             return f->e[i].frame;
-    payload_t *frame = h->out->frame(g->identifier, g->identifier_len, message);
+    payload_t *frame = h->out->frame(g->identifier, g->identifier_len, message, spec);
     if (f->n == sizeof f->e / sizeof f->e[0]) {
         /* Many identifiers: the oldest leaves the cache (the queues keep
          * their references). */
@@ -204,6 +206,7 @@ static payload_t *frame_for(hub_t *h, struct frames *f, const struct group *g,
     }
     f->e[f->n].identifier = g->identifier;
     f->e[f->n].len = g->identifier_len;
+    f->e[f->n].variant = variant;
     f->e[f->n].frame = frame;
     f->n++;
     return frame;
@@ -220,10 +223,11 @@ void hub__deliver_on_loop(net_loop_t *loop, net_post_t *post)
     long deliveries = 0, bytes = 0;
     size_t pos = 0, len;
     const char *name;
-    while (l && (name = hub_names_next(&b->streams, &pos, &len))) {
+    for (size_t i = 0; l && (name = hub_names_next(&b->streams, &pos, &len)); i++) {
         struct entry *e;
         HASH_FIND(hh, l->entries, name, len, e);
         if (!e || !e->ready) continue;
+        const pubsub_pos_t *at = b->pos && b->pos[i].offset ? &b->pos[i] : NULL;
         /* A subscriber that turns out too slow is disconnected here but
          * unsubscribes only once its socket has closed, so the lists stay
          * intact during the walk. */
@@ -232,19 +236,60 @@ void hub__deliver_on_loop(net_loop_t *loop, net_post_t *post)
         {
             struct group *g = LIST_ENTRY(git, struct group, node);
             if (list_empty(&g->members)) continue;
-            payload_t *frame = frame_for(h, &frames, g, b->message);
+            /* Each variant is built once per group, and only when one of
+             * its members needs it; the group holds a reference to each, as
+             * the loop's cache may let one go while building another. */
+            payload_t *plain = NULL, *positioned = NULL, *presence = NULL;
             list_t *it, *tmp;
             long queued = 0;
             LIST_FOREACH_SAFE(it, tmp, &g->members)
             {
-                if (h->out->send(LIST_ENTRY(it, hub_sub_t, _node), frame) == 0) queued++;
+                hub_sub_t *s = LIST_ENTRY(it, hub_sub_t, _node);
+                payload_t *frame;
+                const pubsub_pos_t *sent_at = NULL;
+                if (b->kind == PUBSUB_WHISPER || b->kind == PUBSUB_PRESENCE) {
+                    /* The extended protocol's: plain clients never see them. */
+                    if (!s->ext) continue;
+                    if (b->kind == PUBSUB_WHISPER && s->session &&
+                        strcmp(s->session, b->exclude) == 0)
+                        continue;
+                }
+                if (b->kind == PUBSUB_PRESENCE) {
+                    if (!presence) {
+                        hub_frame_spec_t spec = {.kind = PUBSUB_PRESENCE};
+                        presence = payload_ref(
+                            frame_for(h, &frames, g, b->message, HUB_VARIANT_PRESENCE, &spec));
+                    }
+                    frame = presence;
+                } else if (s->ext && at) {
+                    if (!positioned) {
+                        hub_frame_spec_t spec = {b->kind, name, len, at};
+                        positioned = payload_ref(frame_for(h, &frames, g, b->message,
+                                                           HUB_VARIANT_STREAM + i, &spec));
+                    }
+                    frame = positioned;
+                    sent_at = at;
+                } else {
+                    if (!plain) {
+                        hub_frame_spec_t spec = {.kind = b->kind};
+                        plain = payload_ref(
+                            frame_for(h, &frames, g, b->message, HUB_VARIANT_PLAIN, &spec));
+                    }
+                    frame = plain;
+                }
+                if (h->out->send(s, frame, sent_at) == 0) {
+                    queued++;
+                    bytes += (long)frame->len;
+                }
             }
             /* One clock read per group, not per subscriber: each of its
              * frames was queued by now. */
             if (queued)
                 metrics_delivery_observe(loop->index, clock_mono_us() - b->received_us, queued);
             deliveries += queued;
-            bytes += queued * (long)frame->len;
+            if (plain) payload_unref(plain);
+            if (positioned) payload_unref(positioned);
+            if (presence) payload_unref(presence);
         }
     }
     for (size_t i = 0; i < frames.n; i++) payload_unref(frames.e[i].frame);
@@ -338,6 +383,8 @@ void hub__drop_on_loop(hub_t *h, net_loop_t *loop, long long room_id, long long 
     }
     for (size_t i = 0; i < n; i++) detach(h, l, subs[i]);
     for (size_t i = 0; i < nwait; i++) detach(h, l, waiting[i]);
+    for (size_t i = 0; i < n; i++)
+        if (subs[i]->on_dropped) subs[i]->on_dropped(subs[i]);
     if (n + nwait)
         log_info("hub room=%lld member=%lld access revoked subscriptions=%zu", room_id, member_id,
                  n + nwait);

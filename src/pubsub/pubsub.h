@@ -18,6 +18,14 @@
  * and waits for 'ready' before confirming a subscription, so nothing
  * published after a confirmation can be missed.
  *
+ * Every message has a kind (pubsub_meta_t). An ordinary broadcast is kept
+ * in each of its streams' history and gets a position there (an epoch and
+ * an offset, the same on every node): the local adapter asks the in-memory
+ * history (pubsub_history_t) under its lock, so positions and deliveries
+ * keep one order; the redis adapter has Redis assign them, atomically with
+ * the PUBLISH (redis.h). Whispers and presence events are transient: never
+ * kept, no position, only for clients of the extended protocol.
+ *
  * Adapters embed 'pubsub_t' first and are created only by main.c. */
 #ifndef PUBSUB_PUBSUB_H
 #define PUBSUB_PUBSUB_H
@@ -25,6 +33,7 @@
 #include "core/payload.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct pubsub pubsub_t;
 
@@ -36,6 +45,43 @@ typedef struct pubsub_names {
     size_t len;
     size_t count;
 } pubsub_names_t;
+
+/* Bytes of an epoch, its NUL included: a short random name for one
+ * lifetime of a stream's history. */
+#define PUBSUB_EPOCH_MAX 16
+
+enum pubsub_kind {
+    PUBSUB_BROADCAST = 0, /* kept in each stream's history, with a position */
+    PUBSUB_TRANSIENT,     /* as it came: not kept, no position (another application's PUBLISH) */
+    PUBSUB_WHISPER,       /* extended clients only, never the sender's connection; not kept */
+    PUBSUB_PRESENCE,      /* a presence event (join, leave), extended clients only; not kept */
+};
+
+/* Where a kept message stands in one stream's history. */
+typedef struct pubsub_pos {
+    uint64_t offset;            /* from 1, one more per kept message; 0: not kept */
+    int64_t time;               /* unix seconds when it was kept */
+    char epoch[PUBSUB_EPOCH_MAX];
+} pubsub_pos_t;
+
+/* What travels with a message besides its streams. Borrowed by every call
+ * that takes one. */
+typedef struct pubsub_meta {
+    enum pubsub_kind kind;
+    const pubsub_pos_t *pos;    /* deliver, BROADCAST: one per stream, in the list's order;
+                                   NULL when no history is kept (publish: always NULL) */
+    const char *exclude;        /* WHISPER: the session id of the sender's connection */
+} pubsub_meta_t;
+
+/* The in-memory history the local adapter keeps broadcasts in. 'keep' runs
+ * under the adapter's lock, so offsets are given out in delivery order: it
+ * keeps 'message' (takes a reference) in the history of each of 'streams'
+ * and writes each one's position to out[i]. */
+typedef struct pubsub_history {
+    void (*keep)(void *ud, const pubsub_names_t *streams, payload_t *message, pubsub_pos_t *out);
+    void *ud;
+} pubsub_history_t;
+
 
 /* Completion of a publish, embedded in the caller's object. 'cb' runs
  * exactly once, on any thread: status 0 once every node can see the
@@ -49,8 +95,9 @@ typedef struct pubsub_done {
 /* What the adapter tells the hub. Any thread; 'ud' is the adapter's. */
 typedef struct pubsub_events {
     /* A message for 'streams' (borrowed; take a reference to 'message' to
-     * keep it). */
-    void (*deliver)(void *ud, const pubsub_names_t *streams, payload_t *message);
+     * keep it), of the kind 'meta' says (borrowed). */
+    void (*deliver)(void *ud, const pubsub_names_t *streams, payload_t *message,
+                    const pubsub_meta_t *meta);
     /* 'stream' (borrowed) is subscribed: what is published from now on
      * arrives. Called once per subscribe that returned ERR_AGAIN, unless
      * the stream was unsubscribed meanwhile or the adapter went down. */
@@ -68,12 +115,12 @@ struct pubsub_ops {
      * or an error. */
     int (*subscribe)(pubsub_t *ps, const char *stream, size_t len);
     int (*unsubscribe)(pubsub_t *ps, const char *stream, size_t len);
-    /* Send 'message' (JSON text; the adapter takes its own reference) to
-     * every node's subscribers of each of 'streams'. Thread-safe, never
-     * blocks; 'done' (may be NULL) reports the outcome. Returns 0 ('done'
-     * will run) or an error ('done' never runs). */
+    /* Send 'message' (JSON text; the adapter takes its own reference) of
+     * kind meta->kind to every node's subscribers of each of 'streams'.
+     * Thread-safe, never blocks; 'done' (may be NULL) reports the outcome.
+     * Returns 0 ('done' will run) or an error ('done' never runs). */
     int (*publish)(pubsub_t *ps, const pubsub_names_t *streams, payload_t *message,
-                   pubsub_done_t *done);
+                   const pubsub_meta_t *meta, pubsub_done_t *done);
     /* Stop and free. No event fires after it returns. */
     void (*destroy)(pubsub_t *ps);
 };
@@ -94,9 +141,9 @@ static inline int pubsub_unsubscribe(pubsub_t *ps, const char *stream, size_t le
     return ps->ops->unsubscribe(ps, stream, len);
 }
 static inline int pubsub_publish(pubsub_t *ps, const pubsub_names_t *streams, payload_t *message,
-                                 pubsub_done_t *done)
+                                 const pubsub_meta_t *meta, pubsub_done_t *done)
 {
-    return ps->ops->publish(ps, streams, message, done);
+    return ps->ops->publish(ps, streams, message, meta, done);
 }
 static inline void pubsub_destroy(pubsub_t *ps)
 {

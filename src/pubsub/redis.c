@@ -10,9 +10,12 @@
  * flight, and when its answer comes the two are reconciled again. So a
  * subscribe, unsubscribe, subscribe in quick succession ends subscribed,
  * and 'ready' is reported only once Redis confirms the final SUBSCRIBE. */
-#include "pubsub/redis.h"
+#include "pubsub/redis_internal.h"
 
 #include "core/alloc.h"
+#include "core/clock.h"
+#include "core/rand.h"
+#include "pubsub/envelope.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/health.h"
@@ -24,6 +27,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +44,12 @@
 #define PING_EVERY_MS 1000
 #define PING_TIMEOUT_MS 3000
 #define STOP_TIMEOUT_MS 1000
+/* A stream's position outlives its last message by this many history ttls
+ * (then it starts over, under a new epoch). */
+#define POSITION_TTLS 10
+/* cabled's own channel of a stream: P_cabled:x:<stream> (envelope.h). */
+#define EXT_CHANNEL "_cabled:x:"
+#define EXT_CHANNEL_LEN (sizeof EXT_CHANNEL - 1)
 
 /* ---- state ----------------------------------------------------------------------------------- */
 
@@ -63,7 +73,7 @@ struct chan {
     UT_hash_handle hh;
 };
 
-enum op_kind { OP_SUBSCRIBE, OP_UNSUBSCRIBE, OP_PUBLISH };
+enum op_kind { OP_SUBSCRIBE, OP_UNSUBSCRIBE, OP_PUBLISH, OP_CALL };
 
 /* Work queued for the adapter thread. */
 struct op {
@@ -71,6 +81,9 @@ struct op {
     enum op_kind kind;
     payload_t *message;        /* OP_PUBLISH */
     pubsub_done_t *done;       /* OP_PUBLISH; NULL once reported */
+    enum pubsub_kind msg_kind; /* OP_PUBLISH */
+    char exclude[PUBSUB_SID_MAX]; /* OP_PUBLISH of a whisper */
+    redis__call_t *call;       /* OP_CALL */
     size_t count;              /* names */
     size_t names_len;
     char names[];              /* NUL-terminated names, back to back */
@@ -89,6 +102,8 @@ struct redis {
     char *prefix;
     size_t prefix_len;
     size_t queue_max;          /* bytes */
+    unsigned history_limit;    /* messages kept per stream; 0: none */
+    unsigned history_ttl_s;
     pthread_t thread;
     uv_loop_t loop;
     uv_async_t wake;
@@ -105,6 +120,11 @@ struct redis {
     list_t queue;              /* publishes waiting for the pub connection */
     size_t queued_bytes;
     unsigned backoff_ms;
+    /* The position announced on a stream's cabled channel, for the message
+     * that comes next on its Action Cable channel (the script sends both
+     * back to back on this connection). */
+    char *pos_stream;           /* owned, NULL when none is pending */
+    pubsub_pos_t pos;
     int ping_outstanding;
     uint64_t ping_sent_ms;
     int closing;               /* stop requested: no reconnects */
@@ -324,6 +344,14 @@ static void on_replay(uv_timer_t *t)
     if (n) log_info("pubsub redis published %zu broadcasts kept during the outage", n);
 }
 
+static void on_script_loaded(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)ac;
+    redisReply *rep = reply;
+    if (rep && rep->type == REDIS_REPLY_ERROR)
+        log_error("pubsub redis SCRIPT LOAD %s failed: %s", (const char *)privdata, rep->str);
+}
+
 static void on_link_connected(struct redis *r, struct link *l)
 {
     l->connected = 1;
@@ -334,6 +362,10 @@ static void on_link_connected(struct redis *r, struct link *l)
         HASH_ITER(hh, r->chans, c, tmp) reconcile(r, c);
     } else {
         r->ping_outstanding = 0;
+        /* The scripts first: every EVALSHA after this finds them. */
+        for (size_t i = 0; redis__scripts[i]; i++)
+            redisAsyncCommand(l->ac, on_script_loaded, (void *)redis__scripts[i]->name,
+                              "SCRIPT LOAD %s", redis__scripts[i]->body);
     }
     links_changed(r, "");
 }
@@ -362,6 +394,9 @@ static void link_lost(struct redis *r, struct link *l, const char *why)
     l->ac = NULL;
     l->connected = 0;
     if (l == &r->sub) {
+        /* A position whose message never came stays with the connection. */
+        free(r->pos_stream);
+        r->pos_stream = NULL;
         /* Redis forgot our subscriptions with the connection. */
         struct chan *c, *tmp;
         HASH_ITER(hh, r->chans, c, tmp)
@@ -470,15 +505,34 @@ static void reconcile(struct redis *r, struct chan *c)
     }
 }
 
+/* Reserved streams ("_cabled:…", the control stream) have no cabled
+ * channel of their own. */
+static int reserved(const char *name, size_t len)
+{
+    return len >= 8 && memcmp(name, "_cabled:", 8) == 0;
+}
+
+/* A stream's channels go together, in one command: its cabled channel
+ * first, so its confirmation comes before the one that counts (Action
+ * Cable's), and Redis switches both at once: the position announced on
+ * one is always followed by its message on the other. */
 static void send_channel_command(struct redis *r, const char *cmd, const struct chan *c)
 {
-    buf_t name = BUF_INIT;
+    buf_t ext = BUF_INIT, name = BUF_INIT;
+    buf_append(&ext, r->prefix, r->prefix_len);
+    buf_puts(&ext, EXT_CHANNEL);
+    buf_append(&ext, c->name, c->len);
     buf_append(&name, r->prefix, r->prefix_len);
     buf_append(&name, c->name, c->len);
-    const char *argv[] = {cmd, buf_head(&name)};
-    size_t lens[] = {strlen(cmd), name.len};
-    if (redisAsyncCommandArgv(r->sub.ac, on_sub_reply, r, 2, argv, lens) != REDIS_OK)
-        log_warn("pubsub redis %s not sent stream=%s", cmd, c->name);
+    const char *argv[] = {cmd, buf_head(&ext), buf_head(&name)};
+    size_t lens[] = {strlen(cmd), ext.len, name.len};
+    int both = !reserved(c->name, c->len);
+    const char *argv1[] = {cmd, buf_head(&name)};
+    size_t lens1[] = {strlen(cmd), name.len};
+    int rc = both ? redisAsyncCommandArgv(r->sub.ac, on_sub_reply, r, 3, argv, lens)
+                  : redisAsyncCommandArgv(r->sub.ac, on_sub_reply, r, 2, argv1, lens1);
+    if (rc != REDIS_OK) log_warn("pubsub redis %s not sent stream=%s", cmd, c->name);
+    buf_deinit(&ext);
     buf_deinit(&name);
 }
 
@@ -497,9 +551,10 @@ static void set_want(struct redis *r, const char *name, size_t len, int want)
     reconcile(r, c);
 }
 
-/* A message: re-encode it as Action Cable would and hand it to the hub. */
+/* A message: re-encode it as Action Cable would and hand it to the hub,
+ * as 'meta' says (NULL: transient, another application's). */
 static void deliver(struct redis *r, const char *stream, size_t len, const char *text,
-                    size_t text_len)
+                    size_t text_len, const pubsub_meta_t *meta)
 {
     METRIC_INC(pubsub_received_total);
     buf_t msg = BUF_INIT;
@@ -517,9 +572,35 @@ static void deliver(struct redis *r, const char *stream, size_t len, const char 
     pubsub_names_t list = {names, len + 1, 1};
     payload_t *p = payload_copy(buf_head(&msg), msg.len);
     buf_deinit(&msg);
-    r->base.events->deliver(r->base.events_ud, &list, p);
+    const pubsub_meta_t transient = {.kind = PUBSUB_TRANSIENT};
+    r->base.events->deliver(r->base.events_ud, &list, p, meta ? meta : &transient);
     payload_unref(p);
     free(names);
+}
+
+/* A message on a stream's cabled channel (envelope.h). */
+static void deliver_ext(struct redis *r, const char *stream, size_t len, const char *text,
+                        size_t text_len)
+{
+    pubsub_envelope_t env;
+    if (pubsub_envelope_parse(text, text_len, &env) != 0) {
+        char esc[120];
+        METRIC_INC(pubsub_dropped_total);
+        log_warn("pubsub redis cabled message dropped: malformed stream=%.*s message=\"%s\"",
+                 (int)(len > 200 ? 200 : len), stream, log_escape(esc, sizeof esc, text, text_len));
+        return;
+    }
+    if (env.kind == 'm') {
+        /* The message itself comes next, on the stream's Action Cable channel. */
+        free(r->pos_stream);
+        r->pos_stream = xstrndup(stream, len);
+        r->pos = (pubsub_pos_t){.offset = env.offset, .time = env.time};
+        memcpy(r->pos.epoch, env.epoch, sizeof r->pos.epoch);
+        return;
+    }
+    pubsub_meta_t meta = {.kind = env.kind == 'w' ? PUBSUB_WHISPER : PUBSUB_PRESENCE,
+                          .exclude = env.exclude};
+    deliver(r, stream, len, env.data, env.data_len, &meta);
 }
 
 static void on_sub_reply(redisAsyncContext *ac, void *reply, void *privdata)
@@ -535,11 +616,28 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *privdata)
         return;
     const char *name = chan->str + r->prefix_len;
     size_t len = (size_t)chan->len - r->prefix_len;
+    int ext = len > EXT_CHANNEL_LEN && memcmp(name, EXT_CHANNEL, EXT_CHANNEL_LEN) == 0;
     if (strcmp(kind->str, "message") == 0) {
         redisReply *body = rep->element[2];
-        if (body->type == REDIS_REPLY_STRING) deliver(r, name, len, body->str, (size_t)body->len);
+        if (body->type != REDIS_REPLY_STRING) return;
+        /* A position belongs to the very next message, on its stream. */
+        char *pos_stream = r->pos_stream;
+        r->pos_stream = NULL;
+        if (ext) {
+            deliver_ext(r, name + EXT_CHANNEL_LEN, len - EXT_CHANNEL_LEN, body->str,
+                        (size_t)body->len);
+        } else if (pos_stream && strlen(pos_stream) == len && memcmp(pos_stream, name, len) == 0) {
+            pubsub_meta_t meta = {.kind = PUBSUB_BROADCAST, .pos = &r->pos};
+            deliver(r, name, len, body->str, (size_t)body->len, &meta);
+        } else {
+            deliver(r, name, len, body->str, (size_t)body->len, NULL);
+        }
+        free(pos_stream);
         return;
     }
+    /* The cabled channel's (un)subscribe answers come first; the Action
+     * Cable channel's, right after, settle the stream's state. */
+    if (ext) return;
     struct chan *c;
     HASH_FIND(hh, r->chans, name, len, c);
     if (!c) return;
@@ -567,48 +665,109 @@ static void pending_release(struct pending_publish *pp)
 
 static void on_published(redisAsyncContext *ac, void *reply, void *privdata)
 {
-    (void)ac;
     struct pending_publish *pp = privdata;
     redisReply *rep = reply;
     /* NULL: the connection went before Redis answered. The message may or
      * may not have gone out; it is not sent twice. */
     if (!rep || rep->type == REDIS_REPLY_ERROR) pp->failed = 1;
+    if (rep && rep->type == REDIS_REPLY_ERROR) {
+        log_error("pubsub redis publish failed: %s", rep->str);
+        /* Redis lost our scripts (SCRIPT FLUSH): load them again for the
+         * next publishes. */
+        if (strncmp(rep->str, "NOSCRIPT", 8) == 0 && ac)
+            redisAsyncCommand(ac, on_script_loaded, (void *)redis__script_publish.name,
+                              "SCRIPT LOAD %s", redis__script_publish.body);
+    }
     pending_release(pp);
 }
+
+static void call_free(redis__call_t *c);
 
 static void op_free(struct op *op)
 {
     payload_unref(op->message);
+    if (op->call) call_free(op->call);
     free(op);
 }
 
-/* PUBLISH the message on each of its streams, pipelined. Takes 'op'. */
+/* One stream's part of a publish, as the command that sends it:
+ *   a broadcast kept in history: EVALSHA publish (redis_scripts.h);
+ *   one not kept (no history, a reserved stream): PUBLISH P<stream> message;
+ *   a whisper or a presence event: PUBLISH P_cabled:x:<stream> envelope. */
+static int send_stream(struct redis *r, struct op *op, const char *s, size_t len,
+                       const char *epoch, char now[24], struct pending_publish *pp)
+{
+    buf_t name = BUF_INIT, ext = BUF_INIT, env = BUF_INIT;
+    buf_append(&name, r->prefix, r->prefix_len);
+    buf_append(&name, s, len);
+    buf_append(&ext, r->prefix, r->prefix_len);
+    buf_puts(&ext, EXT_CHANNEL);
+    buf_append(&ext, s, len);
+    int rc;
+    if (op->msg_kind == PUBSUB_WHISPER || op->msg_kind == PUBSUB_PRESENCE) {
+        if (op->msg_kind == PUBSUB_WHISPER)
+            pubsub_envelope_whisper(&env, op->exclude, op->message->data, op->message->len);
+        else
+            pubsub_envelope_presence(&env, op->message->data, op->message->len);
+        const char *argv[] = {"PUBLISH", buf_head(&ext), buf_head(&env)};
+        size_t lens[] = {7, ext.len, env.len};
+        rc = redisAsyncCommandArgv(r->pub.ac, on_published, pp, 3, argv, lens);
+    } else if (op->msg_kind == PUBSUB_BROADCAST && r->history_limit && !reserved(s, len)) {
+        buf_t meta = BUF_INIT, hist = BUF_INIT;
+        buf_append(&meta, r->prefix, r->prefix_len);
+        buf_puts(&meta, "_cabled:s:");
+        buf_append(&meta, s, len);
+        buf_append(&hist, r->prefix, r->prefix_len);
+        buf_puts(&hist, "_cabled:h:");
+        buf_append(&hist, s, len);
+        char limit[16], ttl[16], keep[16];
+        snprintf(limit, sizeof limit, "%u", r->history_limit);
+        snprintf(ttl, sizeof ttl, "%u", r->history_ttl_s);
+        snprintf(keep, sizeof keep, "%u", r->history_ttl_s * POSITION_TTLS);
+        const char *argv[] = {"EVALSHA", redis__script_publish.sha, "2", buf_head(&meta),
+                              buf_head(&hist), buf_head(&name), buf_head(&ext),
+                              op->message->data, epoch, now, limit, ttl, keep};
+        /* The names are not NUL-terminated: their lengths are the buffers'. */
+        size_t lens[13] = {7, 40, 1, meta.len, hist.len, name.len, ext.len, op->message->len};
+        for (size_t i = 8; i < 13; i++) lens[i] = strlen(argv[i]);
+        rc = redisAsyncCommandArgv(r->pub.ac, on_published, pp, 13, argv, lens);
+        buf_deinit(&meta);
+        buf_deinit(&hist);
+    } else {
+        const char *argv[] = {"PUBLISH", buf_head(&name), op->message->data};
+        size_t lens[] = {7, name.len, op->message->len};
+        rc = redisAsyncCommandArgv(r->pub.ac, on_published, pp, 3, argv, lens);
+    }
+    buf_deinit(&name);
+    buf_deinit(&ext);
+    buf_deinit(&env);
+    return rc;
+}
+
+/* Publish the message on each of its streams, pipelined. Takes 'op'. */
 static void send_publish(struct redis *r, struct op *op)
 {
     struct pending_publish *pp = xmalloc(sizeof *pp);
     pp->done = op->done;
     pp->remaining = op->count + 1; /* one held while sending */
     pp->failed = 0;
-    buf_t name = BUF_INIT;
+    /* Used only by a stream whose history starts over. */
+    char epoch[9], now[24];
+    rand_urlsafe(epoch, 8);
+    snprintf(now, sizeof now, "%lld", (long long)clock_unix_s());
     const pubsub_names_t names = {op->names, op->names_len, op->count};
     size_t pos = 0;
     while (pos < names.len) {
         const char *s = names.data + pos;
         size_t len = strlen(s);
         pos += len + 1;
-        buf_reset(&name);
-        buf_append(&name, r->prefix, r->prefix_len);
-        buf_append(&name, s, len);
-        const char *argv[] = {"PUBLISH", buf_head(&name), op->message->data};
-        size_t lens[] = {7, name.len, op->message->len};
-        if (redisAsyncCommandArgv(r->pub.ac, on_published, pp, 3, argv, lens) != REDIS_OK) {
+        if (send_stream(r, op, s, len, epoch, now, pp) != REDIS_OK) {
             pp->failed = 1;
             pending_release(pp);
         } else {
             METRIC_INC(pubsub_published_total);
         }
     }
-    buf_deinit(&name);
     pending_release(pp);
     op_free(op);
 }
@@ -630,6 +789,114 @@ static void queue_publish(struct redis *r, struct op *op)
         log_warn("pubsub redis queue full: oldest publish dropped streams=%zu", old->count);
         op_free(old);
     }
+}
+
+/* ---- commands for other threads ------------------------------------------------------------- */
+
+redis__call_t *redis__call_new(void (*on_reply)(redis__call_t *, const redisReply *), void *ud)
+{
+    redis__call_t *c = xcalloc(1, sizeof *c);
+    c->on_reply = on_reply;
+    c->ud = ud;
+    buf_init(&c->args);
+    return c;
+}
+
+void redis__call_arg(redis__call_t *c, const void *p, size_t len)
+{
+    if (c->argc == REDIS_CALL_MAX_ARGS) abort(); /* our own bug: calls are built here */
+    c->lens[c->argc++] = len;
+    buf_append(&c->args, p, len);
+}
+
+void redis__call_argf(redis__call_t *c, const char *fmt, ...)
+{
+    char tmp[64];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    redis__call_arg(c, tmp, n < 0 ? 0 : (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+void redis__call_name(redis__call_t *c, pubsub_t *ps, const char *a, const char *b)
+{
+    struct redis *r = (struct redis *)ps;
+    buf_t name = BUF_INIT;
+    buf_append(&name, r->prefix, r->prefix_len);
+    buf_puts(&name, a);
+    if (b) buf_puts(&name, b);
+    redis__call_arg(c, buf_head(&name), name.len);
+    buf_deinit(&name);
+}
+
+const char *redis__prefix(pubsub_t *ps)
+{
+    return ((struct redis *)ps)->prefix;
+}
+
+static void call_free(redis__call_t *c)
+{
+    buf_deinit(&c->args);
+    free(c);
+}
+
+/* Answer 'c' and free it. */
+static void call_done(redis__call_t *c, const redisReply *reply)
+{
+    c->on_reply(c, reply);
+    call_free(c);
+}
+
+static int call_issue(struct redis *r, redis__call_t *c);
+
+static void on_call_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)ac;
+    redis__call_t *c = privdata;
+    redisReply *rep = reply;
+    /* Redis forgot the script (SCRIPT FLUSH, a restart between our load
+     * and now): once more with its text. */
+    if (rep && rep->type == REDIS_REPLY_ERROR && c->script && !c->resent &&
+        strncmp(rep->str, "NOSCRIPT", 8) == 0 && ac) {
+        c->resent = 1;
+        struct link *l = ac->data;
+        if (call_issue(l->r, c) == 0) return;
+    }
+    if (rep && rep->type == REDIS_REPLY_ERROR)
+        log_warn("pubsub redis %s failed: %s", c->script ? c->script->name : "command", rep->str);
+    call_done(c, rep);
+}
+
+/* Send 'c' on the publishing connection. Returns 0, or -1 when it could
+ * not be sent (the caller answers it). */
+static int call_issue(struct redis *r, redis__call_t *c)
+{
+    if (!r->pub.connected || r->closing) return -1;
+    const char *argv[REDIS_CALL_MAX_ARGS + 3];
+    size_t lens[REDIS_CALL_MAX_ARGS + 3];
+    size_t n = 0;
+    char nkeys[12];
+    if (c->script) {
+        snprintf(nkeys, sizeof nkeys, "%d", c->nkeys);
+        argv[n] = c->resent ? "EVAL" : "EVALSHA";
+        lens[n] = strlen(argv[n]);
+        n++;
+        argv[n] = c->resent ? c->script->body : c->script->sha;
+        lens[n] = strlen(argv[n]);
+        n++;
+        argv[n] = nkeys;
+        lens[n] = strlen(nkeys);
+        n++;
+    }
+    const char *p = buf_head(&c->args);
+    for (size_t i = 0; i < c->argc; i++) {
+        argv[n] = p;
+        lens[n++] = c->lens[i];
+        p += c->lens[i];
+    }
+    return redisAsyncCommandArgv(r->pub.ac, on_call_reply, c, (int)n, argv, lens) == REDIS_OK ? 0
+                                                                                           : -1;
 }
 
 /* ---- the adapter thread ------------------------------------------------------------------------ */
@@ -728,6 +995,14 @@ static void on_wake(uv_async_t *a)
             else
                 queue_publish(r, op);
             break;
+        case OP_CALL: {
+            /* Not queued through an outage: whoever asked is answered now. */
+            redis__call_t *c = op->call;
+            op->call = NULL;
+            if (call_issue(r, c) != 0) call_done(c, NULL);
+            op_free(op);
+            break;
+        }
         }
     }
     if (stopping) begin_stop(r);
@@ -766,6 +1041,9 @@ static struct op *op_new(enum op_kind kind, const char *names, size_t names_len,
     op->kind = kind;
     op->message = NULL;
     op->done = NULL;
+    op->call = NULL;
+    op->msg_kind = PUBSUB_BROADCAST;
+    op->exclude[0] = '\0';
     op->count = count;
     memcpy(op->names, names, names_len);
     op->names[names_len] = '\0';
@@ -797,8 +1075,17 @@ static int redis_unsubscribe(pubsub_t *ps, const char *stream, size_t len)
     return channel_op(ps, OP_UNSUBSCRIBE, stream, len);
 }
 
+int redis__call_send(pubsub_t *ps, redis__call_t *c)
+{
+    struct op *op = op_new(OP_CALL, "-", 1, 0);
+    op->call = c;
+    int rc = post((struct redis *)ps, op);
+    if (rc) op_free(op);
+    return rc;
+}
+
 static int redis_publish(pubsub_t *ps, const pubsub_names_t *streams, payload_t *message,
-                         pubsub_done_t *done)
+                         const pubsub_meta_t *meta, pubsub_done_t *done)
 {
     struct redis *r = (struct redis *)ps;
     if (streams->count == 0) {
@@ -808,6 +1095,11 @@ static int redis_publish(pubsub_t *ps, const pubsub_names_t *streams, payload_t 
     struct op *op = op_new(OP_PUBLISH, streams->data, streams->len, streams->count);
     op->message = payload_ref(message);
     op->done = done;
+    if (meta) {
+        op->msg_kind = meta->kind;
+        if (meta->kind == PUBSUB_WHISPER && meta->exclude)
+            snprintf(op->exclude, sizeof op->exclude, "%s", meta->exclude);
+    }
     int rc = post(r, op);
     if (rc) op_free(op);
     return rc;
@@ -829,6 +1121,10 @@ static void redis_destroy(pubsub_t *ps)
             struct op *op = LIST_ENTRY(lists[i]->next, struct op, node);
             list_unlink(&op->node);
             if (op->done) op->done->cb(op->done, ERR_CLOSED);
+            if (op->call) {
+                call_done(op->call, NULL);
+                op->call = NULL;
+            }
             op_free(op);
         }
     }
@@ -840,6 +1136,7 @@ static void redis_destroy(pubsub_t *ps)
         free(c);
     }
     pthread_mutex_destroy(&r->lock);
+    free(r->pos_stream);
     free(r->prefix);
     free(r);
 }
@@ -869,6 +1166,9 @@ pubsub_t *pubsub_redis_new(const pubsub_redis_config_t *cfg, const pubsub_events
     r->prefix = xstrdup(cfg->prefix ? cfg->prefix : "");
     r->prefix_len = strlen(r->prefix);
     r->queue_max = cfg->queue_bytes;
+    r->history_limit = cfg->history_limit;
+    r->history_ttl_s = cfg->history_ttl_s ? cfg->history_ttl_s : 1;
+    redis__scripts_init();
     r->backoff_ms = BACKOFF_MIN_MS;
     r->sub = (struct link){.r = r, .role = "sub"};
     r->pub = (struct link){.r = r, .role = "pub"};

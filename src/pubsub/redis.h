@@ -25,7 +25,19 @@
  * it is back (the other nodes have subscribed again by then), followed by
  * what was published meanwhile, in order;
  * /health reports the node degraded with the reason. A Redis that stops
- * answering (a PING every second, none answered for 3 s) counts as lost. */
+ * answering (a PING every second, none answered for 3 s) counts as lost.
+ *
+ * The extended protocol (pubsub.h, state/state.h): a broadcast kept in
+ * history is published by a script that gives it its stream's next offset,
+ * keeps it in a bounded Redis stream, and PUBLISHes its position on the
+ * stream's cabled channel then the message, unchanged, on Action Cable's
+ * (redis_scripts.h): Rails still reads exactly what it always did, and
+ * every node gets the same offset for the same message. Whispers and
+ * presence events travel on the cabled channel only. A node subscribes a
+ * stream's two channels together. A message another application PUBLISHes
+ * itself has no position: it is delivered as it is, and not kept.
+ * pubsub_redis_state() keeps history, sessions and presence in the same
+ * Redis, so a client that reconnects to another node recovers. */
 #ifndef PUBSUB_REDIS_H
 #define PUBSUB_REDIS_H
 
@@ -44,6 +56,8 @@ typedef struct pubsub_redis_config {
     const char *url;           /* redis://[[user]:password@]host[:port][/db] */
     const char *prefix;        /* channel prefix, "" for none */
     size_t queue_bytes;        /* publishes kept while the link is down */
+    unsigned history_limit;    /* broadcasts kept per stream; 0: none, plain PUBLISH */
+    unsigned history_ttl_s;    /* and for how long */
 } pubsub_redis_config_t;
 
 /* Parse a redis:// URL. Returns 0, or ERR_INVAL with *why saying what is
@@ -55,5 +69,13 @@ int pubsub_redis_parse_url(const char *url, pubsub_redis_url_t *out, const char 
  * node starts degraded and keeps trying. */
 pubsub_t *pubsub_redis_new(const pubsub_redis_config_t *cfg, const pubsub_events_t *events,
                            void *ud, char *err, size_t err_cap);
+struct state;
+struct state_config;
+
+/* Return owned the state (state/state.h) kept in the Redis of 'ps' (a redis
+ * adapter, borrowed: destroy the state first), with 'cfg' (copied). Its
+ * callbacks run on the loop thread that made the call; while Redis is
+ * unreachable, reads fail (a history is rejected, a session not found). */
+struct state *pubsub_redis_state(pubsub_t *ps, const struct state_config *cfg);
 
 #endif

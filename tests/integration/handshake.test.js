@@ -219,7 +219,9 @@ describe('handshake', () => {
     const cases = [
       [['actioncable-v1-json', 'actioncable-unsupported'], 'actioncable-v1-json'],
       [['actioncable-v1-json'], 'actioncable-v1-json'],
-      [['actioncable-v1-ext-json', 'actioncable-v1-json'], 'actioncable-v1-json'],
+      // The extended protocol whenever it is offered (its clients never offer both).
+      [['actioncable-v1-ext-json', 'actioncable-v1-json'], 'actioncable-v1-ext-json'],
+      [['actioncable-v1-ext-json'], 'actioncable-v1-ext-json'],
       // SPEC 2.1: when actioncable-v1-json is offered the server selects it, wherever it is listed.
       [['actioncable-unsupported', 'actioncable-v1-json'], 'actioncable-v1-json'],
       [null, undefined],

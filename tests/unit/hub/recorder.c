@@ -7,9 +7,10 @@
 
 static recorder_cb current;
 
-static void on_deliver(void *ud, const pubsub_names_t *streams, payload_t *message)
+static void on_deliver(void *ud, const pubsub_names_t *streams, payload_t *message,
+                       const pubsub_meta_t *meta)
 {
-    (void)ud;
+    (void)ud, (void)meta;
     size_t pos = 0, len;
     const char *name;
     while ((name = hub_names_next(streams, &pos, &len))) current(name, len, message);
@@ -22,7 +23,7 @@ int recorder_start(recorder_t *r, recorder_cb cb)
 {
     current = cb;
     r->hub = hub_new(&no_output, 0);
-    r->ps = pubsub_local_new(&recording, NULL);
+    r->ps = pubsub_local_new(&recording, NULL, NULL);
     return hub_start(r->hub, r->ps);
 }
 

@@ -120,25 +120,36 @@ struct sub {
     atomic_int received;
     atomic_int ready;          /* on_ready calls: 1 ok, -1 refused */
     payload_t *last;
+    uint64_t last_offset;      /* the position sent with 'last' (0: none) */
 };
 
-static payload_t *build_frame(const char *id, size_t len, const payload_t *msg)
+/* "id|message" for the plain frame; "id|message|stream@epoch:offset" with
+ * a position; "presence:id|message" for a presence event. */
+static payload_t *build_frame(const char *id, size_t len, const payload_t *msg,
+                              const hub_frame_spec_t *spec)
 {
     atomic_fetch_add(&frames_built, 1);
     buf_t b = BUF_INIT;
+    if (spec->kind == PUBSUB_PRESENCE) buf_puts(&b, "presence:");
     buf_append(&b, id, len);
     buf_puts(&b, "|");
     buf_append(&b, msg->data, msg->len);
+    if (spec->pos) {
+        buf_puts(&b, "|");
+        buf_append(&b, spec->stream, spec->stream_len);
+        buf_printf(&b, "@%s:%llu", spec->pos->epoch, (unsigned long long)spec->pos->offset);
+    }
     payload_t *p = payload_copy(buf_head(&b), b.len);
     buf_deinit(&b);
     return p;
 }
 
-static int send_frame(hub_sub_t *hs, payload_t *frame)
+static int send_frame(hub_sub_t *hs, payload_t *frame, const pubsub_pos_t *pos)
 {
     struct sub *s = (struct sub *)hs;
     payload_unref(s->last);
     s->last = payload_ref(frame);
+    s->last_offset = pos ? pos->offset : 0;
     atomic_fetch_add(&s->received, 1);
     return 0;
 }
@@ -181,6 +192,8 @@ static const hub_output_t output = {
 static struct {
     pubsub_t base;
     int defer;
+    int positions;             /* broadcasts get positions: offset n on every stream */
+    uint64_t offset;
     atomic_int subscribes, unsubscribes;
 } script;
 
@@ -199,9 +212,17 @@ static int script_unsubscribe(pubsub_t *ps, const char *stream, size_t len)
 }
 
 static int script_publish(pubsub_t *ps, const pubsub_names_t *streams, payload_t *message,
-                          pubsub_done_t *done)
+                          const pubsub_meta_t *meta, pubsub_done_t *done)
 {
-    ps->events->deliver(ps->events_ud, streams, message);
+    pubsub_meta_t m = *meta;
+    pubsub_pos_t pos[8];
+    if (script.positions && m.kind == PUBSUB_BROADCAST && streams->count <= 8) {
+        script.offset++;
+        for (size_t i = 0; i < streams->count; i++)
+            pos[i] = (pubsub_pos_t){.offset = script.offset + i * 100, .time = 1, .epoch = "ep"};
+        m.pos = pos;
+    }
+    ps->events->deliver(ps->events_ud, streams, message, &m);
     if (done) done->cb(done, 0);
     return 0;
 }
@@ -502,5 +523,64 @@ TEST(hub_control_messages_reach_every_loop)
     hub_streams_deinit(&s);
     settle();
     ASSERT_EQ(atomic_load(&kicked_tokens), 2);
+    stop();
+}
+
+TEST(hub_extended_subscribers_get_positions_whispers_and_presence_plain_ones_do_not)
+{
+    ASSERT_EQ(start(0), 0);
+    script.positions = 1;
+    /* One identifier, plain and extended, on both loops; stream B for an
+     * extended subscriber of the same identifier on loop 1. */
+    struct sub p0 = {.hs = {.identifier = "id", .identifier_len = 2}, .stream = "A", .loop = 0};
+    struct sub x0 = {.hs = {.identifier = "id", .identifier_len = 2, .session = "s-x0", .ext = 1},
+                     .stream = "A", .loop = 0};
+    struct sub x1 = {.hs = {.identifier = "id", .identifier_len = 2, .session = "s-x1", .ext = 1},
+                     .stream = "A", .loop = 1};
+    struct sub xb = {.hs = {.identifier = "id", .identifier_len = 2, .session = "s-xb", .ext = 1},
+                     .stream = "B", .loop = 1};
+    struct sub *all[] = {&p0, &x0, &x1, &xb};
+    for (size_t i = 0; i < 4; i++) ASSERT_EQ(subscribe(all[i]), 0);
+
+    const char *streams[] = {"A", "B"};
+    publish(streams, 2, "{\"n\":1}");
+    settle();
+    ASSERT_MEM_EQ(p0.last->data, "id|{\"n\":1}", p0.last->len);
+    ASSERT_EQ(p0.last_offset, 0);
+    ASSERT_MEM_EQ(x0.last->data, "id|{\"n\":1}|A@ep:1", x0.last->len);
+    ASSERT_MEM_EQ(x1.last->data, "id|{\"n\":1}|A@ep:1", x1.last->len);
+    ASSERT_EQ(x1.last_offset, 1);
+    ASSERT_MEM_EQ(xb.last->data, "id|{\"n\":1}|B@ep:101", xb.last->len);
+    /* Each loop builds each variant it needs once: loop 0 plain and
+     * positioned on A, loop 1 positioned on A and on B. */
+    ASSERT_EQ(atomic_load(&frames_built), 4);
+
+    /* A whisper from x0's connection: the other extended subscribers of A
+     * only; no position. */
+    payload_t *w = payload_copy("{\"typing\":true}", 15);
+    ASSERT_EQ(hub_whisper(hub, "A", w, "s-x0"), 0);
+    payload_unref(w);
+    settle();
+    ASSERT_EQ(atomic_load(&x1.received), 2);
+    ASSERT_MEM_EQ(x1.last->data, "id|{\"typing\":true}", x1.last->len);
+    ASSERT_EQ(x1.last_offset, 0);
+    ASSERT_EQ(atomic_load(&x0.received), 1);
+    ASSERT_EQ(atomic_load(&p0.received), 1);
+    ASSERT_EQ(atomic_load(&xb.received), 1);
+
+    /* A presence event: every extended subscriber of A, the presence frame. */
+    payload_t *ev = payload_copy("{\"type\":\"leave\"}", 16);
+    ASSERT_EQ(hub_presence_event(hub, "A", ev), 0);
+    payload_unref(ev);
+    settle();
+    ASSERT_EQ(atomic_load(&x0.received), 2);
+    ASSERT_EQ(atomic_load(&x1.received), 3);
+    ASSERT_MEM_EQ(x0.last->data, "presence:id|{\"type\":\"leave\"}", x0.last->len);
+    ASSERT_EQ(atomic_load(&p0.received), 1);
+
+    for (size_t i = 0; i < 4; i++) {
+        on_loop(all[i]->loop, do_unsubscribe, all[i]);
+        payload_unref(all[i]->last);
+    }
     stop();
 }
