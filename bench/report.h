@@ -11,10 +11,17 @@
 #ifndef BENCH_REPORT_H
 #define BENCH_REPORT_H
 
+#include <stdint.h>
+
 /* Print the summary line of the run that just ended, for fanout_opt.role.
  * Returns 0 if the run passed, 1 if anything was lost, duplicated, refused,
  * unreadable or timed out, or the run failed. */
 int report_print(void);
+
+/* Deliveries per second of round 'r' as a ramp step is judged: from its
+ * first delivery to its last, plus one interval of its schedule, so a
+ * server that keeps up scores exactly subscribers x rate. */
+double report_step_rate(uint32_t r);
 
 /* Write the report file of a generator to 'path'. Returns 0, or -1 with a
  * message on stderr. */
