@@ -759,7 +759,7 @@ static int parse_args(int argc, char **argv)
         for (int i = 0; i < nramp; i++) {
             double n = ramp[i] * o->step_s + 0.5;
             o->round_rate[i] = ramp[i];
-            o->round_size[i] = n < 1 ? 1 : (uint32_t)n;
+            o->round_size[i] = n < 4 ? 4 : (uint32_t)n;
         }
     } else if (nrounds) {
         o->rounds = (uint32_t)nrounds;

@@ -82,16 +82,43 @@ static void print_end(void)
     fflush(stdout);
 }
 
+/* The mean lag (last delivery - scheduled time, µs) of broadcasts
+ * [lo, hi), and the mean of their scheduled times in *at. */
+static double mean_lag(uint32_t lo, uint32_t hi, double *at)
+{
+    double lag = 0, t = 0;
+    uint32_t n = 0;
+    for (uint32_t k = lo; k < hi; k++) {
+        mono_us_t sched = subs_seq_scheduled(k), done = subs_seq_done(k);
+        if (!sched || !done) continue;
+        lag += (double)done - (double)sched;
+        t += (double)sched;
+        n++;
+    }
+    *at = n ? t / n : 0;
+    return n ? lag / n : 0;
+}
+
 double report_step_rate(uint32_t r)
 {
-    const subs_round_t *s = &subs_stats.rounds[r];
     double rate = fanout_opt.ramp ? fanout_opt.round_rate[r] : fanout_opt.rate;
-    if (!s->first_delivery || rate <= 0) return 0;
-    /* From the first delivery to the last, plus one schedule interval: a
-     * server that keeps up delivers N x M in exactly M / rate. The constant
-     * part of the latency cancels out; a growing backlog does not. */
-    double secs = (double)(s->last_delivery - s->first_delivery) / 1e6 + 1.0 / rate;
-    return (double)(s->delivered + s->dups) / secs;
+    uint32_t lo = fanout_round_first(r), m = fanout_opt.round_size[r];
+    if (rate <= 0 || m < 2 || subs_lost(r)) return 0;
+    /* A broadcast is done when its last subscriber has it. A server that
+     * keeps up finishes them as fast as they are scheduled, so the lag
+     * from schedule to done stays flat; one that does not falls further
+     * behind with every broadcast. Compare the mean lag of the first
+     * quarter of the step with that of the last: the slope is the backlog
+     * built per second of schedule, and the server drained rate / (1 +
+     * slope) broadcasts per second. Means over a quarter each keep one
+     * late delivery from deciding. */
+    uint32_t q = m / 4 ? m / 4 : 1;
+    double t_early, t_late;
+    double lag_early = mean_lag(lo, lo + q, &t_early),
+           lag_late = mean_lag(lo + m - q, lo + m, &t_late);
+    double slope = t_late > t_early ? (lag_late - lag_early) / (t_late - t_early) : 0;
+    if (slope < 0) slope = 0;
+    return (double)subs_reading() * rate / (1 + slope);
 }
 
 /* " KEY=V" per delivery of the server's CPU (µs) and system calls over

@@ -18,9 +18,10 @@
  * unreadable or timed out, or the run failed. */
 int report_print(void);
 
-/* Deliveries per second of round 'r' as a ramp step is judged: from its
- * first delivery to its last, plus one interval of its schedule, so a
- * server that keeps up scores exactly subscribers x rate. */
+/* Deliveries per second the server sustained over round 'r' of a ramp:
+ * subscribers x rate when it kept up with the schedule, less by the backlog
+ * it built (see report.c). 0 if the round lost deliveries or has fewer than
+ * two broadcasts. */
 double report_step_rate(uint32_t r);
 
 /* Write the report file of a generator to 'path'. Returns 0, or -1 with a

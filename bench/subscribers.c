@@ -41,8 +41,9 @@ typedef struct sub {
 subs_stats_t subs_stats;
 
 static sub_t *subs;
-static uint8_t *seen;      /* subscribers x seen_stride bits: seq k received by sub i */
-static size_t seen_stride; /* bytes per subscriber row */
+static uint8_t *seen;               /* subscribers x seen_stride bits: seq k received by sub i */
+static size_t seen_stride;          /* bytes per subscriber row */
+static mono_us_t *seq_t, *seq_done; /* per broadcast: scheduled time, latest delivery */
 static uint32_t next_to_start, handshaking;
 static char read_buf[READ_BUF_BYTES];
 static buf_t upgrade_request; /* the same bytes for every subscriber */
@@ -135,6 +136,8 @@ static void on_data(sub_t *s, const char *p, size_t len)
     int first = round->latency.count == 0;
     hist_record(&round->latency, now > t ? now - t : 0);
     round->last_delivery = now;
+    seq_t[seq] = t;
+    seq_done[seq] = now;
     if (!round->first_t || t < round->first_t) round->first_t = t;
     if (first) {
         round->first_delivery = now;
@@ -347,7 +350,9 @@ int subs_init(void)
     seen_stride = ((size_t)o->broadcasts + 7) / 8;
     seen = calloc((size_t)o->subscribers, seen_stride ? seen_stride : 1);
     subs = calloc(o->subscribers, sizeof *subs);
-    if (!seen || !subs) return -1;
+    seq_t = calloc((size_t)o->broadcasts + 1, sizeof *seq_t);
+    seq_done = calloc((size_t)o->broadcasts + 1, sizeof *seq_done);
+    if (!seen || !subs || !seq_t || !seq_done) return -1;
     for (uint32_t i = 0; i < o->subscribers; i++) subs[i].io.fd = -1;
 
     buf_t cmd = BUF_INIT;
@@ -374,6 +379,16 @@ void subs_stall(void)
         s->state = SUB_STALLED;
         ev_mod(&s->io, EPOLLRDHUP);
     }
+}
+
+mono_us_t subs_seq_scheduled(uint32_t seq)
+{
+    return seq < fanout_opt.broadcasts ? seq_t[seq] : 0;
+}
+
+mono_us_t subs_seq_done(uint32_t seq)
+{
+    return seq < fanout_opt.broadcasts ? seq_done[seq] : 0;
 }
 
 uint32_t subs_reading(void)
@@ -432,6 +447,9 @@ void subs_deinit(void)
     buf_deinit(&subscribe_frame);
     free(subs);
     free(seen);
+    free(seq_t);
+    free(seq_done);
     subs = NULL;
     seen = NULL;
+    seq_t = seq_done = NULL;
 }

@@ -69,6 +69,11 @@ void subs_start(void);
 /* Stop reading on the stalled subscribers (once every subscriber is ready). */
 void subs_stall(void);
 
+/* Broadcast 'seq': the time it was scheduled for (as its first delivery
+ * carried it) and when its latest delivery arrived; 0 before any. */
+mono_us_t subs_seq_scheduled(uint32_t seq);
+mono_us_t subs_seq_done(uint32_t seq);
+
 /* Reading subscribers (all but the stalled). */
 uint32_t subs_reading(void);
 

@@ -36,6 +36,12 @@ ActionCable.server.config.cable = { "adapter" => "async" }
 ActionCable.server.config.connection_class = -> { ApplicationCable::Connection }
 ActionCable.server.config.disable_request_forgery_protection = true
 ActionCable.server.config.logger = Logger.new(nil)
+# Action Cable starts its 3 s heartbeat on the first request, memoized with
+# ||= from whichever of puma's threads gets there first: connections that
+# arrive together start several timers, and every connection then gets
+# several pings per 3 s. Starting it once here gives the one ping per 3 s
+# that cabled and the other peers send.
+ActionCable.server.setup_heartbeat_timer
 
 broadcast = lambda do |env|
   items = JSON.parse(env["rack.input"].read)
