@@ -43,15 +43,92 @@ cd "$(dirname "$0")/.."
 
 scenario=${1:-}
 mode=${2:-full}
-case "$scenario" in A | B | C | D | E | F) ;; *)
+if [ "$scenario" = --summary ]; then
+    summary_only=${2:?"compare: --summary FILE"}
+    scenario=X
+fi
+case "$scenario" in A | B | C | D | E | F | X) ;; *)
     sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
-[ "$mode" = full ] || [ "$mode" = short ] || {
+[ "$scenario" = X ] || [ "$mode" = full ] || [ "$mode" = short ] || {
     echo "compare: the second argument is \"short\" or nothing" >&2
     exit 2
 }
+
+# The figures the summary shows for each scenario, and which of them a
+# server wants low (-) or high (+).
+keys() {
+    case "$1" in
+    A) echo "rss_per_conn_bytes- sock_buf_bytes_per_conn- slab_per_conn_bytes- idle_server_cpu_pct- pings_per_conn+" ;;
+    B) echo "p50_us- p99_us- max_us- server_cpu_us_per_delivery-" ;;
+    C) echo "max_deliveries_per_s+ p99_us- server_cpu_us_per_delivery- syscalls_per_delivery- sends_per_delivery- waits_per_delivery- saturated_deliveries_per_s+" ;;
+    D) echo "connects_per_s+ connect_server_cpu_us_per_conn- connect_s- rss_per_conn_bytes-" ;;
+    E) echo "p50_us- p99_us- max_us- rss_growth_kb- stalled_closed+ lost-" ;;
+    F) echo "p50_us- p99_us- max_us- ack_mean_us-" ;;
+    esac
+}
+
+# summarize FILE: the medians of every case and figure of a results file,
+# per server, and the ratios cabled/peer. Runs that failed (a loss, a
+# duplicate, a refusal, a timeout) are left out of the medians and counted
+# on the "failed runs" line.
+summarize() {
+    local file=$1 scen reps
+    scen=$(sed -n 's/^compare: scenario \([A-F]\) .*/\1/p' "$file" | head -1)
+    reps=$(sed -n 's/.*, \([0-9]*\) repetition(s).*/\1/p' "$file" | head -1)
+    local servers
+    servers=$(sed -n 's/.*servers: \(.*\), [0-9]* repetition(s).*/\1/p' "$file" | head -1)
+    echo "scenario $scen: medians over $reps repetition(s) of the runs that passed; ratio = cabled / peer (see bench/README.md)"
+    awk -v keys="$(keys "$scen")" -v servers="$servers" '
+function median(list,   n, a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    if (n == 0) return ""
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+FNR == NR { if ($4 == "FAIL") { failed[$1, $2, $3] = 1; nfailed[$1, $2]++ } next }
+/^compare:/ || $4 == "FAIL" { next }
+$4 == "fanout" && $5 ~ /^step=/ { next }
+{
+    label = $1; server = $2
+    if (!(label in seen)) { seen[label] = 1; order[++nlabels] = label }
+    if (($1, $2, $3) in failed) next
+    delete kv
+    for (i = 4; i <= NF; i++) { split($i, p, "="); kv[p[1]] = p[2] }
+    kv["connects_per_s"] = kv["connect_s"] > 0 ? sprintf("%.0f", kv["subscribers"] / kv["connect_s"]) : ""
+    if (kv["connect_server_cpu_s"] != "" && kv["subscribers"] > 0)
+        kv["connect_server_cpu_us_per_conn"] = sprintf("%.1f", kv["connect_server_cpu_s"] * 1e6 / kv["subscribers"])
+    if (kv["rss_max_kb"] != "" && kv["rss_after_kb"] != "") kv["rss_growth_kb"] = kv["rss_max_kb"] - kv["rss_after_kb"]
+    for (k in kv) if (kv[k] != "") vals[label, server, k] = vals[label, server, k] " " kv[k]
+}
+END {
+    ns = split(servers, sv, " "); nk = split(keys, kl, " ")
+    for (l = 1; l <= nlabels; l++) {
+        label = order[l]
+        printf "\n%s\n%-34s", label, "figure"
+        for (s = 1; s <= ns; s++) printf " %14s", sv[s]
+        for (s = 2; s <= ns; s++) if (sv[1] == "cabled") printf " %12s", "cabled/" sv[s]
+        printf "\n%-34s", "failed runs"
+        for (s = 1; s <= ns; s++) printf " %14d", nfailed[label, sv[s]]
+        printf "\n"
+        for (k = 1; k <= nk; k++) {
+            key = kl[k]; sub(/[-+]$/, "", key)
+            printf "%-34s", key
+            for (s = 1; s <= ns; s++) { m[s] = median(vals[label, sv[s], key]); printf " %14s", m[s] == "" ? "-" : m[s] }
+            for (s = 2; s <= ns; s++) if (sv[1] == "cabled")
+                printf " %12s", (m[1] != "" && m[s] + 0 > 0) ? sprintf("%.2f", m[1] / m[s]) : "-"
+            printf "\n"
+        }
+    }
+}' "$file" "$file"
+}
+
+if [ -n "${summary_only:-}" ]; then
+    summarize "$summary_only"
+    exit
+fi
 
 BUILD=${BUILD:-build}
 SERVERS=${BENCH_SERVERS:-cabled uws ws rails}
@@ -209,19 +286,6 @@ cases() {
 # The ramp of scenario C: x1.6 from 0.5 to ~300 broadcasts/s.
 RAMP=0.5,0.8,1.3,2,3.3,5,8.4,13,21,34,55,88,140,225,360
 
-# The figures the summary shows for each scenario, and which of them a
-# server wants low (-) or high (+).
-keys() {
-    case "$1" in
-    A) echo "rss_per_conn_bytes- sock_buf_bytes_per_conn- slab_per_conn_bytes- idle_server_cpu_pct- pings_per_conn+" ;;
-    B) echo "p50_us- p99_us- max_us- server_cpu_us_per_delivery-" ;;
-    C) echo "max_deliveries_per_s+ p99_us- server_cpu_us_per_delivery- syscalls_per_delivery- sends_per_delivery- waits_per_delivery- saturated_deliveries_per_s+" ;;
-    D) echo "connects_per_s+ connect_server_cpu_us_per_conn- connect_s- rss_per_conn_bytes-" ;;
-    E) echo "p50_us- p99_us- max_us- rss_growth_kb- stalled_closed+ lost-" ;;
-    F) echo "p50_us- p99_us- max_us- ack_mean_us-" ;;
-    esac
-}
-
 command -v perf >/dev/null || echo "compare: perf is missing: no system call counts (Debian: linux-perf)" >&2
 echo "compare: scenario $scenario ($mode), servers: $SERVERS, $REPEAT repetition(s), server on CPU $SERVER_CPU, generator on CPU $CLIENT_CPU" | tee "$results"
 echo "compare: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results"
@@ -240,47 +304,8 @@ for rep in $(seq "$REPEAT"); do
 done
 echo "compare: load average after $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results"
 
-# ---- summary ---------------------------------------------------------------
 echo
-echo "scenario $scenario: medians over $REPEAT repetition(s); ratio = cabled / peer (see bench/README.md)"
-awk -v keys="$(keys "$scenario")" -v servers="$SERVERS" '
-function median(list,   n, a, i, j, t) {
-    n = split(list, a, " ")
-    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-    if (n == 0) return ""
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-/^compare:/ || / FAIL / { next }
-$4 == "fanout" && $5 ~ /^step=/ { next }
-{
-    label = $1; server = $2
-    if (!(label in seen)) { seen[label] = 1; order[++nlabels] = label }
-    delete kv
-    for (i = 4; i <= NF; i++) { split($i, p, "="); kv[p[1]] = p[2] }
-    kv["connects_per_s"] = kv["connect_s"] > 0 ? sprintf("%.0f", kv["subscribers"] / kv["connect_s"]) : ""
-    if (kv["connect_server_cpu_s"] != "" && kv["subscribers"] > 0)
-        kv["connect_server_cpu_us_per_conn"] = sprintf("%.1f", kv["connect_server_cpu_s"] * 1e6 / kv["subscribers"])
-    if (kv["rss_max_kb"] != "" && kv["rss_after_kb"] != "") kv["rss_growth_kb"] = kv["rss_max_kb"] - kv["rss_after_kb"]
-    for (k in kv) if (kv[k] != "") vals[label, server, k] = vals[label, server, k] " " kv[k]
-}
-END {
-    ns = split(servers, sv, " "); nk = split(keys, kl, " ")
-    for (l = 1; l <= nlabels; l++) {
-        label = order[l]
-        printf "\n%s\n%-34s", label, "figure"
-        for (s = 1; s <= ns; s++) printf " %14s", sv[s]
-        for (s = 2; s <= ns; s++) if (sv[1] == "cabled") printf " %12s", "cabled/" sv[s]
-        printf "\n"
-        for (k = 1; k <= nk; k++) {
-            key = kl[k]; sub(/[-+]$/, "", key)
-            printf "%-34s", key
-            for (s = 1; s <= ns; s++) { m[s] = median(vals[label, sv[s], key]); printf " %14s", m[s] == "" ? "-" : m[s] }
-            for (s = 2; s <= ns; s++) if (sv[1] == "cabled")
-                printf " %12s", (m[1] != "" && m[s] + 0 > 0) ? sprintf("%.2f", m[1] / m[s]) : "-"
-            printf "\n"
-        }
-    }
-}' "$results"
+summarize "$results"
 echo
 echo "compare: every line in $results"
 if [ $failures -gt 0 ]; then

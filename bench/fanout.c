@@ -55,6 +55,7 @@
 #define LINGER_MS       200 /* wait for late duplicates after the last delivery */
 #define PERF_WARMUP_MS  200 /* perf stat needs this long to attach to every thread */
 #define RSS_SAMPLE_MS   100
+#define DRAIN_MS        3000    /* how long stalled subscribers read again at the end */
 #define STEP_MIN_RATIO  0.99    /* a ramp step passes at 99 % of the offered deliveries/s */
 #define STEP_MAX_P99_US 1000000 /* ... and a p99 of at most 1 s */
 
@@ -86,7 +87,7 @@ fanout_run_t fanout_run = {
 struct sockaddr_storage fanout_server_addr;
 int fanout_finished;
 
-static ev_timer_t deadline_timer, linger_timer, hold_timer, rss_timer, perf_timer;
+static ev_timer_t deadline_timer, linger_timer, hold_timer, rss_timer, perf_timer, drain_timer;
 static int exit_failed;
 static uint32_t rounds_delivered; /* rounds whose every delivery arrived */
 static uint32_t rounds_reported;  /* ... and whose linger is over */
@@ -180,6 +181,7 @@ static void finish(void)
     ev_timer_stop(&hold_timer);
     ev_timer_stop(&rss_timer);
     ev_timer_stop(&perf_timer);
+    ev_timer_stop(&drain_timer);
     ev_stop();
 }
 
@@ -263,6 +265,29 @@ int fanout_step_passed(uint32_t r)
 
 /* ---- phases -------------------------------------------------------------- */
 
+static void on_drain_end(ev_timer_t *t)
+{
+    (void)t;
+    finish();
+}
+
+void fanout_on_stalled_drained(void)
+{
+    finish();
+}
+
+/* Every round is done: with stalled subscribers, see whether the server
+ * closed them (subscribers.h) before the summary. */
+static void end_run(void)
+{
+    if (fanout_opt.stalled && subs_drain_stalled() > 0) {
+        ev_timer_stop(&deadline_timer);
+        ev_timer_start(&drain_timer, on_drain_end, DRAIN_MS * 1000);
+        return;
+    }
+    finish();
+}
+
 static void on_hold_end(ev_timer_t *t)
 {
     (void)t;
@@ -291,7 +316,7 @@ static void on_linger(ev_timer_t *t)
                 publish_round(r + 1);
                 return;
             }
-            finish();
+            end_run();
             return;
         }
         if (fanout_opt.role == FANOUT_ROLE_SUBSCRIBE && r + 1 < fanout_opt.rounds) {

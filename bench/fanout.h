@@ -150,6 +150,10 @@ void fanout_on_first_delivery(uint32_t round);
 /* Every reading subscriber has every sequence number of round 'round'. */
 void fanout_on_round_delivered(uint32_t round);
 
+/* Every stalled subscriber, reading again, reached the end of its
+ * connection. */
+void fanout_on_stalled_drained(void);
+
 /* The publisher is connected and about to send the first broadcast of
  * round 'round'. */
 void fanout_on_publish_start(uint32_t round);

@@ -37,6 +37,9 @@ static uint32_t ring_head, inflight;
 static char read_buf[READ_BUF_BYTES];
 static int upgrading; /* ws: waiting for the 101 */
 static int connected;
+static int server_closes; /* http: the last answer said "Connection: close" */
+
+static void reconnect(void);
 
 /* The round being published. */
 static uint32_t round_no;
@@ -220,6 +223,9 @@ static void parse_responses(void)
             while (d < end && *d >= '0' && *d <= '9') blen = blen * 10 + (uint64_t)(*d++ - '0');
         }
         if (in.len < head + blen) return;
+        if (memmem(p, head, "\r\nConnection: close", 19) ||
+            memmem(p, head, "\r\nconnection: close", 19))
+            server_closes = 1;
         if (!inflight) {
             fanout_fail("publisher: an answer to no request: %.*s", (int)(head > 200 ? 200 : head),
                         p);
@@ -265,6 +271,12 @@ static void parse_ws(void)
 
 static void on_connected(void)
 {
+    if (pub_stats.start) {
+        /* A new connection after the server closed the last one. */
+        connected = 1;
+        pump();
+        return;
+    }
     connected = 1;
     pub_stats.start = clock_mono_us();
     pub_start_round(0);
@@ -324,6 +336,10 @@ static void on_io(ev_io_t *w, uint32_t events)
     }
     parse_responses();
     if (fanout_finished) return;
+    if (server_closes) {
+        if (!inflight) reconnect();
+        return; /* nothing more goes on this connection */
+    }
     pump();
 }
 
@@ -342,6 +358,16 @@ int pub_init(void)
         buf_append(&id_escaped, s, 1);
     }
     return 0;
+}
+
+static void reconnect(void)
+{
+    ev_close(&io);
+    connected = 0;
+    server_closes = 0;
+    buf_reset(&in);
+    pub_stats.reconnects++;
+    pub_start();
 }
 
 void pub_start(void)

@@ -37,6 +37,7 @@ typedef struct pub_stats {
     uint32_t requests;   /* HTTP requests written */
     uint32_t acked;      /* broadcasts answered, whatever the status (ws: written) */
     uint32_t refused;    /* broadcasts answered with something other than 2xx */
+    uint32_t reconnects; /* http: new connections after the server closed one */
     uint64_t ack_sum_us; /* send to response, summed over every request */
     uint64_t ack_max_us;
     uint64_t late_max_us; /* most a broadcast left after its scheduled time */

@@ -141,7 +141,8 @@ static void print_common(void)
     printf(" connect_s=%.3f", seconds(r->connect_start, r->connect_end));
     print_cpu_window("connect_", &r->connect_cpu);
     if (fanout_opt.stalled)
-        printf(" stalled=%u stalled_closed=%u", fanout_opt.stalled, subs_stats.stalled_closed);
+        printf(" stalled=%u stalled_closed=%u stalled_drained_bytes=%" PRIu64, fanout_opt.stalled,
+               subs_stats.stalled_closed, subs_stats.stalled_bytes);
     printf(" dropped=%u bad=%" PRIu64, subs_stats.dropped, subs_stats.bad);
     if (subs_stats.other) printf(" other=%" PRIu64, subs_stats.other);
     print_rss();
@@ -240,6 +241,7 @@ static int print_both(void)
            fanout_opt.payload_bytes, fanout_opt.pipeline, fanout_opt.batch, deliveries, secs,
            secs > 0 ? (double)deliveries / secs : 0, secs > 0 ? (double)pub_stats.acked / secs : 0);
     print_latency(&s->latency);
+    if (pub_stats.reconnects) printf(" reconnects=%u", pub_stats.reconnects);
     printf(" lost=%" PRIu64 " dup=%" PRIu64 " late_max_us=%" PRIu64 " requests=%u"
            " ack_mean_us=%.0f ack_max_us=%" PRIu64 " short_subscribers=%u refused=%u",
            lost, s->dups, pub_stats.late_max_us, pub_stats.requests,

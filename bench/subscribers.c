@@ -28,6 +28,7 @@ enum sub_state {
     SUB_CONFIRMING, /* subscribe sent, waiting for confirm_subscription */
     SUB_READY,      /* subscribed: counting deliveries */
     SUB_STALLED,    /* subscribed, and no longer reading */
+    SUB_DRAINING,   /* stalled, now reading again to see whether the server closed it */
     SUB_CLOSED      /* the server closed it or it failed */
 };
 
@@ -45,6 +46,7 @@ static uint8_t *seen;               /* subscribers x seen_stride bits: seq k rec
 static size_t seen_stride;          /* bytes per subscriber row */
 static mono_us_t *seq_t, *seq_done; /* per broadcast: scheduled time, latest delivery */
 static uint32_t next_to_start, handshaking;
+static uint32_t draining; /* stalled subscribers reading again, not yet at their end */
 static char read_buf[READ_BUF_BYTES];
 static buf_t upgrade_request; /* the same bytes for every subscriber */
 static buf_t subscribe_frame; /* one masked frame, the same for every subscriber */
@@ -97,6 +99,10 @@ static void sub_close(sub_t *s)
     if (s->state == SUB_CLOSED) return;
     if (s->state == SUB_READY) subs_stats.dropped++;
     if (s->state == SUB_STALLED) subs_stats.stalled_closed++;
+    if (s->state == SUB_DRAINING) {
+        subs_stats.stalled_closed++;
+        if (--draining == 0) fanout_on_stalled_drained();
+    }
     if (s->state > SUB_IDLE && s->state < SUB_READY) handshaking--;
     s->state = SUB_CLOSED;
     ev_close(&s->io);
@@ -297,6 +303,17 @@ static void on_sub_io(ev_io_t *io, uint32_t events)
         /* Not reading: any event is the server closing it. */
         sub_close(s);
         return;
+    case SUB_DRAINING: {
+        /* Read and drop what the server queued, until its end. */
+        ssize_t n = read(io->fd, read_buf, sizeof read_buf);
+        if (n > 0) {
+            subs_stats.stalled_bytes += (uint64_t)n;
+            return;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        sub_close(s);
+        return;
+    }
     default:
         if (events & EPOLLIN)
             on_readable(s);
@@ -389,6 +406,18 @@ mono_us_t subs_seq_scheduled(uint32_t seq)
 mono_us_t subs_seq_done(uint32_t seq)
 {
     return seq < fanout_opt.broadcasts ? seq_done[seq] : 0;
+}
+
+uint32_t subs_drain_stalled(void)
+{
+    for (uint32_t i = subs_reading(); i < fanout_opt.subscribers; i++) {
+        sub_t *s = &subs[i];
+        if (s->state != SUB_STALLED) continue;
+        s->state = SUB_DRAINING;
+        draining++;
+        ev_mod(&s->io, EPOLLIN | EPOLLRDHUP);
+    }
+    return draining;
 }
 
 uint32_t subs_reading(void)

@@ -22,8 +22,11 @@
  * across reads is copied into the subscriber's carry buffer.
  *
  * Stalled subscribers (--stalled K, the last K): they subscribe like the
- * others with a small receive buffer, then never read again. Their
- * deliveries are not expected; whether the server closed them is counted. */
+ * others with a small receive buffer, then stop reading. Their deliveries
+ * are not expected. Once the others have everything, they read again and
+ * drop what they get until the server's end of the connection or a
+ * deadline: a server that closed a slow client has its close (and FIN)
+ * waiting behind the bytes it had already sent, so only reading shows it. */
 #ifndef BENCH_SUBSCRIBERS_H
 #define BENCH_SUBSCRIBERS_H
 
@@ -47,6 +50,7 @@ typedef struct subs_stats {
     uint32_t ready;          /* subscribers confirmed */
     uint32_t dropped;        /* reading subscribers the server closed after confirming */
     uint32_t stalled_closed; /* stalled subscribers the server closed */
+    uint64_t stalled_bytes;  /* bytes the stalled subscribers read when draining */
     uint64_t bad;            /* data frames without a readable t and an expected seq */
     uint64_t other;          /* chat publisher: room events that are not our messages */
     uint64_t pings;          /* {"type":"ping"} messages received */
@@ -73,6 +77,11 @@ void subs_stall(void);
  * carried it) and when its latest delivery arrived; 0 before any. */
 mono_us_t subs_seq_scheduled(uint32_t seq);
 mono_us_t subs_seq_done(uint32_t seq);
+
+/* Make the stalled subscribers read again, dropping what they read, until
+ * the server closes them; fanout_on_stalled_drained runs when the last one
+ * is closed. Returns how many there are (0: the hook will not run). */
+uint32_t subs_drain_stalled(void);
 
 /* Reading subscribers (all but the stalled). */
 uint32_t subs_reading(void);
