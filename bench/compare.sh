@@ -65,7 +65,7 @@ keys() {
     B) echo "p50_us- p99_us- max_us- server_cpu_us_per_delivery-" ;;
     C) echo "max_deliveries_per_s+ p99_us- server_cpu_us_per_delivery- syscalls_per_delivery- sends_per_delivery- waits_per_delivery- saturated_deliveries_per_s+" ;;
     D) echo "connects_per_s+ connect_server_cpu_us_per_conn- connect_s- rss_per_conn_bytes-" ;;
-    E) echo "p50_us- p99_us- max_us- rss_growth_kb- stalled_closed+ lost-" ;;
+    E) echo "p50_us- p99_us- max_us- rss_growth_kb- stalled_closed+ stalled_drained_bytes- server_too_slow+ lost-" ;;
     F) echo "p50_us- p99_us- max_us- ack_mean_us-" ;;
     esac
 }
@@ -228,6 +228,15 @@ start_server() {
     esac
 }
 
+# server_metrics PORT: " too_slow=N drops=M" from cabled's GET /metrics.
+server_metrics() {
+    timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1
+printf 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+cat <&3" 2>/dev/null | awk '
+        $1 == "cabled_disconnect_too_slow_total" { printf " server_too_slow=%s", $2 }
+        $1 == "cabled_drops_total" { printf " server_drops=%s", $2 }'
+}
+
 failures=0
 # run CASE SERVER REP ARGS...: one generator run against a fresh SERVER;
 # its lines go to $results prefixed with "CASE SERVER REP".
@@ -245,13 +254,19 @@ run() {
     "${pin_client[@]}" "$BUILD/bench_fanout" --url "127.0.0.1:$port" --server-pid "$server_pid" \
         --sources "$SOURCES" --timeout 120 "${gen_args[@]}" "$@" >"$tmp/gen.out" 2>"$tmp/gen.err"
     local rc=$?
+    local extra=""
     if ! kill -0 "$server_pid" 2>/dev/null; then
         echo "compare: $name exited during the run:" >&2
         tail -n 5 "$tmp/$name.err" >&2
         rc=1
+    elif [ "$name" = cabled ]; then
+        # What cabled itself counted: clients it dropped as too slow, and
+        # the frames it discarded for them.
+        extra=$(server_metrics "$port")
     fi
     stop_server
-    sed "s/^/$label $name $rep /" "$tmp/gen.out" >>"$results"
+    extra+=" server_log_lines=$(wc -l <"$tmp/$name.err")"
+    sed "s/^fanout \(.*\)/fanout \1$extra/; s/^/$label $name $rep /" "$tmp/gen.out" >>"$results"
     if [ $rc -ne 0 ]; then
         failures=$((failures + 1))
         echo "$label $name $rep FAIL exit $rc" >>"$results"
@@ -269,7 +284,7 @@ cases() {
     Ashort) echo "n=1000 --subscribers 1000 --broadcasts 0 --hold 3" ;;
     Bfull) for n in 1000 10000; do echo "n=$n --subscribers $n --broadcasts 50 --rate 5"; done ;;
     Bshort) echo "n=1000 --subscribers 1000 --broadcasts 10 --rate 5" ;;
-    Cfull) echo "n=10000 --subscribers 10000 --perf --step-s 2 --ramp $RAMP" ;;
+    Cfull) echo "n=10000 --subscribers 10000 --perf --step-s 5 --ramp $RAMP" ;;
     Cshort) echo "n=1000 --subscribers 1000 --perf --step-s 0.5 --ramp 5,20,80,320" ;;
     Dfull) echo "n=10000 --subscribers 10000 --broadcasts 1 --rate 1" ;;
     Dshort) echo "n=1000 --subscribers 1000 --broadcasts 1 --rate 1" ;;
@@ -283,8 +298,9 @@ cases() {
     Fshort) echo "n=100 --subscribers 100 --publish chat --broadcasts 10 --rate 5" ;;
     esac
 }
-# The ramp of scenario C: x1.6 from 0.5 to ~300 broadcasts/s.
-RAMP=0.5,0.8,1.3,2,3.3,5,8.4,13,21,34,55,88,140,225,360
+# The ramp of scenario C: x1.6 from 2 to ~330 broadcasts/s, 20,000 to 3.3M
+# deliveries/s at 10,000 subscribers.
+RAMP=2,3.2,5,8,13,20,32,52,84,134,215,340
 
 command -v perf >/dev/null || echo "compare: perf is missing: no system call counts (Debian: linux-perf)" >&2
 echo "compare: scenario $scenario ($mode), servers: $SERVERS, $REPEAT repetition(s), server on CPU $SERVER_CPU, generator on CPU $CLIENT_CPU" | tee "$results"

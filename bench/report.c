@@ -82,17 +82,18 @@ static void print_end(void)
     fflush(stdout);
 }
 
-/* The mean lag (last delivery - scheduled time, µs) of broadcasts
- * [lo, hi), and the mean of their scheduled times in *at. */
+/* The mean latency (µs) of the deliveries of broadcasts [lo, hi), each
+ * broadcast weighing the same, and the mean of their scheduled times in
+ * *at. */
 static double mean_lag(uint32_t lo, uint32_t hi, double *at)
 {
     double lag = 0, t = 0;
     uint32_t n = 0;
     for (uint32_t k = lo; k < hi; k++) {
-        mono_us_t sched = subs_seq_scheduled(k), done = subs_seq_done(k);
-        if (!sched || !done) continue;
-        lag += (double)done - (double)sched;
-        t += (double)sched;
+        double l = subs_seq_mean_latency(k);
+        if (l < 0) continue;
+        lag += l;
+        t += (double)subs_seq_scheduled(k);
         n++;
     }
     *at = n ? t / n : 0;
@@ -104,18 +105,18 @@ double report_step_rate(uint32_t r)
     double rate = fanout_opt.ramp ? fanout_opt.round_rate[r] : fanout_opt.rate;
     uint32_t lo = fanout_round_first(r), m = fanout_opt.round_size[r];
     if (rate <= 0 || m < 2 || subs_lost(r)) return 0;
-    /* A broadcast is done when its last subscriber has it. A server that
-     * keeps up finishes them as fast as they are scheduled, so the lag
-     * from schedule to done stays flat; one that does not falls further
-     * behind with every broadcast. Compare the mean lag of the first
-     * quarter of the step with that of the last: the slope is the backlog
-     * built per second of schedule, and the server drained rate / (1 +
-     * slope) broadcasts per second. Means over a quarter each keep one
-     * late delivery from deciding. */
+    /* A server that keeps up delivers each broadcast in about the same
+     * time, so the latency stays flat through the step; one that does not
+     * falls further behind with every broadcast, and the latency grows by
+     * the backlog. Compare the mean latency of the first quarter of the
+     * step's broadcasts with that of the last quarter (each broadcast's
+     * own mean over its N deliveries: stable where one slowest delivery is
+     * not): the slope is the backlog built per second of schedule, and the
+     * server kept up with rate / (1 + slope) broadcasts per second. */
     uint32_t q = m / 4 ? m / 4 : 1;
     double t_early, t_late;
-    double lag_early = mean_lag(lo, lo + q, &t_early),
-           lag_late = mean_lag(lo + m - q, lo + m, &t_late);
+    double lag_early = mean_lag(lo, lo + q, &t_early);
+    double lag_late = mean_lag(lo + m - q, lo + m, &t_late);
     double slope = t_late > t_early ? (lag_late - lag_early) / (t_late - t_early) : 0;
     if (slope < 0) slope = 0;
     return (double)subs_reading() * rate / (1 + slope);

@@ -42,9 +42,11 @@ typedef struct sub {
 subs_stats_t subs_stats;
 
 static sub_t *subs;
-static uint8_t *seen;               /* subscribers x seen_stride bits: seq k received by sub i */
-static size_t seen_stride;          /* bytes per subscriber row */
-static mono_us_t *seq_t, *seq_done; /* per broadcast: scheduled time, latest delivery */
+static uint8_t *seen;         /* subscribers x seen_stride bits: seq k received by sub i */
+static size_t seen_stride;    /* bytes per subscriber row */
+static mono_us_t *seq_t;      /* per broadcast: its scheduled time */
+static uint64_t *seq_lat_sum; /* ... the sum of its deliveries' latencies, µs */
+static uint32_t *seq_count;   /* ... and how many deliveries */
 static uint32_t next_to_start, handshaking;
 static uint32_t draining; /* stalled subscribers reading again, not yet at their end */
 static char read_buf[READ_BUF_BYTES];
@@ -140,10 +142,12 @@ static void on_data(sub_t *s, const char *p, size_t len)
     subs_round_t *round = &subs_stats.rounds[r];
     mono_us_t now = clock_mono_us();
     int first = round->latency.count == 0;
-    hist_record(&round->latency, now > t ? now - t : 0);
+    uint64_t lat = now > t ? now - t : 0;
+    hist_record(&round->latency, lat);
     round->last_delivery = now;
     seq_t[seq] = t;
-    seq_done[seq] = now;
+    seq_lat_sum[seq] += lat;
+    seq_count[seq]++;
     if (!round->first_t || t < round->first_t) round->first_t = t;
     if (first) {
         round->first_delivery = now;
@@ -368,8 +372,9 @@ int subs_init(void)
     seen = calloc((size_t)o->subscribers, seen_stride ? seen_stride : 1);
     subs = calloc(o->subscribers, sizeof *subs);
     seq_t = calloc((size_t)o->broadcasts + 1, sizeof *seq_t);
-    seq_done = calloc((size_t)o->broadcasts + 1, sizeof *seq_done);
-    if (!seen || !subs || !seq_t || !seq_done) return -1;
+    seq_lat_sum = calloc((size_t)o->broadcasts + 1, sizeof *seq_lat_sum);
+    seq_count = calloc((size_t)o->broadcasts + 1, sizeof *seq_count);
+    if (!seen || !subs || !seq_t || !seq_lat_sum || !seq_count) return -1;
     for (uint32_t i = 0; i < o->subscribers; i++) subs[i].io.fd = -1;
 
     buf_t cmd = BUF_INIT;
@@ -403,9 +408,10 @@ mono_us_t subs_seq_scheduled(uint32_t seq)
     return seq < fanout_opt.broadcasts ? seq_t[seq] : 0;
 }
 
-mono_us_t subs_seq_done(uint32_t seq)
+double subs_seq_mean_latency(uint32_t seq)
 {
-    return seq < fanout_opt.broadcasts ? seq_done[seq] : 0;
+    if (seq >= fanout_opt.broadcasts || !seq_count[seq]) return -1;
+    return (double)seq_lat_sum[seq] / seq_count[seq];
 }
 
 uint32_t subs_drain_stalled(void)
@@ -477,8 +483,11 @@ void subs_deinit(void)
     free(subs);
     free(seen);
     free(seq_t);
-    free(seq_done);
+    free(seq_lat_sum);
+    free(seq_count);
     subs = NULL;
     seen = NULL;
-    seq_t = seq_done = NULL;
+    seq_t = NULL;
+    seq_lat_sum = NULL;
+    seq_count = NULL;
 }

@@ -73,10 +73,11 @@ void subs_start(void);
 /* Stop reading on the stalled subscribers (once every subscriber is ready). */
 void subs_stall(void);
 
-/* Broadcast 'seq': the time it was scheduled for (as its first delivery
- * carried it) and when its latest delivery arrived; 0 before any. */
+/* Broadcast 'seq': the time it was scheduled for (as its deliveries carry
+ * it; 0 before any), and the mean latency of its deliveries in µs (-1
+ * before any). */
 mono_us_t subs_seq_scheduled(uint32_t seq);
-mono_us_t subs_seq_done(uint32_t seq);
+double subs_seq_mean_latency(uint32_t seq);
 
 /* Make the stalled subscribers read again, dropping what they read, until
  * the server closes them; fanout_on_stalled_drained runs when the last one
