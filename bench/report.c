@@ -175,7 +175,7 @@ static void print_hold(void)
 static int print_ramp(void)
 {
     const fanout_run_t *r = &fanout_run;
-    int best = -1, failed_step = -1, bad = 0;
+    int best = -1, failed_step = -1, bad = 0, failed_steps = 0, prev_passed = 1;
     uint32_t n = subs_reading();
     for (uint32_t k = 0; k < r->rounds_run; k++) {
         const subs_round_t *s = &subs_stats.rounds[k];
@@ -193,7 +193,13 @@ static int print_ramp(void)
         printf(" pass=%d\n", pass);
         bad |= lost || s->dups;
         if (pass && (best < 0 || got > report_step_rate((uint32_t)best))) best = (int)k;
-        if (!pass && failed_step < 0) failed_step = (int)k;
+        /* The ramp ends after two failed steps in a row: the first of them
+         * is where the server saturated. */
+        if (!pass) {
+            failed_steps++;
+            if (failed_step < 0 || prev_passed) failed_step = (int)k;
+        }
+        prev_passed = pass;
     }
     printf("fanout ramp subscribers=%u steps=%u step_s=%g publish=%s batch=%u", n, r->rounds_run,
            fanout_opt.step_s, fanout_opt.pub == FANOUT_PUB_WS ? "ws" : "http", fanout_opt.batch);
@@ -211,7 +217,8 @@ static int print_ramp(void)
                fanout_opt.round_rate[failed_step], report_step_rate((uint32_t)failed_step));
     else
         printf(" saturated_rate=none");
-    printf(" late_max_us=%" PRIu64 " refused=%u", pub_stats.late_max_us, pub_stats.refused);
+    printf(" failed_steps=%d late_max_us=%" PRIu64 " refused=%u", failed_steps,
+           pub_stats.late_max_us, pub_stats.refused);
     print_common();
     print_end();
     return bad || pub_stats.refused || subs_stats.bad || subs_stats.dropped || r->failed ||
