@@ -58,6 +58,7 @@
 #define DRAIN_MS        3000    /* how long stalled subscribers read again at the end */
 #define STEP_MIN_RATIO  0.99    /* a ramp step passes at 99 % of the offered deliveries/s */
 #define STEP_MAX_P99_US 1000000 /* ... and a p99 of at most 1 s */
+#define STEP_STOP_RATIO 0.9     /* the ramp stops under 90 % (or past that p99) */
 
 fanout_options_t fanout_opt = {
     .role = FANOUT_ROLE_BOTH,
@@ -93,7 +94,6 @@ static uint32_t rounds_delivered; /* rounds whose every delivery arrived */
 static uint32_t rounds_reported;  /* ... and whose linger is over */
 static uint32_t current_round;    /* the round whose CPU window is open */
 static uint64_t pings_before_hold;
-static int fails_in_row; /* ramp steps in a row that did not keep up */
 static pid_t perf_pid = -1;
 static char perf_path[64];
 static char default_identifier[128], default_stream[64];
@@ -264,6 +264,15 @@ int fanout_step_passed(uint32_t r)
            hist_quantile(&s->latency, 0.99) <= STEP_MAX_P99_US;
 }
 
+int fanout_step_overloaded(uint32_t r)
+{
+    const subs_round_t *s = &subs_stats.rounds[r];
+    double rate = fanout_opt.ramp ? fanout_opt.round_rate[r] : fanout_opt.rate;
+    if (subs_lost(r) || s->dups) return 1;
+    return report_step_rate(r) < STEP_STOP_RATIO * (double)subs_reading() * rate ||
+           hist_quantile(&s->latency, 0.99) > STEP_MAX_P99_US;
+}
+
 /* ---- phases -------------------------------------------------------------- */
 
 static void on_drain_end(ev_timer_t *t)
@@ -312,11 +321,10 @@ static void on_linger(ev_timer_t *t)
     while (rounds_reported < rounds_delivered) {
         uint32_t r = rounds_reported++;
         if (fanout_opt.role == FANOUT_ROLE_BOTH) {
-            /* A ramp goes on until two steps in a row fall short: on a
-             * shared machine one step can fail for a hiccup of the machine,
-             * and the next, at a higher rate, then passes. */
-            if (fanout_opt.ramp) fails_in_row = fanout_step_passed(r) ? 0 : fails_in_row + 1;
-            if (r + 1 < fanout_opt.rounds && fanout_opt.ramp && fails_in_row < 2) {
+            /* A ramp goes on past a step that fell just short, which on a
+             * shared machine can be a hiccup of the machine, and stops at
+             * the first one clearly overloaded. */
+            if (r + 1 < fanout_opt.rounds && fanout_opt.ramp && !fanout_step_overloaded(r)) {
                 arm_deadline(0);
                 publish_round(r + 1);
                 return;
@@ -446,8 +454,9 @@ static void usage(FILE *f)
         "  --broadcasts M           broadcasts to publish, or to expect; 0 with --hold (200)\n"
         "  --rate R                 broadcasts per second; 0 = as fast as answered (100)\n"
         "  --ramp R1,R2,...         steps at these rates, --step-s each, each once the last\n"
-        "                           is delivered, until two in a row fall under 99 %% of the\n"
-        "                           offered deliveries/s or have a p99 over 1 s (at most 16)\n"
+        "                           is delivered; one keeps up at 99 %% of the offered\n"
+        "                           deliveries/s and a p99 under 1 s; the ramp stops under\n"
+        "                           90 %% or past 1 s (at most 16 steps)\n"
         "  --step-s S               seconds of broadcasts per ramp step (3)\n"
         "  --batch B                broadcasts per POST at most (100 with a rate, else 1)\n"
         "  --pipeline P             requests in flight at most (64 with a rate, else 1)\n"

@@ -141,6 +141,10 @@ uint32_t fanout_round_first(uint32_t r);
  * offered deliveries per second or more, with a p99 of 1 s at most. */
 int fanout_step_passed(uint32_t r);
 
+/* Was step 'r' clearly overloaded: a loss or duplicate, under 90 % of the
+ * offered deliveries per second, or a p99 over 1 s? The ramp stops there. */
+int fanout_step_overloaded(uint32_t r);
+
 /* Every subscriber has its confirm_subscription. */
 void fanout_on_ready(void);
 

@@ -82,42 +82,34 @@ static void print_end(void)
     fflush(stdout);
 }
 
-/* The mean latency (µs) of the deliveries of broadcasts [lo, hi), each
- * broadcast weighing the same, and the mean of their scheduled times in
- * *at. */
-static double mean_lag(uint32_t lo, uint32_t hi, double *at)
-{
-    double lag = 0, t = 0;
-    uint32_t n = 0;
-    for (uint32_t k = lo; k < hi; k++) {
-        double l = subs_seq_mean_latency(k);
-        if (l < 0) continue;
-        lag += l;
-        t += (double)subs_seq_scheduled(k);
-        n++;
-    }
-    *at = n ? t / n : 0;
-    return n ? lag / n : 0;
-}
-
 double report_step_rate(uint32_t r)
 {
     double rate = fanout_opt.ramp ? fanout_opt.round_rate[r] : fanout_opt.rate;
     uint32_t lo = fanout_round_first(r), m = fanout_opt.round_size[r];
     if (rate <= 0 || m < 2 || subs_lost(r)) return 0;
     /* A server that keeps up delivers each broadcast in about the same
-     * time, so the latency stays flat through the step; one that does not
-     * falls further behind with every broadcast, and the latency grows by
-     * the backlog. Compare the mean latency of the first quarter of the
-     * step's broadcasts with that of the last quarter (each broadcast's
-     * own mean over its N deliveries: stable where one slowest delivery is
-     * not): the slope is the backlog built per second of schedule, and the
-     * server kept up with rate / (1 + slope) broadcasts per second. */
-    uint32_t q = m / 4 ? m / 4 : 1;
-    double t_early, t_late;
-    double lag_early = mean_lag(lo, lo + q, &t_early);
-    double lag_late = mean_lag(lo + m - q, lo + m, &t_late);
-    double slope = t_late > t_early ? (lag_late - lag_early) / (t_late - t_early) : 0;
+     * time, so latency stays flat through the step; one that does not
+     * falls further behind with every broadcast, and latency grows with
+     * the backlog. The least-squares slope of each broadcast's mean
+     * latency (over its N deliveries: stable where one slowest delivery is
+     * not) against its scheduled time is the backlog built per second of
+     * schedule, and the server kept up with rate / (1 + slope) broadcasts
+     * per second. Every broadcast of the step counts, so a hiccup of the
+     * machine moves the slope less than it moves any one broadcast. */
+    double n = 0, st = 0, sl = 0, stt = 0, stl = 0;
+    mono_us_t t0 = subs_seq_scheduled(lo);
+    for (uint32_t k = lo; k < lo + m; k++) {
+        double l = subs_seq_mean_latency(k);
+        if (l < 0) continue;
+        double t = (double)(subs_seq_scheduled(k) - t0);
+        n++;
+        st += t;
+        sl += l;
+        stt += t * t;
+        stl += t * l;
+    }
+    double var = n * stt - st * st;
+    double slope = n >= 2 && var > 0 ? (n * stl - st * sl) / var : 0;
     if (slope < 0) slope = 0;
     return (double)subs_reading() * rate / (1 + slope);
 }
@@ -175,7 +167,7 @@ static void print_hold(void)
 static int print_ramp(void)
 {
     const fanout_run_t *r = &fanout_run;
-    int best = -1, failed_step = -1, bad = 0, failed_steps = 0, prev_passed = 1;
+    int best = -1, failed_step = -1, bad = 0, failed_steps = 0;
     uint32_t n = subs_reading();
     for (uint32_t k = 0; k < r->rounds_run; k++) {
         const subs_round_t *s = &subs_stats.rounds[k];
@@ -193,13 +185,12 @@ static int print_ramp(void)
         printf(" pass=%d\n", pass);
         bad |= lost || s->dups;
         if (pass && (best < 0 || got > report_step_rate((uint32_t)best))) best = (int)k;
-        /* The ramp ends after two failed steps in a row: the first of them
-         * is where the server saturated. */
+        /* The ramp ends at the first step clearly overloaded (the last
+         * one run, unless the ramp ran out): where the server saturated. */
         if (!pass) {
             failed_steps++;
-            if (failed_step < 0 || prev_passed) failed_step = (int)k;
+            if (fanout_step_overloaded(k)) failed_step = (int)k;
         }
-        prev_passed = pass;
     }
     printf("fanout ramp subscribers=%u steps=%u step_s=%g publish=%s batch=%u", n, r->rounds_run,
            fanout_opt.step_s, fanout_opt.pub == FANOUT_PUB_WS ? "ws" : "http", fanout_opt.batch);
