@@ -15,7 +15,7 @@
 #   D  connect rate of 10k clients: connect, upgrade, (welcome,) subscribe,
 #      confirmation
 #   E  0, 1 and 10 of 1k subscribers stop reading: the others' p99, the
-#      server's memory, whether it closed the stalled ones
+#      server's memory, whether it closed the stalled ones (not rails)
 #   F  cabled only: a chat message through the REST API to N room
 #      subscribers, end to end
 #
@@ -133,6 +133,10 @@ fi
 BUILD=${BUILD:-build}
 SERVERS=${BENCH_SERVERS:-cabled uws ws rails}
 [ "$scenario" = F ] && SERVERS=cabled
+# Action Cable cannot carry E's load even with no client stalled (it made
+# 2-5 % of the deliveries in 40 s, then puma dropped the publisher): E
+# leaves it out unless BENCH_SERVERS names it.
+[ "$scenario" = E ] && [ -z "${BENCH_SERVERS:-}" ] && SERVERS="cabled uws ws"
 if [ "$mode" = short ]; then REPEAT=${BENCH_REPEAT:-1}; else REPEAT=${BENCH_REPEAT:-3}; fi
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
@@ -289,7 +293,7 @@ cases() {
     Dfull) echo "n=10000 --subscribers 10000 --broadcasts 1 --rate 1" ;;
     Dshort) echo "n=1000 --subscribers 1000 --broadcasts 1 --rate 1" ;;
     Efull) for k in 0 1 10; do
-        echo "stalled=$k --subscribers $((1000 + k)) --stalled $k --payload-bytes 16384 --rate 25 --broadcasts 375"
+        echo "stalled=$k --subscribers $((1000 + k)) --stalled $k --payload-bytes 16384 --rate 25 --broadcasts 750"
     done ;;
     Eshort) for k in 0 1; do
         echo "stalled=$k --subscribers $((100 + k)) --stalled $k --payload-bytes 16384 --rate 25 --broadcasts 50"
