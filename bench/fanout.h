@@ -11,8 +11,9 @@
  *                  cabled's REST API
  *   report.c       the summary lines, the report file a generator leaves,
  *                  and the merge of several report files
- *   fanout.c       options, and the driver: which roles run, the phase
- *                  deadlines, the ramp of rates, and the end of the run
+ *   fanout.c       the driver: which roles run, the phase deadlines, the
+ *                  ramp of rates, and the end of the run
+ *   options.c      the command line
  *   wsc.c, ev.c    client sockets and frames; the event loop
  *   proc.c         CPU, memory and system calls of the server, from /proc,
  *                  ss and perf
@@ -125,6 +126,11 @@ extern fanout_options_t fanout_opt;
 extern fanout_run_t fanout_run;
 extern struct sockaddr_storage fanout_server_addr;
 extern int fanout_finished; /* set once the run is over: callbacks only clean up */
+
+/* Parse the command line into fanout_opt. Returns 0, 1 for --merge (the
+ * arguments from optind on are report files), or -1 on a bad option (with a
+ * message on stderr). --help prints the usage and exits. */
+int fanout_parse_args(int argc, char **argv);
 
 /* Report a fatal problem (a refused handshake, a lost publisher) on stderr
  * and end the run as failed; the summary is still printed. */
