@@ -39,7 +39,7 @@ cabled_wait_port() {
 
 # create_room PORT APP_TOKEN: create a member and a group room holding it
 # (POST /api/admin/v2/... with the app token) on the server at PORT; sets
-# $member and $room from the ids the API returns. Chats::RoomChannel is
+# $member, $room and $room_uuid from what the API returns. Chats::RoomChannel is
 # allowed only to a room's participants. node is there: `make bench`
 # installs it with the test clients.
 create_room() {
@@ -69,11 +69,11 @@ function post(path, body) {
   const member = await post('/api/admin/v2/community_members', { email: 'bench@example.com', name: 'Bench' });
   // A single room comes wrapped as {"chat_room": {...}}, as in Circle's API.
   const room = await post('/api/admin/v2/chat_rooms', { kind: 'group_chat', name: 'Bench', community_member_ids: [member.id] });
-  console.log(`${member.id} ${room.chat_room.id}`);
+  console.log(`${member.id} ${room.chat_room.id} ${room.chat_room.uuid}`);
 })().catch((e) => { console.error(`bench: ${e.message}`); process.exit(1); });
 JS
     ) || return 1
-    read -r member room <<<"$ids"
+    read -r member room room_uuid <<<"$ids"
 }
 
 # free_port: print a loopback TCP port nobody listens on right now.

@@ -1,139 +1,208 @@
-/* bench/publisher: paced or pipelined broadcasts over one HTTP connection.
- * See publisher.h. */
+/* bench/publisher: scheduled broadcasts over HTTP or a WebSocket. See
+ * publisher.h. */
 #include "publisher.h"
 
 #include "core/buf.h"
+#include "ev.h"
 #include "fanout.h"
+#include "ws/frame.h"
+#include "wsc.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-/* One pipelined broadcast request. The bytes stay put until the write
- * completes, as uv_write requires. */
-typedef struct pub_slot {
-    uv_write_t req;
-    char *data; /* request bytes, 'cap' long */
-    size_t cap;
-    int busy;
-} pub_slot_t;
+#define READ_BUF_BYTES (64 * 1024)
+
+/* One HTTP request in flight: answers come back in this order. */
+typedef struct pub_req {
+    mono_us_t sent_at;
+    uint32_t items; /* broadcasts it carries */
+} pub_req_t;
 
 pub_stats_t pub_stats;
 
-static uv_tcp_t tcp;
-static uv_connect_t connect_req;
-static uv_timer_t pace_timer;
-static pub_slot_t *slots;
-static mono_us_t *sent_at; /* send time of request k at [k % pipeline] */
-static char read_buf[64 * 1024];
-static buf_t in;  /* response bytes not yet parsed */
-static char *pad; /* --payload-bytes of 'x', NUL-terminated */
-static uint32_t inflight;
+static ev_io_t io = {.fd = -1};
+static ev_timer_t pace_timer;
+static buf_t out;        /* bytes not yet taken by the socket */
+static buf_t in;         /* response bytes not yet parsed */
+static buf_t body;       /* scratch: one request body or frame payload */
+static buf_t id_escaped; /* the identifier as the inside of a JSON string */
+static char *pad;        /* --payload-bytes of 'x', NUL-terminated */
+static pub_req_t *ring;  /* --pipeline requests in flight, oldest at ring_head */
+static uint32_t ring_head, inflight;
+static char read_buf[READ_BUF_BYTES];
+static int upgrading; /* ws: waiting for the 101 */
 static int connected;
+static int server_closes; /* http: the last answer said "Connection: close" */
+
+static void reconnect(void);
+
+/* The round being published. */
+static uint32_t round_no;
+static uint32_t next_seq, end_seq; /* next to send; one past the round's last */
+static uint32_t round_acked;       /* broadcasts of the round answered */
+static uint32_t round_total;
+static double round_rate;
+static mono_us_t round_start;
+static int round_done;
 
 static void pump(void);
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+/* ---- building requests --------------------------------------------------- */
+
+/* The scheduled time of broadcast 'seq' of the round, or now without a
+ * schedule. */
+static mono_us_t scheduled(uint32_t seq, mono_us_t now)
 {
-    (void)h, (void)suggested;
-    *buf = uv_buf_init(read_buf, sizeof read_buf);
+    if (round_rate <= 0) return now;
+    return round_start + (mono_us_t)((double)(seq - (end_seq - round_total)) * 1e6 / round_rate);
 }
 
-static void on_write(uv_write_t *req, int status)
+/* {"t":T,"seq":K[,"pad":"xxx"]} */
+static void append_data(buf_t *b, mono_us_t t, uint32_t seq)
 {
-    pub_slot_t *slot = req->data;
-    slot->busy = 0;
-    if (fanout_finished) return;
-    if (status < 0) {
-        fanout_fail("publisher: write: %s", uv_strerror(status));
-        return;
+    buf_printf(b, "{\"t\":%" PRIu64 ",\"seq\":%u", (uint64_t)t, seq);
+    if (fanout_opt.payload_bytes) {
+        buf_puts(b, ",\"pad\":\"");
+        buf_append(b, pad, fanout_opt.payload_bytes);
+        buf_puts(b, "\"");
     }
-    /* A 202 can be read before its request's write callback runs; the slot
-     * freed now may be the one the schedule was waiting for. */
-    pump();
+    buf_puts(b, "}");
 }
 
-/* Send broadcast number pub_stats.sent. The send time is taken as late as
- * possible: right before the bytes go to the socket. Returns 0, or -1 when
- * no request slot is free or the write failed. */
-static int send_one(void)
+static void note_late(mono_us_t t, mono_us_t now)
+{
+    if (now > t && now - t > pub_stats.late_max_us) pub_stats.late_max_us = now - t;
+}
+
+/* Queue one HTTP request carrying broadcasts [next_seq, next_seq + n). */
+static void queue_request(uint32_t n, mono_us_t now)
 {
     const fanout_options_t *o = &fanout_opt;
-    pub_slot_t *slot = NULL;
-    for (uint32_t i = 0; i < o->pipeline; i++)
-        if (!slots[i].busy) {
-            slot = &slots[i];
-            break;
+    buf_reset(&body);
+    if (o->pub == FANOUT_PUB_CHAT) {
+        mono_us_t t = scheduled(next_seq, now);
+        note_late(t, now);
+        buf_printf(&body, "{\"chat_room_message\":{\"body\":\"bench_t=%" PRIu64 " bench_seq=%u",
+                   (uint64_t)t, next_seq);
+        if (o->payload_bytes) {
+            buf_puts(&body, " ");
+            buf_append(&body, pad, o->payload_bytes);
         }
-    if (!slot) return -1;
-    char body[160];
-    mono_us_t now = clock_mono_us();
-    int blen = snprintf(
-        body, sizeof body,
-        "{\"stream\":\"chat-room-%ld-channel\",\"data\":{\"t\":%" PRIu64 ",\"seq\":%u%s", o->room,
-        (uint64_t)now, o->first_seq + pub_stats.sent, o->payload_bytes ? ",\"pad\":\"" : "");
-    size_t total_body = (size_t)blen + o->payload_bytes + (o->payload_bytes ? 3 : 2);
-    int hlen = snprintf(slot->data, slot->cap,
-                        "POST /api/v1/broadcast HTTP/1.1\r\n"
-                        "Host: %s:%s\r\n"
-                        "Authorization: Bearer %s\r\n"
-                        "Content-Type: application/json\r\n"
-                        "Content-Length: %zu\r\n\r\n",
-                        o->host, o->port, o->app_token, total_body);
-    char *w = slot->data + hlen;
-    memcpy(w, body, (size_t)blen);
-    w += blen;
-    if (o->payload_bytes) {
-        memcpy(w, pad, o->payload_bytes);
-        w += o->payload_bytes;
-        *w++ = '"';
+        buf_puts(&body, "\"}}");
+    } else {
+        buf_puts(&body, "[");
+        for (uint32_t i = 0; i < n; i++) {
+            mono_us_t t = scheduled(next_seq + i, now);
+            note_late(t, now);
+            buf_printf(&body, "%s{\"stream\":\"%s\",\"data\":", i ? "," : "", o->stream);
+            append_data(&body, t, next_seq + i);
+            buf_puts(&body, "}");
+        }
+        buf_puts(&body, "]");
     }
-    *w++ = '}';
-    *w++ = '}';
-    slot->busy = 1;
-    slot->req.data = slot;
-    uv_buf_t b = uv_buf_init(slot->data, (unsigned)(w - slot->data));
-    int rc = uv_write(&slot->req, (uv_stream_t *)&tcp, &b, 1, on_write);
-    if (rc < 0) {
-        slot->busy = 0;
-        fanout_fail("publisher: write: %s", uv_strerror(rc));
-        return -1;
+    const char *token = o->pub == FANOUT_PUB_CHAT ? o->token : o->app_token;
+    buf_printf(&out, "POST %s HTTP/1.1\r\nHost: %s:%s\r\n", o->pub_path, o->host, o->port);
+    if (token) {
+        buf_puts(&out, "Authorization: Bearer ");
+        buf_puts(&out, token);
+        buf_puts(&out, "\r\n");
     }
-    sent_at[pub_stats.sent % o->pipeline] = now;
-    pub_stats.sent++;
+    buf_printf(&out, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n", body.len);
+    buf_append(&out, buf_head(&body), body.len);
+    pub_req_t *r = &ring[(ring_head + inflight) % o->pipeline];
+    r->sent_at = now;
+    r->items = n;
     inflight++;
-    return 0;
+    next_seq += n;
+    pub_stats.sent += n;
+    pub_stats.requests++;
 }
 
-static void on_pace(uv_timer_t *t)
+/* Queue the frame of broadcast next_seq on the WebSocket. */
+static void queue_frame(mono_us_t now)
+{
+    mono_us_t t = scheduled(next_seq, now);
+    note_late(t, now);
+    buf_reset(&body);
+    buf_puts(&body, "{\"identifier\":\"");
+    buf_append(&body, buf_head(&id_escaped), id_escaped.len);
+    buf_puts(&body, "\",\"message\":");
+    append_data(&body, t, next_seq);
+    buf_puts(&body, "}");
+    wsc_append_text(&out, buf_head(&body), body.len);
+    next_seq++;
+    pub_stats.sent++;
+}
+
+/* ---- sending ------------------------------------------------------------- */
+
+static void flush(void)
+{
+    int rc = wsc_flush(io.fd, &out);
+    if (rc < 0) {
+        fanout_fail("publisher: write: %s", strerror(-rc));
+        return;
+    }
+    ev_mod(&io, EPOLLIN | (rc > 0 ? EPOLLOUT : 0));
+}
+
+static void round_check_done(void)
+{
+    if (round_done || next_seq < end_seq) return;
+    if (fanout_opt.pub == FANOUT_PUB_WS) {
+        if (out.len) return; /* wait until the socket took every frame */
+        round_acked = round_total;
+        pub_stats.acked += round_total;
+        pub_stats.last_ack = clock_mono_us();
+    }
+    if (round_acked < round_total) return;
+    round_done = 1;
+    fanout_on_published();
+}
+
+static void on_pace(ev_timer_t *t)
 {
     (void)t;
     pump();
 }
 
-/* Send what the schedule allows now, and arm the pacing timer for the next
- * one. With --rate 0 the only limit is the pipeline. */
+/* Queue what the schedule allows now, write it in one go, and arm the
+ * pacing timer for the next broadcast. */
 static void pump(void)
 {
     const fanout_options_t *o = &fanout_opt;
-    if (fanout_finished || !connected) return;
-    uint32_t due = o->broadcasts;
+    if (fanout_finished || !connected || round_done) return;
     mono_us_t now = clock_mono_us();
-    if (o->rate > 0) {
-        double elapsed = (double)(now - pub_stats.start) / 1e6;
-        double d = elapsed * o->rate + 1;
-        due = d < (double)o->broadcasts ? (uint32_t)d : o->broadcasts;
+    uint32_t due = end_seq;
+    if (round_rate > 0) {
+        double d = (double)(now - round_start) / 1e6 * round_rate + 1;
+        uint32_t first = end_seq - round_total;
+        due = d < (double)round_total ? first + (uint32_t)d : end_seq;
     }
-    while (pub_stats.sent < due && inflight < o->pipeline && !fanout_finished)
-        if (send_one() != 0) return;
-    if (o->rate > 0 && pub_stats.sent < o->broadcasts && pub_stats.sent == due) {
-        mono_us_t next = pub_stats.start + (mono_us_t)((double)pub_stats.sent * 1e6 / o->rate);
-        now = clock_mono_us();
-        uint64_t wait_ms = next > now ? (next - now + 999) / 1000 : 0;
-        uv_timer_start(&pace_timer, on_pace, wait_ms, 0);
+    if (o->pub == FANOUT_PUB_WS) {
+        while (next_seq < due) queue_frame(now);
+    } else {
+        uint32_t per = o->pub == FANOUT_PUB_CHAT ? 1 : o->batch;
+        while (next_seq < due && inflight < o->pipeline) {
+            uint32_t n = due - next_seq < per ? due - next_seq : per;
+            queue_request(n, now);
+        }
     }
+    if (out.len) flush();
+    if (fanout_finished) return;
+    /* Pipeline-limited, the next answer calls pump() again; otherwise the
+     * timer does, when the next broadcast is due. */
+    if (round_rate > 0 && next_seq < end_seq && next_seq == due)
+        ev_timer_at(&pace_timer, on_pace, scheduled(next_seq, now));
+    round_check_done();
 }
+
+/* ---- receiving ----------------------------------------------------------- */
 
 /* Read as many complete responses as 'in' holds. */
 static void parse_responses(void)
@@ -145,102 +214,204 @@ static void parse_responses(void)
         size_t head = (size_t)(end - p) + 4;
         int status = 0;
         if (head > 12 && memcmp(p, "HTTP/1.", 7) == 0) status = atoi(p + 9);
-        uint64_t body = 0;
+        uint64_t blen = 0;
         const char *cl = memmem(p, head, "\r\nContent-Length:", 17);
         if (!cl) cl = memmem(p, head, "\r\ncontent-length:", 17);
         if (cl) {
             const char *d = cl + 17;
             while (*d == ' ') d++;
-            while (d < end && *d >= '0' && *d <= '9') body = body * 10 + (uint64_t)(*d++ - '0');
+            while (d < end && *d >= '0' && *d <= '9') blen = blen * 10 + (uint64_t)(*d++ - '0');
         }
-        if (in.len < head + body) return;
-        if (status != 202) {
-            if (pub_stats.refused++ < 3)
+        if (in.len < head + blen) return;
+        if (memmem(p, head, "\r\nConnection: close", 19) ||
+            memmem(p, head, "\r\nconnection: close", 19))
+            server_closes = 1;
+        if (!inflight) {
+            fanout_fail("publisher: an answer to no request: %.*s", (int)(head > 200 ? 200 : head),
+                        p);
+            return;
+        }
+        pub_req_t *r = &ring[ring_head];
+        if (status < 200 || status > 299) {
+            if (pub_stats.refused == 0)
                 fprintf(stderr, "fanout: broadcast answered %d: %.*s\n", status,
-                        (int)(body > 300 ? 300 : body), p + head);
+                        (int)(blen > 300 ? 300 : blen), p + head);
+            pub_stats.refused += r->items;
         }
-        buf_consume(&in, head + (size_t)body);
-        /* HTTP/1.1 answers in request order, so this is request pub_stats.acked. */
+        buf_consume(&in, head + (size_t)blen);
         mono_us_t now = clock_mono_us();
-        uint64_t ack_us = now - sent_at[pub_stats.acked % fanout_opt.pipeline];
+        uint64_t ack_us = now - r->sent_at;
         pub_stats.ack_sum_us += ack_us;
         if (ack_us > pub_stats.ack_max_us) pub_stats.ack_max_us = ack_us;
         pub_stats.last_ack = now;
-        pub_stats.acked++;
+        pub_stats.acked += r->items;
+        round_acked += r->items;
+        ring_head = (ring_head + 1) % fanout_opt.pipeline;
         inflight--;
     }
 }
 
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+/* The ws publisher reads only its 101, pings and a close. */
+static void parse_ws(void)
 {
-    (void)stream;
-    if (nread == 0 || fanout_finished) return;
-    if (nread < 0) {
-        fanout_fail("publisher: connection lost: %s", uv_strerror((int)nread));
+    size_t used = 0;
+    while (used < in.len) {
+        ws_frame_t f;
+        int64_t n = ws_frame_parse(buf_head(&in) + used, in.len - used, 0, 1u << 20, &f);
+        if (n == WS_FRAME_PARTIAL) break;
+        if (n < 0 || f.opcode == WS_OP_CLOSE) {
+            fanout_fail("publisher: the server closed the publishing WebSocket");
+            return;
+        }
+        if (f.opcode == WS_OP_PING) wsc_append_pong(&out, f.payload, (size_t)f.payload_len);
+        used += (size_t)n;
+    }
+    buf_consume(&in, used);
+}
+
+static void on_connected(void)
+{
+    if (pub_stats.start) {
+        /* A new connection after the server closed the last one. */
+        connected = 1;
+        pump();
         return;
     }
-    buf_append(&in, buf->base, (size_t)nread);
-    parse_responses();
-    if (pub_stats.acked == fanout_opt.broadcasts) {
-        fanout_on_published();
+    connected = 1;
+    pub_stats.start = clock_mono_us();
+    pub_start_round(0);
+}
+
+static void on_io(ev_io_t *w, uint32_t events)
+{
+    (void)w;
+    if (fanout_finished) return;
+    if (!connected && !upgrading) {
+        int rc = wsc_connected(io.fd);
+        if (rc < 0) {
+            fanout_fail("publisher: connect: %s", strerror(-rc));
+            return;
+        }
+        if (fanout_opt.pub == FANOUT_PUB_WS) {
+            upgrading = 1;
+            wsc_upgrade_request(&out, fanout_opt.host, fanout_opt.port, fanout_opt.pub_path,
+                                fanout_opt.origin, fanout_opt.app_token);
+            flush();
+        } else {
+            ev_mod(&io, EPOLLIN);
+            on_connected();
+        }
         return;
+    }
+    if (events & EPOLLOUT) {
+        flush();
+        if (fanout_finished) return;
+        round_check_done();
+    }
+    if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) return;
+    ssize_t n = read(io.fd, read_buf, sizeof read_buf);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n <= 0) {
+        fanout_fail("publisher: connection lost: %s",
+                    n == 0 ? "closed by the server" : strerror(errno));
+        return;
+    }
+    buf_append(&in, read_buf, (size_t)n);
+    if (upgrading) {
+        long head = wsc_upgrade_response(buf_head(&in), in.len);
+        if (head == 0) return;
+        if (head < 0) {
+            fanout_fail("publisher: upgrade refused: %.*s", (int)(in.len > 200 ? 200 : in.len),
+                        buf_head(&in));
+            return;
+        }
+        buf_consume(&in, (size_t)head);
+        upgrading = 0;
+        on_connected();
+    }
+    if (fanout_opt.pub == FANOUT_PUB_WS) {
+        parse_ws();
+        if (out.len && !fanout_finished) flush();
+        return;
+    }
+    parse_responses();
+    if (fanout_finished) return;
+    if (server_closes) {
+        if (!inflight) reconnect();
+        return; /* nothing more goes on this connection */
     }
     pump();
 }
 
-static void on_connect(uv_connect_t *req, int status)
-{
-    (void)req;
-    if (fanout_finished) return;
-    if (status < 0) {
-        fanout_fail("publisher: connect: %s", uv_strerror(status));
-        return;
-    }
-    uv_tcp_nodelay(&tcp, 1);
-    int rc = uv_read_start((uv_stream_t *)&tcp, on_alloc, on_read);
-    if (rc < 0) {
-        fanout_fail("publisher: %s", uv_strerror(rc));
-        return;
-    }
-    connected = 1;
-    fanout_on_publish_start();
-    pub_stats.start = clock_mono_us();
-    pump();
-}
+/* ---- public -------------------------------------------------------------- */
 
 int pub_init(void)
 {
     const fanout_options_t *o = &fanout_opt;
     pad = malloc((size_t)o->payload_bytes + 1);
-    slots = calloc(o->pipeline, sizeof *slots);
-    sent_at = calloc(o->pipeline, sizeof *sent_at);
-    if (!pad || !slots || !sent_at) return -1;
+    ring = calloc(o->pipeline, sizeof *ring);
+    if (!pad || !ring) return -1;
     memset(pad, 'x', o->payload_bytes);
     pad[o->payload_bytes] = '\0';
-    for (uint32_t i = 0; i < o->pipeline; i++) {
-        slots[i].cap = 1024 + strlen(o->app_token) + o->payload_bytes;
-        slots[i].data = malloc(slots[i].cap);
-        if (!slots[i].data) return -1;
+    for (const char *s = o->identifier; *s; s++) {
+        if (*s == '"' || *s == '\\') buf_append(&id_escaped, "\\", 1);
+        buf_append(&id_escaped, s, 1);
     }
-    uv_timer_init(fanout_loop, &pace_timer);
     return 0;
+}
+
+static void reconnect(void)
+{
+    ev_close(&io);
+    connected = 0;
+    server_closes = 0;
+    buf_reset(&in);
+    pub_stats.reconnects++;
+    pub_start();
 }
 
 void pub_start(void)
 {
-    uv_tcp_init(fanout_loop, &tcp);
-    int rc = uv_tcp_connect(&connect_req, &tcp, (struct sockaddr *)&fanout_server_addr, on_connect);
-    if (rc < 0) fanout_fail("publisher: connect: %s", uv_strerror(rc));
+    int fd = wsc_socket(&fanout_server_addr, 0, 1, 0);
+    if (fd < 0) {
+        fanout_fail("publisher: connect: %s", strerror(-fd));
+        return;
+    }
+    io.fd = fd;
+    io.cb = on_io;
+    int rc = ev_add(&io, EPOLLOUT);
+    if (rc < 0) fanout_fail("publisher: epoll: %s", strerror(-rc));
+}
+
+void pub_start_round(uint32_t round)
+{
+    const fanout_options_t *o = &fanout_opt;
+    round_no = round;
+    round_total = o->round_size[round];
+    next_seq = o->first_seq + fanout_round_first(round);
+    end_seq = next_seq + round_total;
+    round_rate = o->ramp ? o->round_rate[round] : o->rate;
+    round_acked = 0;
+    round_done = 0;
+    fanout_on_publish_start(round);
+    round_start = clock_mono_us();
+    pump();
+}
+
+void pub_close(void)
+{
+    ev_timer_stop(&pace_timer);
+    ev_close(&io);
 }
 
 void pub_deinit(void)
 {
-    for (uint32_t i = 0; slots && i < fanout_opt.pipeline; i++) free(slots[i].data);
     buf_deinit(&in);
-    free(slots);
-    free(sent_at);
+    buf_deinit(&out);
+    buf_deinit(&body);
+    buf_deinit(&id_escaped);
+    free(ring);
     free(pad);
-    slots = NULL;
-    sent_at = NULL;
+    ring = NULL;
     pad = NULL;
 }

@@ -82,32 +82,177 @@ static void print_end(void)
     fflush(stdout);
 }
 
+double report_step_rate(uint32_t r)
+{
+    double rate = fanout_opt.ramp ? fanout_opt.round_rate[r] : fanout_opt.rate;
+    uint32_t lo = fanout_round_first(r), m = fanout_opt.round_size[r];
+    if (rate <= 0 || m < 2 || subs_lost(r)) return 0;
+    /* A server that keeps up delivers each broadcast in about the same
+     * time, so latency stays flat through the step; one that does not
+     * falls further behind with every broadcast, and latency grows with
+     * the backlog. The least-squares slope of each broadcast's mean
+     * latency (over its N deliveries: stable where one slowest delivery is
+     * not) against its scheduled time is the backlog built per second of
+     * schedule, and the server kept up with rate / (1 + slope) broadcasts
+     * per second. Every broadcast of the step counts, so a hiccup of the
+     * machine moves the slope less than it moves any one broadcast. */
+    double n = 0, st = 0, sl = 0, stt = 0, stl = 0;
+    mono_us_t t0 = subs_seq_scheduled(lo);
+    for (uint32_t k = lo; k < lo + m; k++) {
+        double l = subs_seq_mean_latency(k);
+        if (l < 0) continue;
+        double t = (double)(subs_seq_scheduled(k) - t0);
+        n++;
+        st += t;
+        sl += l;
+        stt += t * t;
+        stl += t * l;
+    }
+    double var = n * stt - st * st;
+    double slope = n >= 2 && var > 0 ? (n * stl - st * sl) / var : 0;
+    if (slope < 0) slope = 0;
+    return (double)subs_reading() * rate / (1 + slope);
+}
+
+/* " KEY=V" per delivery of the server's CPU (µs) and system calls over
+ * window 'c', for 'deliveries'. */
+static void print_per_delivery(const fanout_cpu_t *c, uint64_t deliveries)
+{
+    double d = deliveries ? (double)deliveries : 1;
+    if (server_cpu(c) >= 0) printf(" server_cpu_us_per_delivery=%.2f", server_cpu(c) * 1e6 / d);
+    printf(" client_cpu_us_per_delivery=%.2f", client_cpu(c) * 1e6 / d);
+    if (c->syscalls >= 0)
+        printf(" server_syscalls=%lld syscalls_per_delivery=%.3f sends_per_delivery=%.3f"
+               " waits_per_delivery=%.3f",
+               c->syscalls, (double)c->syscalls / d, (double)c->sends / d, (double)c->waits / d);
+}
+
+/* The keys every line of the default role ends with. */
+static void print_common(void)
+{
+    const fanout_run_t *r = &fanout_run;
+    printf(" connect_s=%.3f", seconds(r->connect_start, r->connect_end));
+    print_cpu_window("connect_", &r->connect_cpu);
+    if (fanout_opt.stalled)
+        printf(" stalled=%u stalled_closed=%u stalled_drained_bytes=%" PRIu64, fanout_opt.stalled,
+               subs_stats.stalled_closed, subs_stats.stalled_bytes);
+    printf(" dropped=%u bad=%" PRIu64, subs_stats.dropped, subs_stats.bad);
+    if (subs_stats.other) printf(" other=%" PRIu64, subs_stats.other);
+    print_rss();
+    if (r->rss_max_kb >= 0) printf(" rss_max_kb=%ld rss_end_kb=%ld", r->rss_max_kb, r->rss_end_kb);
+}
+
+/* Connected, then idle for --hold: what each connection costs the server. */
+static void print_hold(void)
+{
+    const fanout_run_t *r = &fanout_run;
+    const fanout_cpu_t *h = &r->hold_cpu;
+    double secs = seconds(h->start, h->end), n = fanout_opt.subscribers;
+    printf(" hold_s=%.1f pings=%" PRIu64 " pings_per_conn=%.2f", secs, r->hold_pings,
+           (double)r->hold_pings / n);
+    if (server_cpu(h) >= 0 && secs > 0)
+        printf(" idle_server_cpu_s=%.2f idle_server_cpu_pct=%.2f", server_cpu(h),
+               server_cpu(h) / secs * 100);
+    printf(" idle_client_cpu_s=%.2f", client_cpu(h));
+    if (r->sock_mem_bytes >= 0)
+        printf(" server_sockets=%ld sock_buf_bytes_per_conn=%.0f", r->sock_count,
+               (double)r->sock_mem_bytes / n);
+    if (r->slab_before_kb >= 0 && r->slab_after_kb >= 0)
+        printf(" slab_per_conn_bytes=%.0f",
+               (double)(r->slab_after_kb - r->slab_before_kb) * 1024.0 / n);
+}
+
+/* One line per step of a ramp, then the summary: the best step that
+ * passed. */
+static int print_ramp(void)
+{
+    const fanout_run_t *r = &fanout_run;
+    int best = -1, failed_step = -1, bad = 0, failed_steps = 0;
+    uint32_t n = subs_reading();
+    for (uint32_t k = 0; k < r->rounds_run; k++) {
+        const subs_round_t *s = &subs_stats.rounds[k];
+        uint64_t deliveries = s->delivered + s->dups, lost = subs_lost(k);
+        double rate = fanout_opt.round_rate[k], got = report_step_rate(k);
+        int pass = fanout_step_passed(k);
+        printf("fanout step=%u rate=%g/s subscribers=%u broadcasts=%u offered_per_s=%.0f"
+               " deliveries=%" PRIu64 " deliveries_per_s=%.0f ratio=%.3f",
+               k + 1, rate, n, fanout_opt.round_size[k], rate * n, deliveries, got,
+               got / (rate * n));
+        print_latency(&s->latency);
+        printf(" lost=%" PRIu64 " dup=%" PRIu64, lost, s->dups);
+        print_cpu(k);
+        print_per_delivery(&r->cpu[k], deliveries);
+        printf(" pass=%d\n", pass);
+        bad |= lost || s->dups;
+        if (pass && (best < 0 || got > report_step_rate((uint32_t)best))) best = (int)k;
+        /* The ramp ends at the first step clearly overloaded (the last
+         * one run, unless the ramp ran out): where the server saturated. */
+        if (!pass) {
+            failed_steps++;
+            if (fanout_step_overloaded(k)) failed_step = (int)k;
+        }
+    }
+    printf("fanout ramp subscribers=%u steps=%u step_s=%g publish=%s batch=%u", n, r->rounds_run,
+           fanout_opt.step_s, fanout_opt.pub == FANOUT_PUB_WS ? "ws" : "http", fanout_opt.batch);
+    if (best >= 0) {
+        const subs_round_t *s = &subs_stats.rounds[best];
+        printf(" max_rate=%g/s max_deliveries_per_s=%.0f p50_us=%" PRIu64 " p99_us=%" PRIu64,
+               fanout_opt.round_rate[best], report_step_rate((uint32_t)best),
+               hist_quantile(&s->latency, 0.5), hist_quantile(&s->latency, 0.99));
+        print_per_delivery(&r->cpu[best], s->delivered + s->dups);
+    } else {
+        printf(" max_rate=0 max_deliveries_per_s=0");
+    }
+    if (failed_step >= 0)
+        printf(" saturated_rate=%g/s saturated_deliveries_per_s=%.0f",
+               fanout_opt.round_rate[failed_step], report_step_rate((uint32_t)failed_step));
+    else
+        printf(" saturated_rate=none");
+    printf(" failed_steps=%d late_max_us=%" PRIu64 " refused=%u", failed_steps,
+           pub_stats.late_max_us, pub_stats.refused);
+    print_common();
+    print_end();
+    return bad || pub_stats.refused || subs_stats.bad || subs_stats.dropped || r->failed ||
+           r->timed_out || r->interrupted;
+}
+
 /* Subscribe and publish in one process, one round: the line `make bench`
- * prints. */
+ * prints (and the lines of --hold and --ramp). */
 static int print_both(void)
 {
     const subs_round_t *s = &subs_stats.rounds[0];
     const fanout_run_t *r = &fanout_run;
+    if (fanout_opt.ramp) return print_ramp();
+    if (fanout_opt.broadcasts == 0) {
+        printf("fanout idle subscribers=%u", fanout_opt.subscribers);
+        print_hold();
+        print_common();
+        print_end();
+        return subs_stats.bad || subs_stats.dropped || r->failed || r->timed_out || r->interrupted;
+    }
     mono_us_t end = s->last_delivery > pub_stats.start ? s->last_delivery : pub_stats.start;
     double secs = seconds(pub_stats.start, end);
     uint64_t deliveries = s->delivered + s->dups, lost = subs_lost(0);
-    printf("fanout subscribers=%u broadcasts=%u", fanout_opt.subscribers, fanout_opt.broadcasts);
+    printf("fanout subscribers=%u broadcasts=%u", subs_reading(), fanout_opt.broadcasts);
     print_rate();
-    printf(" payload_bytes=%u pipeline=%u deliveries=%" PRIu64
+    printf(" payload_bytes=%u pipeline=%u batch=%u deliveries=%" PRIu64
            " duration_s=%.3f deliveries_per_s=%.0f broadcasts_per_s=%.1f",
-           fanout_opt.payload_bytes, fanout_opt.pipeline, deliveries, secs,
+           fanout_opt.payload_bytes, fanout_opt.pipeline, fanout_opt.batch, deliveries, secs,
            secs > 0 ? (double)deliveries / secs : 0, secs > 0 ? (double)pub_stats.acked / secs : 0);
     print_latency(&s->latency);
-    printf(" lost=%" PRIu64 " dup=%" PRIu64 " ack_mean_us=%.0f ack_max_us=%" PRIu64
-           " short_subscribers=%u dropped=%u refused=%u bad=%" PRIu64 " connect_s=%.3f",
-           lost, s->dups, pub_stats.acked ? (double)pub_stats.ack_sum_us / pub_stats.acked : 0,
-           pub_stats.ack_max_us, subs_short(0), subs_stats.dropped, pub_stats.refused,
-           subs_stats.bad, seconds(r->connect_start, r->connect_end));
+    if (pub_stats.reconnects) printf(" reconnects=%u", pub_stats.reconnects);
+    printf(" lost=%" PRIu64 " dup=%" PRIu64 " late_max_us=%" PRIu64 " requests=%u"
+           " ack_mean_us=%.0f ack_max_us=%" PRIu64 " short_subscribers=%u refused=%u",
+           lost, s->dups, pub_stats.late_max_us, pub_stats.requests,
+           pub_stats.requests ? (double)pub_stats.ack_sum_us / pub_stats.requests : 0,
+           pub_stats.ack_max_us, subs_short(0), pub_stats.refused);
     print_cpu(0);
-    print_rss();
+    print_per_delivery(&r->cpu[0], deliveries);
+    if (fanout_opt.hold_s > 0) print_hold();
+    print_common();
     print_end();
-    return lost || s->dups || pub_stats.refused || subs_stats.bad || r->failed || r->timed_out ||
-           r->interrupted;
+    return lost || s->dups || pub_stats.refused || subs_stats.bad || subs_stats.dropped ||
+           r->failed || r->timed_out || r->interrupted;
 }
 
 /* A generator: its subscribers only, one line per round. A round's window
@@ -148,11 +293,11 @@ static int print_publish(void)
     printf("fanout role=publish broadcasts=%u first_seq=%u", fanout_opt.broadcasts,
            fanout_opt.first_seq);
     print_rate();
-    printf(" payload_bytes=%u pipeline=%u sent=%u acked=%u refused=%u duration_s=%.3f "
-           "broadcasts_per_s=%.1f ack_mean_us=%.0f ack_max_us=%" PRIu64,
-           fanout_opt.payload_bytes, fanout_opt.pipeline, p->sent, p->acked, p->refused, secs,
-           secs > 0 ? (double)p->acked / secs : 0, p->acked ? (double)p->ack_sum_us / p->acked : 0,
-           p->ack_max_us);
+    printf(" payload_bytes=%u pipeline=%u batch=%u sent=%u acked=%u refused=%u duration_s=%.3f "
+           "broadcasts_per_s=%.1f ack_mean_us=%.0f ack_max_us=%" PRIu64 " late_max_us=%" PRIu64,
+           fanout_opt.payload_bytes, fanout_opt.pipeline, fanout_opt.batch, p->sent, p->acked,
+           p->refused, secs, secs > 0 ? (double)p->acked / secs : 0,
+           p->requests ? (double)p->ack_sum_us / p->requests : 0, p->ack_max_us, p->late_max_us);
     print_cpu(0);
     print_end();
     return p->acked < fanout_opt.broadcasts || p->refused || r->failed || r->timed_out ||

@@ -11,10 +11,18 @@
 #ifndef BENCH_REPORT_H
 #define BENCH_REPORT_H
 
+#include <stdint.h>
+
 /* Print the summary line of the run that just ended, for fanout_opt.role.
  * Returns 0 if the run passed, 1 if anything was lost, duplicated, refused,
  * unreadable or timed out, or the run failed. */
 int report_print(void);
+
+/* Deliveries per second the server sustained over round 'r' of a ramp:
+ * subscribers x rate when it kept up with the schedule, less by the backlog
+ * it built (see report.c). 0 if the round lost deliveries or has fewer than
+ * two broadcasts. */
+double report_step_rate(uint32_t r);
 
 /* Write the report file of a generator to 'path'. Returns 0, or -1 with a
  * message on stderr. */

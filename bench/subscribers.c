@@ -3,20 +3,22 @@
 #include "subscribers.h"
 
 #include "core/buf.h"
+#include "ev.h"
 #include "fanout.h"
 #include "ws/frame.h"
+#include "wsc.h"
 
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The sample nonce of RFC 6455 section 1.3 and its accept value: a fixed key
- * is enough for a load generator and spares a SHA-1 per connection. */
-#define WS_KEY    "dGhlIHNhbXBsZSBub25jZQ=="
-#define WS_ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define READ_BUF_BYTES (256 * 1024) /* the loop-wide read buffer */
-#define HEAD_MAX       8192         /* longest 101 response we accept */
+#define STALLED_RCVBUF 4096         /* receive buffer of a subscriber that stops reading */
 
 enum sub_state {
     SUB_IDLE,       /* not started */
@@ -25,14 +27,13 @@ enum sub_state {
     SUB_WELCOMING,  /* upgraded, waiting for {"type":"welcome"} */
     SUB_CONFIRMING, /* subscribe sent, waiting for confirm_subscription */
     SUB_READY,      /* subscribed: counting deliveries */
+    SUB_STALLED,    /* subscribed, and no longer reading */
+    SUB_DRAINING,   /* stalled, now reading again to see whether the server closed it */
     SUB_CLOSED      /* the server closed it or it failed */
 };
 
 typedef struct sub {
-    uv_tcp_t tcp;
-    uv_connect_t connect_req;
-    uv_write_t upgrade_req;
-    uv_write_t subscribe_req;
+    ev_io_t io;     /* first: the loop hands back this pointer */
     buf_t carry;    /* bytes of a frame split across reads */
     uint32_t index; /* position in subs[], selects the bitmap row */
     enum sub_state state;
@@ -41,9 +42,13 @@ typedef struct sub {
 subs_stats_t subs_stats;
 
 static sub_t *subs;
-static uint8_t *seen;      /* subscribers x seen_stride bits: seq k received by sub i */
-static size_t seen_stride; /* bytes per subscriber row */
+static uint8_t *seen;         /* subscribers x seen_stride bits: seq k received by sub i */
+static size_t seen_stride;    /* bytes per subscriber row */
+static mono_us_t *seq_t;      /* per broadcast: its scheduled time */
+static uint64_t *seq_lat_sum; /* ... the sum of its deliveries' latencies, µs */
+static uint32_t *seq_count;   /* ... and how many deliveries */
 static uint32_t next_to_start, handshaking;
+static uint32_t draining; /* stalled subscribers reading again, not yet at their end */
 static char read_buf[READ_BUF_BYTES];
 static buf_t upgrade_request; /* the same bytes for every subscriber */
 static buf_t subscribe_frame; /* one masked frame, the same for every subscriber */
@@ -75,31 +80,45 @@ static int contains(const char *p, size_t len, const char *needle)
     return memmem(p, len, needle, strlen(needle)) != NULL;
 }
 
+/* The scheduled time and sequence number a data frame carries: {"t":…,
+ * "seq":…} in a broadcast, "bench_t=… bench_seq=…" in a chat message's
+ * body (which the server delivers as an escaped string). */
+static int find_stamp(const char *p, size_t len, uint64_t *t, uint64_t *seq)
+{
+    if (find_uint(p, len, "\"t\":", t) && find_uint(p, len, "\"seq\":", seq)) return 1;
+    return find_uint(p, len, "bench_t=", t) && find_uint(p, len, "bench_seq=", seq);
+}
+
 /* ---- connection lifetime ------------------------------------------------- */
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static int is_stalled(const sub_t *s)
 {
-    (void)h, (void)suggested;
-    /* libuv hands the bytes to the read callback before reading again, so
-     * one buffer serves every socket of the loop. */
-    *buf = uv_buf_init(read_buf, sizeof read_buf);
+    return s->index >= fanout_opt.subscribers - fanout_opt.stalled;
 }
 
 static void sub_close(sub_t *s)
 {
     if (s->state == SUB_CLOSED) return;
     if (s->state == SUB_READY) subs_stats.dropped++;
+    if (s->state == SUB_STALLED) subs_stats.stalled_closed++;
+    if (s->state == SUB_DRAINING) {
+        subs_stats.stalled_closed++;
+        if (--draining == 0) fanout_on_stalled_drained();
+    }
     if (s->state > SUB_IDLE && s->state < SUB_READY) handshaking--;
     s->state = SUB_CLOSED;
-    if (!uv_is_closing((uv_handle_t *)&s->tcp)) uv_close((uv_handle_t *)&s->tcp, NULL);
+    ev_close(&s->io);
 }
 
-static void on_sub_write(uv_write_t *req, int status)
+/* Write a small message (upgrade, subscribe, pong) in one call. They are a
+ * few hundred bytes on a socket that has nothing else queued, so a short
+ * write means the connection is broken. */
+static int sub_send(sub_t *s, const void *p, size_t len)
 {
-    if (status < 0 && !fanout_finished) {
-        sub_t *s = req->handle->data;
-        fanout_fail("subscriber %u: write: %s", s->index, uv_strerror(status));
-    }
+    ssize_t n = send(s->io.fd, p, len, MSG_NOSIGNAL);
+    if (n == (ssize_t)len) return 0;
+    fanout_fail("subscriber %u: write: %s", s->index, n < 0 ? strerror(errno) : "short write");
+    return -1;
 }
 
 /* ---- receiving ----------------------------------------------------------- */
@@ -108,18 +127,32 @@ static void on_data(sub_t *s, const char *p, size_t len)
 {
     uint64_t t, seq;
     uint32_t r;
-    if (!find_uint(p, len, "\"t\":", &t) || !find_uint(p, len, "\"seq\":", &seq) ||
-        (r = fanout_round_of(seq)) >= fanout_opt.rounds) {
+    if (!find_stamp(p, len, &t, &seq)) {
+        /* A chat room also carries the server's own events. */
+        if (fanout_opt.pub == FANOUT_PUB_CHAT)
+            subs_stats.other++;
+        else
+            subs_stats.bad++;
+        return;
+    }
+    if ((r = fanout_round_of(seq)) >= fanout_opt.rounds) {
         subs_stats.bad++;
         return;
     }
     subs_round_t *round = &subs_stats.rounds[r];
     mono_us_t now = clock_mono_us();
     int first = round->latency.count == 0;
-    hist_record(&round->latency, now > t ? now - t : 0);
+    uint64_t lat = now > t ? now - t : 0;
+    hist_record(&round->latency, lat);
     round->last_delivery = now;
+    seq_t[seq] = t;
+    seq_lat_sum[seq] += lat;
+    seq_count[seq]++;
     if (!round->first_t || t < round->first_t) round->first_t = t;
-    if (first) fanout_on_first_delivery(r);
+    if (first) {
+        round->first_delivery = now;
+        fanout_on_first_delivery(r);
+    }
     uint8_t *row = seen + (size_t)s->index * seen_stride;
     uint8_t bit = (uint8_t)(1u << (seq & 7));
     if (row[seq >> 3] & bit) {
@@ -127,21 +160,25 @@ static void on_data(sub_t *s, const char *p, size_t len)
         return;
     }
     row[seq >> 3] |= bit;
-    if (++round->delivered == (uint64_t)fanout_opt.subscribers * fanout_opt.round_size[r])
+    if (++round->delivered == (uint64_t)subs_reading() * fanout_opt.round_size[r])
         fanout_on_round_delivered(r);
+}
+
+static void send_subscribe(sub_t *s)
+{
+    s->state = SUB_CONFIRMING;
+    sub_send(s, buf_head(&subscribe_frame), subscribe_frame.len);
 }
 
 static void on_text(sub_t *s, const char *p, size_t len)
 {
+    int ping = contains(p, len, "\"type\":\"ping\"");
+    if (ping) subs_stats.pings++;
     switch (s->state) {
-    case SUB_WELCOMING: {
+    case SUB_WELCOMING:
         if (!contains(p, len, "\"type\":\"welcome\"")) break;
-        s->state = SUB_CONFIRMING;
-        uv_buf_t b = uv_buf_init(buf_head(&subscribe_frame), (unsigned)subscribe_frame.len);
-        int rc = uv_write(&s->subscribe_req, (uv_stream_t *)&s->tcp, &b, 1, on_sub_write);
-        if (rc < 0) fanout_fail("subscriber %u: write: %s", s->index, uv_strerror(rc));
+        send_subscribe(s);
         return;
-    }
     case SUB_CONFIRMING:
         if (contains(p, len, "\"type\":\"confirm_subscription\"")) {
             s->state = SUB_READY;
@@ -152,16 +189,16 @@ static void on_text(sub_t *s, const char *p, size_t len)
                 start_more();
             return;
         }
-        if (contains(p, len, "\"type\":\"ping\"")) return;
+        if (ping || contains(p, len, "\"type\":\"welcome\"")) return;
         fanout_fail("subscriber %u: subscription refused: %.*s", s->index,
                     (int)(len > 200 ? 200 : len), p);
         return;
     case SUB_READY:
-        if (contains(p, len, "\"message\":{")) {
+        if (ping) return;
+        if (contains(p, len, "\"message\":")) {
             on_data(s, p, len);
             return;
         }
-        if (contains(p, len, "\"type\":\"ping\"")) return;
         break;
     default:
         break;
@@ -178,23 +215,24 @@ static void on_text(sub_t *s, const char *p, size_t len)
 
 /* Parse what is in [p, p+len). Returns the bytes consumed, or -1 when the
  * subscriber was closed. */
-static ssize_t sub_parse(sub_t *s, const char *p, size_t len)
+static long sub_parse(sub_t *s, const char *p, size_t len)
 {
     size_t used = 0;
     if (s->state == SUB_UPGRADING) {
-        const char *end = memmem(p, len, "\r\n\r\n", 4);
-        if (!end) {
-            if (len > HEAD_MAX) fanout_fail("subscriber %u: upgrade response too long", s->index);
-            return fanout_finished ? -1 : 0;
-        }
-        size_t head = (size_t)(end - p) + 4;
-        if (len < 12 || memcmp(p, "HTTP/1.1 101", 12) != 0 || !memmem(p, head, WS_ACCEPT, 28)) {
+        long head = wsc_upgrade_response(p, len);
+        if (head == 0) return 0;
+        if (head < 0) {
             fanout_fail("subscriber %u: upgrade refused: %.*s", s->index,
-                        (int)(head > 200 ? 200 : head), p);
+                        (int)(len > 200 ? 200 : len), p);
             return -1;
         }
-        s->state = SUB_WELCOMING;
-        used = head;
+        used = (size_t)head;
+        if (fanout_opt.proto == FANOUT_PROTO_CABLE) {
+            s->state = SUB_WELCOMING;
+        } else {
+            send_subscribe(s);
+            if (fanout_finished) return -1;
+        }
     }
     while (used < len && s->state != SUB_CLOSED && !fanout_finished) {
         ws_frame_t f;
@@ -206,6 +244,11 @@ static ssize_t sub_parse(sub_t *s, const char *p, size_t len)
         }
         if (f.opcode == WS_OP_TEXT && f.fin) {
             on_text(s, (const char *)f.payload, (size_t)f.payload_len);
+        } else if (f.opcode == WS_OP_PING) {
+            buf_t pong = BUF_INIT;
+            wsc_append_pong(&pong, f.payload, (size_t)f.payload_len);
+            sub_send(s, buf_head(&pong), pong.len);
+            buf_deinit(&pong);
         } else if (f.opcode == WS_OP_CLOSE) {
             fprintf(stderr, "fanout: subscriber %u: close frame from the server\n", s->index);
             if (s->state != SUB_READY)
@@ -213,74 +256,99 @@ static ssize_t sub_parse(sub_t *s, const char *p, size_t len)
             sub_close(s);
             return -1;
         }
-        /* Pings, pongs and fragments do not occur in this protocol's
-         * server-to-client direction; they are skipped. */
+        /* Fragments do not occur in this server-to-client direction. */
         used += (size_t)n;
     }
-    return (s->state == SUB_CLOSED || fanout_finished) ? -1 : (ssize_t)used;
+    return (s->state == SUB_CLOSED || fanout_finished) ? -1 : (long)used;
 }
 
-static void on_sub_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+static void on_readable(sub_t *s)
 {
-    sub_t *s = stream->data;
-    if (nread == 0) return;
-    if (nread < 0) {
-        if (fanout_finished) return;
+    ssize_t nread = read(s->io.fd, read_buf, sizeof read_buf);
+    if (nread < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (nread <= 0) {
+        const char *why = nread == 0 ? "closed by the server" : strerror(errno);
         if (s->state != SUB_READY) {
-            fanout_fail("subscriber %u: connection lost during the handshake: %s", s->index,
-                        uv_strerror((int)nread));
+            fanout_fail("subscriber %u: connection lost during the handshake: %s", s->index, why);
             return;
         }
-        fprintf(stderr, "fanout: subscriber %u: connection lost: %s\n", s->index,
-                uv_strerror((int)nread));
+        fprintf(stderr, "fanout: subscriber %u: connection lost: %s\n", s->index, why);
         sub_close(s);
         return;
     }
+    subs_stats.reads++;
     if (s->carry.len == 0) {
-        ssize_t used = sub_parse(s, buf->base, (size_t)nread);
+        long used = sub_parse(s, read_buf, (size_t)nread);
         if (used >= 0 && (size_t)used < (size_t)nread)
-            buf_append(&s->carry, buf->base + used, (size_t)nread - (size_t)used);
+            buf_append(&s->carry, read_buf + used, (size_t)nread - (size_t)used);
     } else {
-        buf_append(&s->carry, buf->base, (size_t)nread);
-        ssize_t used = sub_parse(s, buf_head(&s->carry), s->carry.len);
+        buf_append(&s->carry, read_buf, (size_t)nread);
+        long used = sub_parse(s, buf_head(&s->carry), s->carry.len);
         if (used > 0) buf_consume(&s->carry, (size_t)used);
+    }
+}
+
+static void on_sub_io(ev_io_t *io, uint32_t events)
+{
+    sub_t *s = (sub_t *)io;
+    if (fanout_finished) return;
+    switch (s->state) {
+    case SUB_CONNECTING: {
+        int rc = wsc_connected(io->fd);
+        if (rc < 0) {
+            fanout_fail("subscriber %u: connect: %s", s->index, strerror(-rc));
+            return;
+        }
+        s->state = SUB_UPGRADING;
+        if (sub_send(s, buf_head(&upgrade_request), upgrade_request.len) == 0) ev_mod(io, EPOLLIN);
+        return;
+    }
+    case SUB_STALLED:
+        /* Not reading: any event is the server closing it. */
+        sub_close(s);
+        return;
+    case SUB_DRAINING: {
+        /* Read and drop what the server queued, until its end. */
+        ssize_t n = read(io->fd, read_buf, sizeof read_buf);
+        if (n > 0) {
+            subs_stats.stalled_bytes += (uint64_t)n;
+            return;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        sub_close(s);
+        return;
+    }
+    default:
+        if (events & EPOLLIN)
+            on_readable(s);
+        else if (events & (EPOLLHUP | EPOLLERR))
+            on_readable(s); /* read() reports the error */
     }
 }
 
 /* ---- connecting ---------------------------------------------------------- */
 
-static void on_sub_connect(uv_connect_t *req, int status)
-{
-    sub_t *s = req->data;
-    if (fanout_finished) return;
-    if (status < 0) {
-        fanout_fail("subscriber %u: connect: %s", s->index, uv_strerror(status));
-        return;
-    }
-    uv_tcp_nodelay(&s->tcp, 1);
-    s->state = SUB_UPGRADING;
-    uv_buf_t b = uv_buf_init(buf_head(&upgrade_request), (unsigned)upgrade_request.len);
-    int rc = uv_write(&s->upgrade_req, (uv_stream_t *)&s->tcp, &b, 1, on_sub_write);
-    if (rc == 0) rc = uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_sub_read);
-    if (rc < 0) fanout_fail("subscriber %u: %s", s->index, uv_strerror(rc));
-}
-
 /* Start handshakes until --connect-concurrency are in flight. */
 static void start_more(void)
 {
-    while (!fanout_finished && next_to_start < fanout_opt.subscribers &&
-           handshaking < fanout_opt.connect_concurrency) {
+    const fanout_options_t *o = &fanout_opt;
+    while (!fanout_finished && next_to_start < o->subscribers &&
+           handshaking < o->connect_concurrency) {
         sub_t *s = &subs[next_to_start];
         s->index = next_to_start++;
-        uv_tcp_init(fanout_loop, &s->tcp);
-        s->tcp.data = s;
-        s->connect_req.data = s;
+        s->io.cb = on_sub_io;
+        int fd = wsc_socket(&fanout_server_addr, s->index, o->sources,
+                            is_stalled(s) ? STALLED_RCVBUF : 0);
+        if (fd < 0) {
+            fanout_fail("subscriber %u: connect: %s", s->index, strerror(-fd));
+            return;
+        }
+        s->io.fd = fd;
         s->state = SUB_CONNECTING;
         handshaking++;
-        int rc = uv_tcp_connect(&s->connect_req, &s->tcp, (struct sockaddr *)&fanout_server_addr,
-                                on_sub_connect);
+        int rc = ev_add(&s->io, EPOLLOUT);
         if (rc < 0) {
-            fanout_fail("subscriber %u: connect: %s", s->index, uv_strerror(rc));
+            fanout_fail("subscriber %u: epoll: %s", s->index, strerror(-rc));
             return;
         }
     }
@@ -288,35 +356,34 @@ static void start_more(void)
 
 /* ---- public -------------------------------------------------------------- */
 
+/* Append 's' to 'out' as the inside of a JSON string. */
+static void json_escape(buf_t *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') buf_append(out, "\\", 1);
+        buf_append(out, s, 1);
+    }
+}
+
 int subs_init(void)
 {
     const fanout_options_t *o = &fanout_opt;
     seen_stride = ((size_t)o->broadcasts + 7) / 8;
-    seen = calloc((size_t)o->subscribers, seen_stride);
+    seen = calloc((size_t)o->subscribers, seen_stride ? seen_stride : 1);
     subs = calloc(o->subscribers, sizeof *subs);
-    if (!seen || !subs) return -1;
+    seq_t = calloc((size_t)o->broadcasts + 1, sizeof *seq_t);
+    seq_lat_sum = calloc((size_t)o->broadcasts + 1, sizeof *seq_lat_sum);
+    seq_count = calloc((size_t)o->broadcasts + 1, sizeof *seq_count);
+    if (!seen || !subs || !seq_t || !seq_lat_sum || !seq_count) return -1;
+    for (uint32_t i = 0; i < o->subscribers; i++) subs[i].io.fd = -1;
 
-    char id[128];
-    snprintf(id, sizeof id, "{\\\"channel\\\":\\\"Chats::RoomChannel\\\",\\\"chat_room_id\\\":%ld}",
-             o->room);
     buf_t cmd = BUF_INIT;
-    buf_printf(&cmd, "{\"command\":\"subscribe\",\"identifier\":\"%s\"}", id);
-    static const uint8_t mask[4] = {0x37, 0xfa, 0x21, 0x3d};
-    ws_frame_append_masked(&subscribe_frame, WS_OP_TEXT, 1, mask, buf_head(&cmd), cmd.len);
+    buf_puts(&cmd, "{\"command\":\"subscribe\",\"identifier\":\"");
+    json_escape(&cmd, o->identifier);
+    buf_puts(&cmd, "\"}");
+    wsc_append_text(&subscribe_frame, buf_head(&cmd), cmd.len);
     buf_deinit(&cmd);
-
-    buf_printf(&upgrade_request,
-               "GET /cable HTTP/1.1\r\n"
-               "Host: %s:%s\r\n"
-               "Upgrade: websocket\r\n"
-               "Connection: Upgrade\r\n"
-               "Sec-WebSocket-Key: " WS_KEY "\r\n"
-               "Sec-WebSocket-Version: 13\r\n"
-               "Origin: %s\r\n",
-               o->host, o->port, o->origin);
-    buf_puts(&upgrade_request, "Authorization: Bearer ");
-    buf_puts(&upgrade_request, o->token);
-    buf_puts(&upgrade_request, "\r\n\r\n");
+    wsc_upgrade_request(&upgrade_request, o->host, o->port, o->ws_path, o->origin, o->token);
     return 0;
 }
 
@@ -325,12 +392,50 @@ void subs_start(void)
     start_more();
 }
 
+void subs_stall(void)
+{
+    for (uint32_t i = fanout_opt.subscribers - fanout_opt.stalled; i < fanout_opt.subscribers;
+         i++) {
+        sub_t *s = &subs[i];
+        if (s->state != SUB_READY) continue;
+        s->state = SUB_STALLED;
+        ev_mod(&s->io, EPOLLRDHUP);
+    }
+}
+
+mono_us_t subs_seq_scheduled(uint32_t seq)
+{
+    return seq < fanout_opt.broadcasts ? seq_t[seq] : 0;
+}
+
+double subs_seq_mean_latency(uint32_t seq)
+{
+    if (seq >= fanout_opt.broadcasts || !seq_count[seq]) return -1;
+    return (double)seq_lat_sum[seq] / seq_count[seq];
+}
+
+uint32_t subs_drain_stalled(void)
+{
+    for (uint32_t i = subs_reading(); i < fanout_opt.subscribers; i++) {
+        sub_t *s = &subs[i];
+        if (s->state != SUB_STALLED) continue;
+        s->state = SUB_DRAINING;
+        draining++;
+        ev_mod(&s->io, EPOLLIN | EPOLLRDHUP);
+    }
+    return draining;
+}
+
+uint32_t subs_reading(void)
+{
+    return fanout_opt.subscribers - fanout_opt.stalled;
+}
+
 uint32_t subs_short(uint32_t round)
 {
-    uint32_t lo = 0, n = 0;
-    for (uint32_t r = 0; r < round; r++) lo += fanout_opt.round_size[r];
+    uint32_t lo = fanout_round_first(round), n = 0;
     uint32_t hi = lo + fanout_opt.round_size[round];
-    for (uint32_t i = 0; subs && i < fanout_opt.subscribers; i++) {
+    for (uint32_t i = 0; subs && i < subs_reading(); i++) {
         const uint8_t *row = seen + (size_t)i * seen_stride;
         for (uint32_t seq = lo; seq < hi; seq++)
             if (!(row[seq >> 3] & (1u << (seq & 7)))) {
@@ -343,8 +448,31 @@ uint32_t subs_short(uint32_t round)
 
 uint64_t subs_lost(uint32_t round)
 {
-    return (uint64_t)fanout_opt.subscribers * fanout_opt.round_size[round] -
+    return (uint64_t)subs_reading() * fanout_opt.round_size[round] -
            subs_stats.rounds[round].delivered;
+}
+
+void subs_close_all(void)
+{
+    for (uint32_t i = 0; subs && i < fanout_opt.subscribers; i++) {
+        sub_t *s = &subs[i];
+        if (s->io.fd < 0) continue;
+        /* A stalled subscriber the server closed without our noticing (its
+         * FIN waits behind unread bytes) shows in the TCP state. */
+        if (s->state == SUB_STALLED) {
+            struct tcp_info ti;
+            socklen_t len = sizeof ti;
+            if (getsockopt(s->io.fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+                ti.tcpi_state != TCP_ESTABLISHED)
+                subs_stats.stalled_closed++;
+        }
+        /* A reset instead of FIN: thousands of sockets in TIME_WAIT on our
+         * side would eat the ephemeral ports of the next run. */
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(s->io.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        s->state = SUB_CLOSED;
+        ev_close(&s->io);
+    }
 }
 
 void subs_deinit(void)
@@ -354,6 +482,12 @@ void subs_deinit(void)
     buf_deinit(&subscribe_frame);
     free(subs);
     free(seen);
+    free(seq_t);
+    free(seq_lat_sum);
+    free(seq_count);
     subs = NULL;
     seen = NULL;
+    seq_t = NULL;
+    seq_lat_sum = NULL;
+    seq_count = NULL;
 }
