@@ -14,6 +14,7 @@
     X(UTF8, -1101, "invalid UTF-8")                                       \
     X(TOO_BIG, -1102, "message too big")                                  \
     X(JSON, -1103, "malformed JSON")                                      \
+    X(DEFLATE, -1104, "invalid compressed data")                          \
     X(AUTH, -1200, "invalid token")                                       \
     X(EXPIRED, -1201, "token expired")                                    \
     X(FORBIDDEN, -1202, "not allowed")                                    \

@@ -35,6 +35,8 @@
     X(disconnect_remote_total, counter, "Disconnects with reason remote")               \
     X(disconnect_too_slow_total, counter, "Disconnects with reason too_slow")           \
     X(protocol_errors_total, counter, "WebSocket connections closed for a protocol error") \
+    X(deflate_frames_total, counter, "Frames compressed with permessage-deflate (a broadcast counts once per loop)") \
+    X(inflate_bytes, gauge, "Bytes of zlib state held to inflate clients' compressed messages") \
     X(control_messages_total, counter, "Control messages acted on (revocations, removals)") \
     X(pubsub_published_total, counter, "Messages published to the cluster pub/sub")      \
     X(pubsub_received_total, counter, "Messages received from the cluster pub/sub")      \

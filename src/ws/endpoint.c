@@ -18,6 +18,8 @@ struct ws_endpoint {
     void *data;
     ws_reader_t reader;
     unsigned linger_ms;
+    size_t deflate_min;        /* bytes: shorter text goes uncompressed */
+    uint8_t deflate_bits;      /* the window we compress with; 0: no permessage-deflate */
     int close_sent;
     uint16_t close_code;       /* of the first close frame, ours or the peer's; 0: none */
     int closed_by_peer;        /* the peer's close frame came first */
@@ -42,10 +44,23 @@ ws_endpoint_t *ws_endpoint_new(net_conn_t *conn, const ws_endpoint_config_t *cfg
     ep->h = h;
     ep->data = data;
     ep->linger_ms = cfg->linger_ms;
+    ep->deflate_min = cfg->deflate_min_bytes;
     /* §5.1: a server MUST close the connection on an unmasked client frame. */
     ws_reader_init(&ep->reader, cfg->max_message, 1);
     net_conn_set_handler(conn, &ws_conn_handler, ep);
     return ep;
+}
+
+void ws_endpoint_set_deflate(ws_endpoint_t *ep, const ws_deflate_params_t *p)
+{
+    if (!p->enabled) return;
+    ep->deflate_bits = p->server_window_bits;
+    ws_reader_set_deflate(&ep->reader, p->client_window_bits, p->client_no_context_takeover);
+}
+
+int ws_endpoint_deflate_bits(const ws_endpoint_t *ep)
+{
+    return ep->deflate_bits;
 }
 
 void *ws_endpoint_data(const ws_endpoint_t *ep)
@@ -72,7 +87,10 @@ int ws_endpoint_is_closing(const ws_endpoint_t *ep)
 int ws_endpoint_send_text(ws_endpoint_t *ep, const char *data, size_t len, int force)
 {
     if (ep->close_sent) return ERR_CLOSED;
-    payload_t *f = ws_frame_build(WS_OP_TEXT, data, len);
+    payload_t *f = NULL;
+    if (ep->deflate_bits && len >= ep->deflate_min)
+        f = ws_deflate_frame(WS_OP_TEXT, data, len, ep->deflate_bits);
+    if (!f) f = ws_frame_build(WS_OP_TEXT, data, len);
     int rc = force ? net_conn_send_force(ep->conn, f) : net_conn_send(ep->conn, f);
     payload_unref(f);
     return rc;
@@ -136,8 +154,9 @@ static void on_peer_close(ws_endpoint_t *ep, const char *payload, size_t len)
     net_conn_close_after_flush(ep->conn, ep->linger_ms);
 }
 
-static const char *close_reason(uint16_t code)
+static const char *close_reason(int rc, uint16_t code)
 {
+    if (rc == ERR_DEFLATE) return "Invalid compressed data";
     switch (code) {
     case WS_CLOSE_INVALID_DATA: return "Could not decode a text frame as UTF-8";
     case WS_CLOSE_TOO_BIG: return "Message too big";
@@ -162,8 +181,8 @@ static void process(ws_endpoint_t *ep)
         if (rc < 0) {
             METRIC_INC(protocol_errors_total);
             log_info("ws conn=%llu close code=%u reason=%s", (unsigned long long)c->id, code,
-                     close_reason(code));
-            ws_endpoint_close(ep, code, close_reason(code));
+                     close_reason(rc, code));
+            ws_endpoint_close(ep, code, close_reason(rc, code));
             break;
         }
         switch (m.opcode) {
@@ -171,7 +190,7 @@ static void process(ws_endpoint_t *ep)
         case WS_OP_BINARY:
             METRIC_INC(protocol_errors_total);
             log_info("ws conn=%llu close code=1003 reason=binary_frame", (unsigned long long)c->id);
-            ws_endpoint_close(ep, WS_CLOSE_UNSUPPORTED, close_reason(WS_CLOSE_UNSUPPORTED));
+            ws_endpoint_close(ep, WS_CLOSE_UNSUPPORTED, close_reason(0, WS_CLOSE_UNSUPPORTED));
             ep->processing = 0;
             return;
         case WS_OP_PING: {

@@ -4,7 +4,8 @@
  * for its handler, answers pings, runs the close handshake, and frames
  * what the handler sends. Errors are answered here with exactly one close
  * frame (RFC 6455 §7.4.1): 1002 protocol error, 1003 binary data, 1007
- * invalid UTF-8, 1009 message too big. After a close frame for an error,
+ * invalid UTF-8 or compressed data, 1009 message too big (also once
+ * inflated). After a close frame for an error,
  * the endpoint stops acting on input but keeps reading and discarding it
  * until the peer closes or the linger time passes (§7.1.1), so the frame is
  * not lost to a TCP reset.
@@ -17,6 +18,7 @@
 
 #include "core/payload.h"
 #include "net/conn.h"
+#include "ws/deflate.h"
 
 #include <stdint.h>
 
@@ -31,8 +33,9 @@ typedef struct ws_endpoint_handler {
 } ws_endpoint_handler_t;
 
 typedef struct ws_endpoint_config {
-    size_t max_message;      /* bytes; larger messages close with 1009 */
+    size_t max_message;      /* bytes; larger messages close with 1009 (inflated, too) */
     unsigned linger_ms;      /* how long to wait for the peer after our close frame */
+    size_t deflate_min_bytes; /* with permessage-deflate: shorter messages go uncompressed */
 } ws_endpoint_config_t;
 
 /* Take over 'conn' (already upgraded: the 101 is queued or sent). Returns
@@ -40,6 +43,14 @@ typedef struct ws_endpoint_config {
  * conn->in is not looked at until ws_endpoint_start. */
 ws_endpoint_t *ws_endpoint_new(net_conn_t *conn, const ws_endpoint_config_t *cfg,
                                const ws_endpoint_handler_t *h, void *data);
+/* permessage-deflate was agreed as 'p' says (borrowed; copied): accept
+ * compressed messages, and compress text of deflate_min_bytes or more that
+ * goes through ws_endpoint_send_text. Call before ws_endpoint_start. */
+void ws_endpoint_set_deflate(ws_endpoint_t *ep, const ws_deflate_params_t *p);
+/* The window the client agreed to read our compressed frames with (9..15),
+ * or 0 without permessage-deflate: frames compressed with the same window
+ * (ws_deflate_frame) may be queued with ws_endpoint_send_frame. */
+int ws_endpoint_deflate_bits(const ws_endpoint_t *ep);
 /* Process input that arrived with the handshake, and everything after. */
 void ws_endpoint_start(ws_endpoint_t *ep);
 /* Stop handing messages to the handler, and stop reading the socket, until
@@ -55,7 +66,8 @@ void ws_endpoint_resume(ws_endpoint_t *ep);
 void *ws_endpoint_data(const ws_endpoint_t *ep);
 net_conn_t *ws_endpoint_conn(const ws_endpoint_t *ep);
 
-/* Frame 'len' bytes of text and queue them. 'force' ignores the output cap
+/* Frame 'len' bytes of text (compressed, with permessage-deflate, from
+ * deflate_min_bytes on) and queue them. 'force' ignores the output cap
  * (for protocol messages that must reach even a slow client). Returns 0,
  * ERR_LIMIT (over the cap, nothing queued) or ERR_CLOSED. */
 int ws_endpoint_send_text(ws_endpoint_t *ep, const char *data, size_t len, int force);

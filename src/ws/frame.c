@@ -25,16 +25,21 @@ static_assert(sizeof(uint64_t) == 8, "unmasking works on 8-byte words");
 
 /* ---- parsing ------------------------------------------------------------- */
 
-int64_t ws_frame_parse(const void *buf, size_t len, int require_mask, uint64_t max_payload,
+int64_t ws_frame_parse(const void *buf, size_t len, int flags, uint64_t max_payload,
                        ws_frame_t *out)
 {
     const uint8_t *p = buf;
+    int require_mask = flags & WS_FRAME_REQUIRE_MASK;
     out->header_len = 0;
     if (len < 1) return WS_FRAME_PARTIAL;
 
     uint8_t fin = p[0] >> 7, rsv = (p[0] >> 4) & 0x7, opcode = p[0] & 0x0F;
-    /* No extension is ever negotiated, so any RSV bit is an error (5.2). */
-    if (rsv) return WS_FRAME_ERR_PROTOCOL;
+    /* An RSV bit no negotiated extension defines is an error (5.2). Only
+     * permessage-deflate exists here, and it sets RSV1 on the first frame
+     * of a data message only (RFC 7692 section 6.1). */
+    if (rsv & ~4) return WS_FRAME_ERR_PROTOCOL;
+    if (rsv && (!(flags & WS_FRAME_ALLOW_RSV1) || (opcode != WS_OP_TEXT && opcode != WS_OP_BINARY)))
+        return WS_FRAME_ERR_PROTOCOL;
     if (!(DEFINED_OPCODES & (1u << opcode))) return WS_FRAME_ERR_PROTOCOL;
     int control = (opcode & 0x8) != 0;
     /* Control frames must not be fragmented (5.5). */

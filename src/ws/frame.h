@@ -71,18 +71,26 @@ typedef struct ws_frame {
     const uint8_t *payload;           /* points into the caller's buffer (still masked) */
 } ws_frame_t;
 
+/* ws_frame_parse flags. */
+#define WS_FRAME_REQUIRE_MASK 1 /* refuse unmasked frames (a server reading a client) */
+#define WS_FRAME_ALLOW_RSV1   2 /* permessage-deflate was negotiated (RFC 7692) */
+
 /* Parse one frame from 'buf' (borrowed). Returns header_len + payload_len
  * (> 0) when the whole frame is in 'buf', with *out filled and out->payload
  * pointing into 'buf'. Returns WS_FRAME_PARTIAL when more bytes are needed;
  * if the header is already complete, *out then holds it with payload NULL,
  * otherwise out->header_len is 0. Returns WS_FRAME_ERR_PROTOCOL for reserved
- * RSV bits, a reserved opcode, a control frame with FIN=0 or a payload over
- * 125 bytes, an unmasked frame when 'require_mask', or a 64-bit length with
- * its top bit set (non-minimal length encodings are accepted). Returns
- * WS_FRAME_ERR_TOO_BIG when payload_len > 'max_payload', as soon as the
- * length field is in 'buf' and before the payload arrives. Errors are
- * reported in that order, each as early as the bytes present allow. */
-int64_t ws_frame_parse(const void *buf, size_t len, int require_mask, uint64_t max_payload,
+ * RSV bits (RSV1 is allowed with WS_FRAME_ALLOW_RSV1, on a TEXT or BINARY
+ * frame only: RFC 7692 section 6.1 forbids it on control frames and on
+ * continuations), a reserved opcode, a control frame with FIN=0 or a
+ * payload over 125 bytes, an unmasked frame with WS_FRAME_REQUIRE_MASK, or
+ * a 64-bit length with its top bit set (non-minimal length encodings are
+ * accepted). Returns WS_FRAME_ERR_TOO_BIG when payload_len > 'max_payload',
+ * as soon as the length field is in 'buf' and before the payload arrives.
+ * Errors are reported in that order, each as early as the bytes present
+ * allow. 'flags' is 0 or an OR of WS_FRAME_* flags (1 alone, as older
+ * callers pass it, is WS_FRAME_REQUIRE_MASK). */
+int64_t ws_frame_parse(const void *buf, size_t len, int flags, uint64_t max_payload,
                        ws_frame_t *out);
 
 /* XOR the 'len' bytes at 'data' in place with 'mask', the first byte using

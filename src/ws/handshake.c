@@ -87,6 +87,22 @@ int ws_handshake_check(const http_request_t *req, const char *const *supported,
     return 0;
 }
 
+void ws_handshake_negotiate_deflate(const http_request_t *req, ws_handshake_t *hs)
+{
+    /* The header may be repeated; its values form one list (RFC 6455
+     * section 9.1), so they are joined with commas and read as one. */
+    buf_t offers = BUF_INIT;
+    for (size_t i = 0; i < req->num_headers; i++) {
+        const http_header_t *h = &req->headers[i];
+        if (h->name_len != 24 || strncasecmp(h->name, "Sec-WebSocket-Extensions", 24) != 0)
+            continue;
+        if (offers.len) buf_puts(&offers, ",");
+        buf_append(&offers, h->value, h->value_len);
+    }
+    ws_deflate_negotiate(offers.len ? buf_head(&offers) : "", offers.len, &hs->deflate);
+    buf_deinit(&offers);
+}
+
 void ws_handshake_append_response(buf_t *out, const ws_handshake_t *hs)
 {
     buf_puts(out, "HTTP/1.1 101 Switching Protocols\r\n"
@@ -100,5 +116,6 @@ void ws_handshake_append_response(buf_t *out, const ws_handshake_t *hs)
         buf_puts(out, hs->protocol);
         buf_puts(out, "\r\n");
     }
+    if (hs->deflate.enabled) ws_deflate_append_response(out, &hs->deflate);
     buf_puts(out, "\r\n");
 }

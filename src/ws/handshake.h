@@ -8,10 +8,12 @@
 
 #include "core/buf.h"
 #include "http/parser.h"
+#include "ws/deflate.h"
 
 typedef struct ws_handshake {
     char accept[29];            /* base64 of a SHA-1: 28 characters + NUL */
     const char *protocol;       /* selected subprotocol (static string) or NULL */
+    ws_deflate_params_t deflate; /* permessage-deflate as agreed; zero: not in use */
 } ws_handshake_t;
 
 /* Check that 'req' is a valid version-13 upgrade request (§4.2.1: GET,
@@ -22,9 +24,15 @@ typedef struct ws_handshake {
  * other than 13 (the caller answers with Sec-WebSocket-Version: 13). */
 int ws_handshake_check(const http_request_t *req, const char *const *supported,
                        ws_handshake_t *hs);
+/* After a successful ws_handshake_check: agree on permessage-deflate when
+ * the request's Sec-WebSocket-Extensions (every such header, in order)
+ * offers it acceptably (ws_deflate_negotiate), filling hs->deflate. Without
+ * this call, or without an acceptable offer, no extension is used. */
+void ws_handshake_negotiate_deflate(const http_request_t *req, ws_handshake_t *hs);
 /* Compute the Sec-WebSocket-Accept value for 'key' into out (29 bytes). */
 void ws_handshake_accept_key(const char *key, size_t len, char out[29]);
-/* Append the 101 Switching Protocols response. */
+/* Append the 101 Switching Protocols response (with Sec-WebSocket-
+ * Extensions when hs->deflate is in use). */
 void ws_handshake_append_response(buf_t *out, const ws_handshake_t *hs);
 
 #endif

@@ -27,12 +27,23 @@ void ws_reader_init(ws_reader_t *r, size_t max_message, int require_mask)
     r->_msg_done = 0;
     r->_error = 0;
     r->_close_code = 0;
+    r->_deflate = 0;
+    r->_compressed = 0;
+    r->_wire = 0;
+    ws_inflate_init(&r->_inflate, 15, 0);
+}
+
+void ws_reader_set_deflate(ws_reader_t *r, int window_bits, int no_context_takeover)
+{
+    r->_deflate = 1;
+    ws_inflate_init(&r->_inflate, window_bits, no_context_takeover);
 }
 
 void ws_reader_deinit(ws_reader_t *r)
 {
     buf_deinit(&r->_in);
     buf_deinit(&r->_msg);
+    ws_inflate_deinit(&r->_inflate);
 }
 
 /* Drop what the previous call handed out: the frame returned in place and
@@ -59,8 +70,10 @@ static int fail(ws_reader_t *r, int err, uint16_t code, uint16_t *close_code)
     r->_consume = 0;
     r->_frag_opcode = 0;
     r->_msg_done = 0;
+    r->_compressed = 0;
     buf_deinit(&r->_in);
     buf_deinit(&r->_msg);
+    ws_inflate_deinit(&r->_inflate);
     *close_code = code;
     return err;
 }
@@ -89,7 +102,7 @@ int ws_reader_next(ws_reader_t *r, ws_message_t *out, uint16_t *close_code)
         case WS_OP_CONT:
             /* A continuation must follow a non-FIN data frame (5.4). */
             if (!r->_frag_opcode) return fail(r, ERR_PROTO, WS_CLOSE_PROTOCOL_ERROR, close_code);
-            max_payload = r->_max_message - r->_msg.len;
+            max_payload = r->_max_message - r->_wire;
             break;
         case WS_OP_TEXT:
         case WS_OP_BINARY:
@@ -105,7 +118,9 @@ int ws_reader_next(ws_reader_t *r, ws_message_t *out, uint16_t *close_code)
         }
 
         ws_frame_t f;
-        int64_t n = ws_frame_parse(p, r->_in.len, r->_require_mask, max_payload, &f);
+        int flags = (r->_require_mask ? WS_FRAME_REQUIRE_MASK : 0) |
+                    (r->_deflate ? WS_FRAME_ALLOW_RSV1 : 0);
+        int64_t n = ws_frame_parse(p, r->_in.len, flags, max_payload, &f);
         if (n == WS_FRAME_PARTIAL) return 0;
         if (n == WS_FRAME_ERR_TOO_BIG) return fail(r, ERR_TOO_BIG, WS_CLOSE_TOO_BIG, close_code);
         if (n < 0) return fail(r, ERR_PROTO, WS_CLOSE_PROTOCOL_ERROR, close_code);
@@ -114,6 +129,42 @@ int ws_reader_next(ws_reader_t *r, ws_message_t *out, uint16_t *close_code)
         uint8_t *payload = p + f.header_len;
         size_t len = (size_t)f.payload_len;
         if (f.masked) ws_frame_unmask(payload, len, f.mask, 0);
+
+        if (f.rsv || (f.opcode == WS_OP_CONT && r->_compressed)) {
+            /* A compressed message, whole or in fragments: inflated into
+             * _msg as it comes (RFC 7692 section 7.2.2), so max_message
+             * bounds the inflated size too, and UTF-8 is checked on what
+             * comes out. */
+            if (f.opcode != WS_OP_CONT) {
+                r->_frag_opcode = f.opcode;
+                r->_compressed = 1;
+                r->_wire = 0;
+                buf_reset(&r->_msg);
+                utf8_state_init(&r->_utf8);
+            }
+            r->_wire += len;
+            size_t before = r->_msg.len;
+            int rc = ws_inflate_feed(&r->_inflate, payload, len, f.fin, &r->_msg, r->_max_message);
+            buf_consume(&r->_in, (size_t)n);
+            if (rc == ERR_TOO_BIG) return fail(r, ERR_TOO_BIG, WS_CLOSE_TOO_BIG, close_code);
+            if (rc < 0) return fail(r, ERR_DEFLATE, WS_CLOSE_INVALID_DATA, close_code);
+            if (r->_frag_opcode == WS_OP_TEXT &&
+                utf8_feed(&r->_utf8, buf_head(&r->_msg) + before, r->_msg.len - before) < 0)
+                return fail(r, ERR_UTF8, WS_CLOSE_INVALID_DATA, close_code);
+            if (!f.fin) continue;
+            if (r->_frag_opcode == WS_OP_TEXT && !utf8_complete(&r->_utf8))
+                return fail(r, ERR_UTF8, WS_CLOSE_INVALID_DATA, close_code);
+            /* Between messages: without context takeover the inflater's
+             * state goes back to the heap. */
+            ws_inflate_idle(&r->_inflate);
+            out->opcode = r->_frag_opcode;
+            out->data = r->_msg.len ? buf_head(&r->_msg) : "";
+            out->len = r->_msg.len;
+            r->_frag_opcode = 0;
+            r->_compressed = 0;
+            r->_msg_done = 1;
+            return 1;
+        }
 
         if ((f.opcode & 0x8) || (f.fin && f.opcode != WS_OP_CONT)) {
             /* A control frame or a whole message in one frame: return it
@@ -130,11 +181,13 @@ int ws_reader_next(ws_reader_t *r, ws_message_t *out, uint16_t *close_code)
         /* A fragment: the first starts a message, continuations extend it. */
         if (f.opcode != WS_OP_CONT) {
             r->_frag_opcode = f.opcode;
+            r->_wire = 0;
             buf_reset(&r->_msg);
             utf8_state_init(&r->_utf8);
         }
         if (r->_frag_opcode == WS_OP_TEXT && utf8_feed(&r->_utf8, payload, len) < 0)
             return fail(r, ERR_UTF8, WS_CLOSE_INVALID_DATA, close_code);
+        r->_wire += len;
         buf_append(&r->_msg, payload, len);
         buf_consume(&r->_in, (size_t)n);
         if (!f.fin) continue;
