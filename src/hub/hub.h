@@ -22,7 +22,10 @@
  * epoch and offset. A subscriber of the extended protocol gets its own
  * frame variant, {"identifier":…,"message":…,"stream_id":…,"epoch":…,
  * "offset":…}; a plain one the plain frame, byte for byte as before. Each
- * variant is built once per identifier per broadcast on each loop. Whispers and
+ * variant is built once per identifier per broadcast on each loop. A
+ * subscriber that negotiated permessage-deflate gets the compressed twin of
+ * its variant, compressed once per identifier, variant and window size per
+ * broadcast on each loop (out->deflate). Whispers and
  * presence events reach extended subscribers only (a whisper never its
  * sender's connection).
  *
@@ -78,6 +81,13 @@ typedef struct hub_output {
      * it stands in the stream's history. Returns 0 when queued. Loop
      * thread. */
     int (*send)(hub_sub_t *sub, payload_t *frame, const pubsub_pos_t *pos);
+    /* The permessage-deflate variant of 'frame' (borrowed, one that 'frame'
+     * built) for subscribers that read compressed frames with a
+     * 'window_bits' window. Returns owned: a compressed frame, or a new
+     * reference to 'frame' itself when it goes out uncompressed (short, or
+     * incompressible). NULL: every subscriber gets the frames as built.
+     * Loop thread. */
+    payload_t *(*deflate)(payload_t *frame, int window_bits);
     /* An access token was revoked: remember it (any thread). */
     void (*token_revoked)(const char *jti, int64_t exp);
     /* A member was deactivated or deleted: forget it (any thread). */
@@ -98,6 +108,8 @@ struct hub_sub {
     void *sink;                /* the owner's: where its frames go (borrowed) */
     const char *session;       /* borrowed: the connection's session id (whispers skip it) */
     unsigned ext : 1;          /* the connection speaks the extended protocol */
+    unsigned deflate : 4;      /* permessage-deflate: the window bits its frames are
+                                  compressed with (9..15); 0: plain frames */
     /* The subscription became ready (ok = 1) after hub_subscribe returned
      * ERR_AGAIN, or was dropped before it did (ok = 0: access revoked). Runs
      * once, on the loop thread; the subscription is then active, or not

@@ -7,8 +7,10 @@
  *     │    └─ subscriptions, one per connection  (hub_sub_t, linked in place)
  *     └─ waiting: subscriptions until the adapter says the stream is ready
  *
- * A broadcast's frame for an identifier is built once (hub.c's cache) and
- * the same bytes are queued on every subscriber of the group. */
+ * A broadcast's frame for an identifier is built once (this loop's cache,
+ * struct frames) and the same bytes are queued on every subscriber of the
+ * group; so is its permessage-deflate twin, compressed once for every
+ * subscriber that reads compressed frames with the same window. */
 #include "hub/hub_internal.h"
 
 #include "core/alloc.h"
@@ -176,27 +178,32 @@ void hub_unsubscribe(hub_t *h, hub_sub_t *s)
 
 /* ---- work from the hub --------------------------------------------------------------------- */
 
-/* The frames of one broadcast on this loop, one per distinct identifier
- * and variant (most broadcasts have one or two). */
+/* The frames of one broadcast on this loop, one per distinct identifier,
+ * variant and compression (most broadcasts have one or two). */
 struct frames {
     struct {
         const char *identifier;  /* a group's: valid during the delivery */
         size_t len;
         size_t variant;          /* HUB_VARIANT_* */
+        int bits;                /* permessage-deflate window bits; 0: as built */
         payload_t *frame;
-    } e[8];
+    } e[16];
     size_t n;
 };
 
-static payload_t *frame_for(hub_t *h, struct frames *f, const struct group *g,
-                            const payload_t *message, size_t variant,
-                            const hub_frame_spec_t *spec)
+static payload_t *cache_find(struct frames *f, const struct group *g, size_t variant, int bits)
 {
     for (size_t i = 0; i < f->n; i++)
-        if (f->e[i].variant == variant && f->e[i].len == g->identifier_len &&
+        if (f->e[i].variant == variant && f->e[i].bits == bits &&
+            f->e[i].len == g->identifier_len &&
             memcmp(f->e[i].identifier, g->identifier, g->identifier_len) == 0)
             return f->e[i].frame;
-    payload_t *frame = h->out->frame(g->identifier, g->identifier_len, message, spec);
+    return NULL;
+}
+
+static payload_t *cache_add(struct frames *f, const struct group *g, size_t variant, int bits,
+                            payload_t *frame)
+{
     if (f->n == sizeof f->e / sizeof f->e[0]) {
         /* Many identifiers: the oldest leaves the cache (the queues keep
          * their references). */
@@ -207,9 +214,31 @@ static payload_t *frame_for(hub_t *h, struct frames *f, const struct group *g,
     f->e[f->n].identifier = g->identifier;
     f->e[f->n].len = g->identifier_len;
     f->e[f->n].variant = variant;
+    f->e[f->n].bits = bits;
     f->e[f->n].frame = frame;
     f->n++;
     return frame;
+}
+
+static payload_t *frame_for(hub_t *h, struct frames *f, const struct group *g,
+                            const payload_t *message, size_t variant,
+                            const hub_frame_spec_t *spec)
+{
+    payload_t *frame = cache_find(f, g, variant, 0);
+    if (frame) return frame;
+    return cache_add(f, g, variant, 0,
+                     h->out->frame(g->identifier, g->identifier_len, message, spec));
+}
+
+/* The compressed twin of 'frame' (the group's 'variant', held by the
+ * caller), compressed once per broadcast on this loop for each window
+ * size. */
+static payload_t *deflated_for(hub_t *h, struct frames *f, const struct group *g, size_t variant,
+                               int bits, payload_t *frame)
+{
+    payload_t *z = cache_find(f, g, variant, bits);
+    if (z) return z;
+    return cache_add(f, g, variant, bits, h->out->deflate(frame, bits));
 }
 
 void hub__deliver_on_loop(net_loop_t *loop, net_post_t *post)
@@ -236,16 +265,18 @@ void hub__deliver_on_loop(net_loop_t *loop, net_post_t *post)
         {
             struct group *g = LIST_ENTRY(git, struct group, node);
             if (list_empty(&g->members)) continue;
-            /* Each variant is built once per group, and only when one of
-             * its members needs it; the group holds a reference to each, as
+            /* Each variant (plain, positioned, presence) is built once per
+             * group, and only when one of its members needs it, and so is
+             * its compressed twin; the group holds a reference to each, as
              * the loop's cache may let one go while building another. */
-            payload_t *plain = NULL, *positioned = NULL, *presence = NULL;
+            enum { PLAIN, POSITIONED, PRESENCE, KINDS };
+            payload_t *built[KINDS] = {NULL}, *zipped[KINDS] = {NULL};
+            int zipped_bits[KINDS] = {0};
             list_t *it, *tmp;
             long queued = 0;
             LIST_FOREACH_SAFE(it, tmp, &g->members)
             {
                 hub_sub_t *s = LIST_ENTRY(it, hub_sub_t, _node);
-                payload_t *frame;
                 const pubsub_pos_t *sent_at = NULL;
                 if (b->kind == PUBSUB_WHISPER || b->kind == PUBSUB_PRESENCE) {
                     /* The extended protocol's: plain clients never see them. */
@@ -254,28 +285,33 @@ void hub__deliver_on_loop(net_loop_t *loop, net_post_t *post)
                         strcmp(s->session, b->exclude) == 0)
                         continue;
                 }
+                int k;
+                size_t variant;
+                hub_frame_spec_t spec = {.kind = b->kind};
                 if (b->kind == PUBSUB_PRESENCE) {
-                    if (!presence) {
-                        hub_frame_spec_t spec = {.kind = PUBSUB_PRESENCE};
-                        presence = payload_ref(
-                            frame_for(h, &frames, g, b->message, HUB_VARIANT_PRESENCE, &spec));
-                    }
-                    frame = presence;
+                    k = PRESENCE;
+                    variant = HUB_VARIANT_PRESENCE;
+                    spec.kind = PUBSUB_PRESENCE;
                 } else if (s->ext && at) {
-                    if (!positioned) {
-                        hub_frame_spec_t spec = {b->kind, name, len, at};
-                        positioned = payload_ref(frame_for(h, &frames, g, b->message,
-                                                           HUB_VARIANT_STREAM + i, &spec));
-                    }
-                    frame = positioned;
+                    k = POSITIONED;
+                    variant = HUB_VARIANT_STREAM + i;
+                    spec = (hub_frame_spec_t){b->kind, name, len, at};
                     sent_at = at;
                 } else {
-                    if (!plain) {
-                        hub_frame_spec_t spec = {.kind = b->kind};
-                        plain = payload_ref(
-                            frame_for(h, &frames, g, b->message, HUB_VARIANT_PLAIN, &spec));
+                    k = PLAIN;
+                    variant = HUB_VARIANT_PLAIN;
+                }
+                if (!built[k])
+                    built[k] = payload_ref(frame_for(h, &frames, g, b->message, variant, &spec));
+                payload_t *frame = built[k];
+                if (s->deflate && h->out->deflate) {
+                    if (!zipped[k] || zipped_bits[k] != (int)s->deflate) {
+                        payload_unref(zipped[k]);
+                        zipped[k] = payload_ref(
+                            deflated_for(h, &frames, g, variant, (int)s->deflate, built[k]));
+                        zipped_bits[k] = (int)s->deflate;
                     }
-                    frame = plain;
+                    frame = zipped[k];
                 }
                 if (h->out->send(s, frame, sent_at) == 0) {
                     queued++;
@@ -287,9 +323,10 @@ void hub__deliver_on_loop(net_loop_t *loop, net_post_t *post)
             if (queued)
                 metrics_delivery_observe(loop->index, clock_mono_us() - b->received_us, queued);
             deliveries += queued;
-            if (plain) payload_unref(plain);
-            if (positioned) payload_unref(positioned);
-            if (presence) payload_unref(presence);
+            for (int k = 0; k < KINDS; k++) {
+                payload_unref(built[k]);
+                payload_unref(zipped[k]);
+            }
         }
     }
     for (size_t i = 0; i < frames.n; i++) payload_unref(frames.e[i].frame);

@@ -144,6 +144,21 @@ static payload_t *build_frame(const char *id, size_t len, const payload_t *msg,
     return p;
 }
 
+/* The permessage-deflate twin: "z<bits>:" and the frame; frames of 4
+ * bytes or fewer stay as they are (below the threshold). */
+static atomic_int frames_deflated;
+static payload_t *deflate_frame(payload_t *frame, int bits)
+{
+    if (frame->len <= 4) return payload_ref(frame);
+    atomic_fetch_add(&frames_deflated, 1);
+    buf_t b = BUF_INIT;
+    buf_printf(&b, "z%d:", bits);
+    buf_append(&b, frame->data, frame->len);
+    payload_t *p = payload_copy(buf_head(&b), b.len);
+    buf_deinit(&b);
+    return p;
+}
+
 static int send_frame(hub_sub_t *hs, payload_t *frame, const pubsub_pos_t *pos)
 {
     struct sub *s = (struct sub *)hs;
@@ -181,6 +196,7 @@ static void kick_member(net_loop_t *l, long long m)
 static const hub_output_t output = {
     .frame = build_frame,
     .send = send_frame,
+    .deflate = deflate_frame,
     .token_revoked = on_revoked,
     .member_disabled = on_member_disabled,
     .kick_token = kick_token,
@@ -311,6 +327,7 @@ static int start(int defer)
     script.base.name = "script";
     script.defer = defer;
     atomic_store(&frames_built, 0);
+    atomic_store(&frames_deflated, 0);
     atomic_store(&kicked_tokens, 0);
     atomic_store(&kicked_members, 0);
     hub = hub_new(&output, 2);
@@ -581,6 +598,69 @@ TEST(hub_extended_subscribers_get_positions_whispers_and_presence_plain_ones_do_
     for (size_t i = 0; i < 4; i++) {
         on_loop(all[i]->loop, do_unsubscribe, all[i]);
         payload_unref(all[i]->last);
+    }
+    stop();
+}
+
+TEST(hub_deflate_subscribers_share_one_compression_per_identifier_window_and_loop)
+{
+    ASSERT_EQ(start(0), 0);
+    script.positions = 1;
+    /* On loop 0, one identifier: 50 subscribers reading 15-bit deflate,
+     * 2 reading 9-bit, 2 plain, and 3 extended 15-bit ones (the positioned
+     * variant); on loop 1, two more 15-bit ones. */
+    enum { N15 = 50, N9 = 2, NPLAIN = 2, NEXT = 3, N1 = 2 };
+    struct sub subs[N15 + N9 + NPLAIN + NEXT + N1];
+    size_t n = 0;
+    memset(subs, 0, sizeof subs);
+    for (int i = 0; i < N15; i++) subs[n++].hs.deflate = 15;
+    for (int i = 0; i < N9; i++) subs[n++].hs.deflate = 9;
+    for (int i = 0; i < NPLAIN; i++) n++;
+    for (int i = 0; i < NEXT; i++) {
+        subs[n].hs.ext = 1;
+        subs[n].hs.session = "s";
+        subs[n++].hs.deflate = 15;
+    }
+    for (int i = 0; i < N1; i++) {
+        subs[n].loop = 1;
+        subs[n++].hs.deflate = 15;
+    }
+    for (size_t i = 0; i < n; i++) {
+        subs[i].hs.identifier = "id";
+        subs[i].hs.identifier_len = 2;
+        subs[i].stream = "A";
+        ASSERT_EQ(subscribe(&subs[i]), 0);
+    }
+    const char *streams[] = {"A"};
+    publish(streams, 1, "{\"n\":1}");
+    settle();
+    /* Built: plain and positioned on loop 0, plain on loop 1. Compressed:
+     * plain at 15 and 9 bits and positioned at 15 on loop 0, plain at 15 on
+     * loop 1: four, for 57 deflate subscribers. */
+    ASSERT_EQ(atomic_load(&frames_built), 3);
+    ASSERT_EQ(atomic_load(&frames_deflated), 4);
+    for (size_t i = 0; i < n; i++) ASSERT_EQ(atomic_load(&subs[i].received), 1);
+    for (int i = 1; i < N15; i++) ASSERT(subs[i].last == subs[0].last);
+    ASSERT_MEM_EQ(subs[0].last->data, "z15:id|{\"n\":1}", subs[0].last->len);
+    ASSERT_MEM_EQ(subs[N15].last->data, "z9:id|{\"n\":1}", subs[N15].last->len);
+    ASSERT(subs[N15 + 1].last == subs[N15].last);
+    ASSERT_MEM_EQ(subs[N15 + N9].last->data, "id|{\"n\":1}", subs[N15 + N9].last->len);
+    size_t x = N15 + N9 + NPLAIN;
+    ASSERT_MEM_EQ(subs[x].last->data, "z15:id|{\"n\":1}|A@ep:1", subs[x].last->len);
+    ASSERT(subs[x + 1].last == subs[x].last);
+    ASSERT_MEM_EQ(subs[n - 1].last->data, "z15:id|{\"n\":1}", subs[n - 1].last->len);
+
+    /* A plain frame under the threshold: the deflate subscribers share the
+     * plain bytes; only the (longer) positioned variant is compressed. */
+    publish(streams, 1, "1");
+    settle();
+    ASSERT_EQ(atomic_load(&frames_deflated), 5);
+    ASSERT(subs[0].last == subs[N15 + N9].last);
+    ASSERT_MEM_EQ(subs[0].last->data, "id|1", subs[0].last->len);
+
+    for (size_t i = 0; i < n; i++) {
+        on_loop(subs[i].loop, do_unsubscribe, &subs[i]);
+        payload_unref(subs[i].last);
     }
     stop();
 }
