@@ -39,6 +39,7 @@
 #include "state/memory.h"
 #include "store/pg.h"
 #include "store/sqlite.h"
+#include "ws/deflate.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -94,6 +95,8 @@ struct config {
     long long db_pool;
     const char *data_dir;
     long long history_limit, history_ttl, sessions_ttl, presence_ttl, whisper_rate;
+    long long deflate_min_bytes;
+    int no_deflate;
     int demo;
     /* token subcommand */
     long long member;
@@ -108,6 +111,7 @@ enum {
     OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_MAX_REQUEST_MEMORY,
     OPT_MAX_CONNECTIONS, OPT_LOG_FORMAT, OPT_DEMO_DIR, OPT_DATA_DIR,
     OPT_HISTORY_LIMIT, OPT_HISTORY_TTL, OPT_SESSIONS_TTL, OPT_PRESENCE_TTL, OPT_WHISPER_RATE,
+    OPT_NO_DEFLATE, OPT_DEFLATE_MIN,
 };
 
 static const struct option options[] = {
@@ -143,6 +147,8 @@ static const struct option options[] = {
     {"sessions-ttl", required_argument, NULL, OPT_SESSIONS_TTL},
     {"presence-ttl", required_argument, NULL, OPT_PRESENCE_TTL},
     {"whisper-rate", required_argument, NULL, OPT_WHISPER_RATE},
+    {"no-deflate", no_argument, NULL, OPT_NO_DEFLATE},
+    {"deflate-min-bytes", required_argument, NULL, OPT_DEFLATE_MIN},
     {"demo", no_argument, NULL, OPT_DEMO},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
@@ -172,10 +178,12 @@ static void usage(FILE *f)
           "  --access-token-ttl SECONDS access token lifetime (3600)\n"
           "  --ping-interval SECONDS    Action Cable ping cadence (3)\n"
           "  --threads N                event-loop threads (number of cores)\n"
-          "  --max-message-size BYTES   largest WebSocket message (1048576)\n"
+          "  --max-message-size BYTES   largest WebSocket message, also once inflated (1048576)\n"
           "  --max-identifier-bytes N   longest subscription identifier (4096)\n"
           "  --max-subscriptions N      subscriptions one connection may hold (256)\n"
           "  --max-outbuf BYTES         output queued per client before too_slow (4194304)\n"
+          "  --no-deflate               never agree on permessage-deflate (agreed when offered)\n"
+          "  --deflate-min-bytes BYTES  shorter messages go uncompressed even with deflate (256)\n"
           "  --max-body-size BYTES      largest HTTP request body (1048576)\n"
           "  --max-header-size BYTES    largest HTTP request head (16384)\n"
           "  --header-timeout-ms MS     time for a request head from its first byte (10000)\n"
@@ -230,6 +238,8 @@ static int apply(struct config *cfg, int opt, const char *name, const char *val)
     case OPT_DEMO_DIR: cfg->demo_dir = val; return 0;
     case OPT_DATA_DIR: cfg->data_dir = val; return 0;
     case OPT_DEMO: cfg->demo = 1; return 0;
+    case OPT_NO_DEFLATE: cfg->no_deflate = 1; return 0;
+    case OPT_DEFLATE_MIN: return parse_int(name, val, 0, 64LL << 20, &cfg->deflate_min_bytes);
     case OPT_ORIGIN:
         if (cfg->origins_count == sizeof cfg->origins / sizeof cfg->origins[0]) {
             fprintf(stderr, "cabled: too many --allowed-origin values\n");
@@ -331,6 +341,7 @@ static int parse_args(struct config *cfg, int argc, char **argv)
         .sessions_ttl = 300,
         .presence_ttl = 15,
         .whisper_rate = 5,
+        .deflate_min_bytes = WS_DEFLATE_MIN_BYTES,
         .ttl = 0,
     };
     if (apply_env(cfg) != 0) return -1;
@@ -841,6 +852,8 @@ static int run_server(void)
         .drain_ms = (unsigned)cfg.drain_ms,
         .state = state,
         .whisper_rate = (unsigned)cfg.whisper_rate,
+        .deflate = !cfg.no_deflate,
+        .deflate_min_bytes = (size_t)cfg.deflate_min_bytes,
     };
     cable_server_init(&cable_cfg);
 

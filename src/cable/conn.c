@@ -272,6 +272,7 @@ static void start(cable_conn_t *c, cable_sub_t *s, const char *stream)
     s->_hub.sink = ws_endpoint_conn(c->ep);
     s->_hub.session = c->sid;
     s->_hub.ext = c->ext;
+    s->_hub.deflate = (unsigned)ws_endpoint_deflate_bits(c->ep) & 0xF;
     s->_hub.on_ready = on_stream_ready;
     s->_hub.on_dropped = s->_ext ? on_stream_dropped : NULL;
     if (s->_ext) cable__ext_sub_started(s, stream);
@@ -561,6 +562,7 @@ cable_conn_t *cable_conn_new(net_conn_t *nc, const auth_claims_t *claims, const 
     list_init(&c->_subs);
     list_init(&c->_thread_node);
     c->ep = ws_endpoint_new(nc, cable__ws_config, &cable_ws_handler, c);
+    if (opts && opts->deflate) ws_endpoint_set_deflate(c->ep, opts->deflate);
     c->_opened_at = clock_mono_us();
     log_info("cable connect conn=%llu member=%lld", conn_id(c),
              claims ? claims->community_member_id : 0);

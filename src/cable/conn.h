@@ -54,6 +54,7 @@ struct cable_conn {
 typedef struct cable_conn_opts {
     int ext;                    /* actioncable-v1-ext-json was chosen */
     const char *restore_sid;    /* ext: a session id to restore (borrowed), or NULL */
+    const ws_deflate_params_t *deflate; /* permessage-deflate as agreed (borrowed), or NULL */
 } cable_conn_opts_t;
 
 /* Create the cable state for an upgraded endpoint. Authenticated

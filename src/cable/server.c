@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "ws/deflate.h"
 #include "ws/frame.h"
 #include "ws/handshake.h"
 
@@ -67,6 +68,7 @@ void cable_server_init(const cable_config_t *cfg)
     cable__community = cfg->community;
     ws_config.max_message = cfg->max_message;
     ws_config.linger_ms = cfg->linger_ms;
+    ws_config.deflate_min_bytes = cfg->deflate_min_bytes;
 }
 
 size_t cable_thread_conn_count(void)
@@ -162,6 +164,8 @@ void cable_thread_free(net_loop_t *loop)
     (void)loop;
     free(thread);
     thread = NULL;
+    /* Every connection is gone: nothing compresses on this thread again. */
+    ws_deflate_thread_free();
 }
 
 /* ---- drain --------------------------------------------------------------- */
@@ -223,6 +227,18 @@ static payload_t *frame_message(const char *identifier, size_t len, const payloa
     return frame;
 }
 
+/* The permessage-deflate twin of a frame built by frame_message. */
+static payload_t *deflate_frame(payload_t *frame, int window_bits)
+{
+    ws_frame_t f;
+    int64_t n = ws_frame_parse(frame->data, frame->len, 0, UINT64_MAX, &f);
+    if (n > 0 && f.payload_len >= config->deflate_min_bytes) {
+        payload_t *z = ws_deflate_frame(f.opcode, f.payload, (size_t)f.payload_len, window_bits);
+        if (z) return z;
+    }
+    return payload_ref(frame);
+}
+
 static void token_revoked(const char *jti, int64_t exp)
 {
     auth_revoked_add(jti, exp, clock_unix_s());
@@ -236,6 +252,7 @@ static void member_disabled(long long member_id)
 const hub_output_t cable_hub_output = {
     .frame = frame_message,
     .send = cable__sub_send,
+    .deflate = deflate_frame,
     .token_revoked = token_revoked,
     .member_disabled = member_disabled,
     .kick_token = cable_conn_kick_token,
@@ -367,7 +384,9 @@ void cable_handle_upgrade(http_exchange_t *x, void *data)
     }
     buf_deinit(&token);
 
-    cable_conn_opts_t opts = {.ext = hs.protocol && strcmp(hs.protocol, EXT_PROTOCOL) == 0};
+    if (config->deflate) ws_handshake_negotiate_deflate(req, &hs);
+    cable_conn_opts_t opts = {.ext = hs.protocol && strcmp(hs.protocol, EXT_PROTOCOL) == 0,
+                              .deflate = &hs.deflate};
     char sid[22];
     if (opts.ext) {
         find_restore_sid(req, sid);

@@ -22,6 +22,13 @@
  * X-AnyCable-Restore-SID or ?sid= (cable/ext_session.c); a plain one's sid
  * is ignored.
  *
+ * Compression: with cable_config_t.deflate, permessage-deflate (RFC 7692,
+ * ws/deflate.h) is agreed with a client that offers it, always with
+ * server_no_context_takeover, so a broadcast frame is compressed once per
+ * identifier and window size on each loop (the hub's 'deflate' output) and
+ * its bytes are shared like the plain frame's. Frames shorter than
+ * deflate_min_bytes go uncompressed.
+ *
  * Token lifetime: each ping tick also disconnects, with token_expired and
  * reconnect:false, every connection whose token has expired (a client's
  * token refresher then reconnects it), unless the client sent a fresh one
@@ -54,6 +61,8 @@ typedef struct cable_config {
     unsigned drain_ms;            /* spread server_restart over this window */
     state_t *state;               /* history, sessions and presence (the extended protocol) */
     unsigned whisper_rate;        /* whispers a connection may send each second */
+    int deflate;                  /* agree on permessage-deflate when a client offers it */
+    size_t deflate_min_bytes;     /* shorter messages go uncompressed even then */
 } cable_config_t;
 
 /* Keep 'cfg' (borrowed for the process lifetime). Call before the loops. */
