@@ -6,7 +6,8 @@
 //   - a new room created by another member appears in the room list, its unread count grows with
 //     a message there and drops to 0 once the page opens it (chatRoomRead);
 //   - a notification from the host application appears with the new-notifications count;
-// and a message typed into the page and sent reaches a plain `ws` subscriber of the room.
+// and a message typed into the page and sent reaches a plain `ws` subscriber of the room. The
+// page's socket agrees on permessage-deflate (its 101, seen through the DevTools Network domain).
 //
 // Skipped, loudly, when Chromium is not installed (scripts/install-deps.sh installs it).
 
@@ -59,9 +60,15 @@ describe('the demo page in headless Chromium', { skip, timeout: 90000 }, () => {
   });
 
   it('opens as member 1, connected, with the Welcome room and its history', async () => {
+    await page.send('Network.enable');
     await page.goto(`${server.httpUrl}/?member=1`);
     await page.waitFor(`document.body.dataset.status === "connected" && document.body.dataset.roomSubscribed === ${JSON.stringify(room.uuid)}`,
       { what: 'the page connected and subscribed to the Welcome room' });
+    // Chromium offered permessage-deflate and the socket agreed on it.
+    const handshakes = page.webSocketResponses.filter((r) => r.status === 101);
+    assert.ok(handshakes.length >= 1, 'the page opened a WebSocket');
+    const ext = Object.entries(handshakes[0].headers).find(([k]) => k.toLowerCase() === 'sec-websocket-extensions');
+    assert.match(ext ? ext[1] : '', /^permessage-deflate; server_no_context_takeover\b/, JSON.stringify(handshakes[0].headers));
     const shown = JSON.parse(await page.evaluate(bodies));
     assert.ok(shown.some((b) => b.startsWith('Welcome to cabled!')), `history shown: ${shown}`);
     assert.equal(await page.evaluate('document.getElementById("room-name").textContent'), 'Welcome');

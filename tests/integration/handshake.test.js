@@ -57,7 +57,8 @@ describe('handshake', () => {
       assert.equal(h.headers.upgrade.toLowerCase(), 'websocket');
       assert.equal(h.headers.connection.toLowerCase(), 'upgrade');
       assert.equal(h.headers['sec-websocket-accept'], acceptFor(c.key));
-      assert.equal(h.headers['sec-websocket-extensions'], undefined, 'no extension may be accepted');
+      assert.equal(h.headers['sec-websocket-extensions'], 'permessage-deflate; server_no_context_takeover; client_max_window_bits=10',
+        'permessage-deflate is agreed (deflate.test.js has the details)');
       assert.equal(h.headers['sec-websocket-protocol'], undefined, 'no subprotocol was offered');
       const w = await c.next();
       assert.equal(w.opcode, OP.TEXT, describeFrame(w));
@@ -88,7 +89,7 @@ describe('handshake', () => {
       assert.match(a.sid, /^[A-Za-z0-9_-]{21}$/);
       assert.match(b.sid, /^[A-Za-z0-9_-]{21}$/);
       assert.notEqual(a.sid, b.sid);
-      assert.equal(a.ws.extensions, '', 'the ws client offers permessage-deflate; it must not be accepted');
+      assert.equal(a.ws.extensions, 'permessage-deflate', 'the ws client offers permessage-deflate and gets it');
     });
   });
 

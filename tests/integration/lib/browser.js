@@ -37,6 +37,7 @@ class Page {
     this.browser = browser;
     this.sessionId = sessionId;
     this.log = [];
+    this.webSocketResponses = []; // with Network enabled: each WebSocket handshake's response
   }
 
   send(method, params = {}) { return this.browser.send(method, params, this.sessionId); }
@@ -49,6 +50,8 @@ class Page {
       this.log.push(`exception: ${(d.exception && d.exception.description) || d.text}`);
     } else if (method === 'Log.entryAdded') {
       this.log.push(`${params.entry.level}: ${params.entry.text} ${params.entry.url || ''}`);
+    } else if (method === 'Network.webSocketHandshakeResponseReceived') {
+      this.webSocketResponses.push(params.response);
     }
   }
 
