@@ -11,6 +11,7 @@
 #                             (300: minutes each; make test only runs each for 10 s)
 #   make bench                the fan-out benchmark (see bench/README.md)
 #   make bench-cluster        the same fan-out across 1, 2 and 3 nodes on Redis
+#   make bench-deflate        permessage-deflate on and off, interleaved, at 10,000 subscribers
 #   make bench-compare SCENARIO=A   one scenario (A-F) side by side with uWebSockets, ws and
 #                             Action Cable (MODE=short: seconds per case; see bench/README.md)
 
@@ -38,7 +39,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/unit/*/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
 
-.PHONY: all run demo-reset cluster test unit integration fuzz fuzz-smoke bench bench-cluster bench-compare deps clean format
+.PHONY: all run demo-reset cluster test unit integration fuzz fuzz-smoke bench bench-cluster bench-deflate bench-compare deps clean format
 all: $(BUILD)/cabled $(BUILD)/run_tests
 
 $(BUILD)/%.o: %.c
@@ -139,6 +140,9 @@ bench: deps $(BUILD)/cabled $(BUILD)/bench_fanout
 
 bench-cluster: deps $(BUILD)/cabled $(BUILD)/bench_fanout
 	@BUILD=$(BUILD) bench/cluster.sh
+
+bench-deflate: deps $(BUILD)/cabled $(BUILD)/bench_fanout
+	@BUILD=$(BUILD) bench/deflate.sh
 
 # The peers are installed by bench/compare.sh itself (scripts/install-bench-peers.sh).
 SCENARIO ?=

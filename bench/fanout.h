@@ -87,6 +87,7 @@ typedef struct fanout_options {
     double hold_s;           /* seconds to stay idle once subscribed, before publishing */
     long server_pid;         /* 0: do not read the server's CPU and memory */
     int perf;                /* count the server's system calls over each publish window */
+    int deflate;             /* subscribers offer permessage-deflate (bench/wsz.c) */
     double timeout_s;        /* per phase */
     const char *report_path; /* subscribe role: where the report file goes, or NULL */
 } fanout_options_t;

@@ -75,6 +75,8 @@ static void usage(FILE *f)
         "measurement and roles:\n"
         "  --server-pid PID         report the server's CPU, RSS and socket memory\n"
         "  --perf                   count the server's system calls (perf stat) per round\n"
+        "  --deflate                subscribers offer permessage-deflate and inflate what\n"
+        "                           arrives compressed (the server must agree)\n"
         "  --timeout S              give up S seconds into a phase (30)\n"
         "  --role ROLE              both (default); subscribe: connect, print \"ready\", count\n"
         "                           M broadcasts published by another process; publish\n"
@@ -182,6 +184,7 @@ int fanout_parse_args(int argc, char **argv)
         O_RAMP,
         O_STEP,
         O_PERF,
+        O_DEFLATE,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -216,6 +219,7 @@ int fanout_parse_args(int argc, char **argv)
         {"ramp", required_argument, NULL, O_RAMP},
         {"step-s", required_argument, NULL, O_STEP},
         {"perf", no_argument, NULL, O_PERF},
+        {"deflate", no_argument, NULL, O_DEFLATE},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -321,6 +325,9 @@ int fanout_parse_args(int argc, char **argv)
                 fprintf(stderr, "fanout: --server-pid: expected a pid\n");
                 return -1;
             }
+            break;
+        case O_DEFLATE:
+            o->deflate = 1;
             break;
         case O_PERF:
             o->perf = 1;

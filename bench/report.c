@@ -137,6 +137,10 @@ static void print_common(void)
         printf(" stalled=%u stalled_closed=%u stalled_drained_bytes=%" PRIu64, fanout_opt.stalled,
                subs_stats.stalled_closed, subs_stats.stalled_bytes);
     printf(" dropped=%u bad=%" PRIu64, subs_stats.dropped, subs_stats.bad);
+    if (subs_stats.data_frames)
+        printf(" frame_bytes_per_delivery=%.1f compressed=%" PRIu64,
+               (double)subs_stats.data_bytes / (double)subs_stats.data_frames,
+               subs_stats.compressed);
     if (subs_stats.other) printf(" other=%" PRIu64, subs_stats.other);
     print_rss();
     if (r->rss_max_kb >= 0) printf(" rss_max_kb=%ld rss_end_kb=%ld", r->rss_max_kb, r->rss_end_kb);

@@ -7,6 +7,7 @@
 #include "fanout.h"
 #include "ws/frame.h"
 #include "wsc.h"
+#include "wsz.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -54,6 +55,11 @@ static buf_t upgrade_request; /* the same bytes for every subscriber */
 static buf_t subscribe_frame; /* one masked frame, the same for every subscriber */
 
 static void start_more(void);
+
+/* The frame being handed to on_text: its size on the wire, and whether it
+ * came compressed. */
+static size_t frame_bytes;
+static int frame_compressed;
 
 /* ---- small parsing helpers ----------------------------------------------- */
 
@@ -160,6 +166,9 @@ static void on_data(sub_t *s, const char *p, size_t len)
         return;
     }
     row[seq >> 3] |= bit;
+    subs_stats.data_frames++;
+    subs_stats.data_bytes += frame_bytes;
+    subs_stats.compressed += (uint64_t)frame_compressed;
     if (++round->delivered == (uint64_t)subs_reading() * fanout_opt.round_size[r])
         fanout_on_round_delivered(r);
 }
@@ -227,6 +236,10 @@ static long sub_parse(sub_t *s, const char *p, size_t len)
             return -1;
         }
         used = (size_t)head;
+        if (fanout_opt.deflate && !wsz_agreed(p, used)) {
+            fanout_fail("subscriber %u: the server did not agree on permessage-deflate", s->index);
+            return -1;
+        }
         if (fanout_opt.proto == FANOUT_PROTO_CABLE) {
             s->state = SUB_WELCOMING;
         } else {
@@ -236,13 +249,24 @@ static long sub_parse(sub_t *s, const char *p, size_t len)
     }
     while (used < len && s->state != SUB_CLOSED && !fanout_finished) {
         ws_frame_t f;
-        int64_t n = ws_frame_parse(p + used, len - used, 0, (uint64_t)1 << 30, &f);
+        int64_t n = ws_frame_parse(p + used, len - used,
+                                   fanout_opt.deflate ? WS_FRAME_ALLOW_RSV1 : 0, (uint64_t)1 << 30, &f);
         if (n == WS_FRAME_PARTIAL) break;
         if (n < 0) {
             fanout_fail("subscriber %u: bad frame from the server (%d)", s->index, (int)n);
             return -1;
         }
-        if (f.opcode == WS_OP_TEXT && f.fin) {
+        frame_bytes = (size_t)n;
+        frame_compressed = f.rsv != 0;
+        if (f.opcode == WS_OP_TEXT && f.fin && f.rsv) {
+            size_t tlen;
+            const char *t = wsz_inflate(f.payload, (size_t)f.payload_len, &tlen);
+            if (!t) {
+                fanout_fail("subscriber %u: a compressed frame does not inflate", s->index);
+                return -1;
+            }
+            on_text(s, t, tlen);
+        } else if (f.opcode == WS_OP_TEXT && f.fin) {
             on_text(s, (const char *)f.payload, (size_t)f.payload_len);
         } else if (f.opcode == WS_OP_PING) {
             buf_t pong = BUF_INIT;
@@ -384,6 +408,7 @@ int subs_init(void)
     wsc_append_text(&subscribe_frame, buf_head(&cmd), cmd.len);
     buf_deinit(&cmd);
     wsc_upgrade_request(&upgrade_request, o->host, o->port, o->ws_path, o->origin, o->token);
+    if (o->deflate) wsz_offer(&upgrade_request);
     return 0;
 }
 
@@ -480,6 +505,7 @@ void subs_deinit(void)
     for (uint32_t i = 0; subs && i < fanout_opt.subscribers; i++) buf_deinit(&subs[i].carry);
     buf_deinit(&upgrade_request);
     buf_deinit(&subscribe_frame);
+    wsz_free();
     free(subs);
     free(seen);
     free(seq_t);

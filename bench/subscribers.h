@@ -55,6 +55,9 @@ typedef struct subs_stats {
     uint64_t other;          /* chat publisher: room events that are not our messages */
     uint64_t pings;          /* {"type":"ping"} messages received */
     uint64_t reads;          /* read() calls that returned bytes */
+    uint64_t data_frames;    /* broadcast deliveries counted, and */
+    uint64_t data_bytes;     /* ... their frames' bytes on the wire (header included) */
+    uint64_t compressed;     /* ... how many of them came compressed (RSV1) */
     subs_round_t rounds[FANOUT_ROUNDS_MAX];
 } subs_stats_t;
 
