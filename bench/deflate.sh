@@ -74,13 +74,14 @@ run() {
         failures=$((failures + 1))
         return
     fi
-    local line
+    local line load
+    load=$(cut -d' ' -f1 /proc/loadavg)
     line=$("$BUILD/bench_fanout" --url "127.0.0.1:$port" --token "$token" --origin "$ORIGIN" \
         --room "$room" --publish chat --publish-path "/api/headless/v1/messages/$room_uuid/chat_room_messages" \
         --subscribers "$SUBS" --sources "$SOURCES" --broadcasts "$BROADCASTS" --rate "$RATE" \
         --pipeline "$PIPELINE" --server-pid "$server_pid" --timeout "$TIMEOUT" "${gen_flags[@]}")
     local rc=$?
-    echo "deflate $mode rep=$rep $line"
+    echo "deflate $mode rep=$rep load1=$load $line"
     stop_server
     [ $rc -eq 0 ] || failures=$((failures + 1))
 }
