@@ -116,10 +116,12 @@ static int parse_offer(const char *p, const char *end, ws_deflate_params_t *out)
                 const char *v = p;
                 p = token_end(p, end);
                 if (p == v) return 0;
-                if ((size_t)(p - v) > sizeof value)
+                if ((size_t)(p - v) > sizeof value) {
                     value_too_long = 1;
-                else
-                    memcpy(value, v, (size_t)(p - v)), value_len = (size_t)(p - v);
+                } else {
+                    value_len = (size_t)(p - v);
+                    memcpy(value, v, value_len);
+                }
             }
             if (value_too_long) value_len = 0;
         }
