@@ -90,7 +90,7 @@ RUN_TLS := $(if $(filter 1 yes true,$(TLS)), --tls-cert $(RUN_TLS_DIR)/cert.pem 
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/cabled
 	$(if $(RUN_TLS),@scripts/dev-cert.sh $(RUN_TLS_DIR) $(HOST))
-	$(BUILD)/cabled --demo $(RUN_LISTEN)$(RUN_TLS)
+	$(BUILD)/cabled --demo$(if $(RUN_LISTEN), $(RUN_LISTEN))$(RUN_TLS)
 
 demo-reset:
 	rm -f cabled.db cabled.db-wal cabled.db-shm

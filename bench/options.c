@@ -75,6 +75,8 @@ static void usage(FILE *f)
         "measurement and roles:\n"
         "  --server-pid PID         report the server's CPU, RSS and socket memory\n"
         "  --perf                   count the server's system calls (perf stat) per round\n"
+        "  --tls                    speak TLS to the server (wss://, https://), as tlsc.h says\n"
+        "  --tls-ca FILE            verify the server's certificate against this CA (with --tls)\n"
         "  --timeout S              give up S seconds into a phase (30)\n"
         "  --role ROLE              both (default); subscribe: connect, print \"ready\", count\n"
         "                           M broadcasts published by another process; publish\n"
@@ -182,6 +184,8 @@ int fanout_parse_args(int argc, char **argv)
         O_RAMP,
         O_STEP,
         O_PERF,
+        O_TLS,
+        O_TLS_CA,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -216,6 +220,8 @@ int fanout_parse_args(int argc, char **argv)
         {"ramp", required_argument, NULL, O_RAMP},
         {"step-s", required_argument, NULL, O_STEP},
         {"perf", no_argument, NULL, O_PERF},
+        {"tls", no_argument, NULL, O_TLS},
+        {"tls-ca", required_argument, NULL, O_TLS_CA},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -321,6 +327,12 @@ int fanout_parse_args(int argc, char **argv)
                 fprintf(stderr, "fanout: --server-pid: expected a pid\n");
                 return -1;
             }
+            break;
+        case O_TLS:
+            o->tls = 1;
+            break;
+        case O_TLS_CA:
+            o->tls_ca = optarg;
             break;
         case O_PERF:
             o->perf = 1;
