@@ -88,14 +88,31 @@ static ssize_t failed(tlsc_t *t, int r)
     return -1;
 }
 
+/* One SSL_read returns one record at most; a plain read returns all the
+ * socket holds. Records are read until the socket is empty or 'p' has no
+ * room for another, so a wakeup costs the same as a plain one. */
+#define TLSC_RECORD 16384
+
 ssize_t tlsc_read(tlsc_t *t, int fd, void *p, size_t len)
 {
     if (!t) return read(fd, p, len);
-    size_t got = 0;
-    ERR_clear_error();
-    errno = 0;
-    int r = SSL_read_ex(t, p, len, &got);
-    return r == 1 ? (ssize_t)got : failed(t, r);
+    size_t total = 0;
+    for (;;) {
+        size_t got = 0;
+        ERR_clear_error();
+        errno = 0;
+        int r = SSL_read_ex(t, (char *)p + total, len - total, &got);
+        if (r != 1) {
+            /* What was read goes first; an error or the end shows next call. */
+            if (total > 0) {
+                ERR_clear_error();
+                return (ssize_t)total;
+            }
+            return failed(t, r);
+        }
+        total += got;
+        if (len - total < TLSC_RECORD) return (ssize_t)total;
+    }
 }
 
 ssize_t tlsc_send(tlsc_t *t, int fd, const void *p, size_t len)
