@@ -56,6 +56,7 @@ static atomic_size_t conns_open;
 static void on_flush(net_deferred_t *d);
 static void flush(net_conn_t *c);
 static void flush_tls(net_conn_t *c);
+static void release_input(net_conn_t *c);
 
 /* ---- queue --------------------------------------------------------------- */
 
@@ -160,6 +161,8 @@ static void on_tcp_closed(uv_handle_t *h)
     list_unlink(&c->_loop_node);
     list_unlink(&c->_timed_node);
     q_clear(c);
+    c->in.len = 0;
+    release_input(c);
     buf_deinit(&c->in);
     net_tls_free(c->_tls);
     if (c->_slow) buf_deinit(&c->_slow->tls_sending);
@@ -395,12 +398,27 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
         *out = uv_buf_init(tls_read_buf, sizeof tls_read_buf);
         return;
     }
+    net_loop_t *loop = c->loop;
+    if (c->in.data == NULL && loop->_spare_in_n > 0) {
+        c->in.data = loop->_spare_in[--loop->_spare_in_n];
+        c->in.cap = NET_READ_CHUNK;
+        c->in.off = c->in.len = 0;
+    }
     *out = uv_buf_init(buf_reserve(&c->in, NET_READ_CHUNK), NET_READ_CHUNK);
 }
 
+/* An emptied buffer of exactly one chunk goes back to the loop's spares
+ * (most reads are one frame or one request); anything else is freed. */
 static void release_input(net_conn_t *c)
 {
-    if (c->in.len == 0 && c->in.cap > NET_READ_KEEP) buf_deinit(&c->in);
+    if (c->in.len != 0 || c->in.cap <= NET_READ_KEEP) return;
+    net_loop_t *loop = c->loop;
+    if (c->in.cap == NET_READ_CHUNK && loop->_spare_in_n < NET_LOOP_SPARE_IN) {
+        loop->_spare_in[loop->_spare_in_n++] = c->in.data;
+        buf_init(&c->in);
+        return;
+    }
+    buf_deinit(&c->in);
 }
 
 static int tls_decrypt(net_conn_t *c, const char *data, size_t len);

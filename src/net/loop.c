@@ -227,6 +227,8 @@ void net_loops_join(void)
     /* Join every thread before freeing any loop: a loop that is still
      * running may post to one that has stopped. */
     for (unsigned i = 0; i < loops_count; i++) pthread_join(loops[i]._thread, NULL);
+    for (unsigned i = 0; i < loops_count; i++)
+        while (loops[i]._spare_in_n > 0) free(loops[i]._spare_in[--loops[i]._spare_in_n]);
     free(loops);
     loops = NULL;
     loops_count = 0;

@@ -28,6 +28,9 @@
 #include <uv.h>
 
 typedef struct net_loop net_loop_t;
+
+/* Spare read buffers a loop keeps (see struct net_loop). */
+#define NET_LOOP_SPARE_IN 8
 typedef void (*net_task_cb)(net_loop_t *loop, void *arg);
 
 /* A message for a loop's inbox, embedded in its owner. 'cb' runs once on
@@ -61,6 +64,11 @@ struct net_loop {
     uv_idle_t _idle;
     uv_check_t _check;
     uv_timer_t _sweep;       /* closes connections past their idle deadline */
+    /* Read buffers of connections that emptied theirs, kept for the next
+     * read on this loop (net/conn.c): a connect or a request does not pay
+     * for a fresh 64 KiB allocation and its release to the kernel. */
+    char *_spare_in[NET_LOOP_SPARE_IN];
+    unsigned _spare_in_n;
     int _stopping;
 };
 
