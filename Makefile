@@ -3,6 +3,8 @@
 #   make                      build/cabled and the unit test runner
 #   make run                  install what is missing, build, start the demo server and its
 #                             chat page on http://127.0.0.1:8080/ (PORT=9000, HOST=0.0.0.0)
+#   make run TLS=1            the same on https:// and wss://, with a self-signed certificate made
+#                             for it in build/tls/ (scripts/dev-cert.sh)
 #   make demo-reset           remove the demo's database (cabled.db), to start over
 #   make cluster              Redis, PostgreSQL and three demo nodes on one port (Ctrl-C stops all)
 #   make test                 install what is missing, build, run every test suite
@@ -82,9 +84,14 @@ deps:
 # environment); without either, CABLED_LISTEN or 127.0.0.1:8080.
 RUN_LISTEN := $(if $(PORT)$(HOST),--listen $(or $(HOST),127.0.0.1):$(or $(PORT),8080))
 
+# TLS=1: serve the demo on TLS with a self-signed certificate, made (or kept) in build/tls/.
+RUN_TLS_DIR := build/tls
+RUN_TLS := $(if $(filter 1 yes true,$(TLS)), --tls-cert $(RUN_TLS_DIR)/cert.pem --tls-key $(RUN_TLS_DIR)/key.pem)
+
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/cabled
-	$(BUILD)/cabled --demo $(RUN_LISTEN)
+	$(if $(RUN_TLS),@scripts/dev-cert.sh $(RUN_TLS_DIR) $(HOST))
+	$(BUILD)/cabled --demo$(if $(RUN_LISTEN), $(RUN_LISTEN))$(RUN_TLS)
 
 demo-reset:
 	rm -f cabled.db cabled.db-wal cabled.db-shm

@@ -40,6 +40,7 @@
 #include "publisher.h"
 #include "report.h"
 #include "subscribers.h"
+#include "tlsc.h"
 
 #include <inttypes.h>
 #include <netdb.h>
@@ -458,6 +459,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "fanout: epoll: %s\n", strerror(-rc));
         return 2;
     }
+    if (o->tls && tlsc_init(o->tls_ca) != 0) {
+        fprintf(stderr, "fanout: cannot set up TLS\n");
+        return 2;
+    }
     if ((subscribing && subs_init() != 0) || (publishing && pub_init() != 0)) {
         fprintf(stderr, "fanout: out of memory\n");
         return 2;
@@ -486,6 +491,7 @@ int main(int argc, char **argv)
     }
     if (subscribing) subs_deinit();
     if (publishing) pub_deinit();
+    if (o->tls) tlsc_deinit();
     ev_deinit();
     return exit_failed ? 1 : 0;
 }

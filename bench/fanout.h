@@ -90,6 +90,8 @@ typedef struct fanout_options {
     int deflate;             /* subscribers offer permessage-deflate (bench/wsz.c) */
     double timeout_s;        /* per phase */
     const char *report_path; /* subscribe role: where the report file goes, or NULL */
+    int tls;                 /* speak TLS (wss:// and https://) to the server */
+    const char *tls_ca;      /* verify the server against this CA file, or NULL: no check */
 } fanout_options_t;
 
 /* CPU seconds (and the server's system calls) over one window. */

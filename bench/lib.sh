@@ -27,7 +27,7 @@ cabled_wait_port() {
     local name=$1 pid=$2
     cabled_port=
     for _ in $(seq 100); do
-        cabled_port=$(sed -n 's|^cabled listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$tmp/$name.out")
+        cabled_port=$(sed -n 's|^cabled listening on https\{0,1\}://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$tmp/$name.out")
         [ -n "$cabled_port" ] && return 0
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
@@ -37,20 +37,21 @@ cabled_wait_port() {
     return 1
 }
 
-# create_room PORT APP_TOKEN: create a member and a group room holding it
-# (POST /api/admin/v2/... with the app token) on the server at PORT; sets
+# create_room PORT APP_TOKEN [tls]: create a member and a group room holding it
+# (POST /api/admin/v2/... with the app token, over HTTPS with "tls", the
+# certificate unchecked) on the server at PORT; sets
 # $member, $room and $room_uuid from what the API returns. Chats::RoomChannel is
 # allowed only to a room's participants. node is there: `make bench`
 # installs it with the test clients.
 create_room() {
     local ids
-    ids=$(node - "$1" "$2" <<'JS'
-const http = require('node:http');
-const [port, appToken] = process.argv.slice(2);
+    ids=$(node - "$1" "$2" "${3:-}" <<'JS'
+const [port, appToken, tls] = process.argv.slice(2);
+const http = require(tls ? 'node:https' : 'node:http');
 function post(path, body) {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path, agent: false, headers: {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path, agent: false, rejectUnauthorized: false, headers: {
       Authorization: `Bearer ${appToken}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } },
     (res) => {
       const chunks = [];

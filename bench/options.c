@@ -77,6 +77,8 @@ static void usage(FILE *f)
         "  --perf                   count the server's system calls (perf stat) per round\n"
         "  --deflate                subscribers offer permessage-deflate and inflate what\n"
         "                           arrives compressed (the server must agree)\n"
+        "  --tls                    speak TLS to the server (wss://, https://), as tlsc.h says\n"
+        "  --tls-ca FILE            verify the server's certificate against this CA (with --tls)\n"
         "  --timeout S              give up S seconds into a phase (30)\n"
         "  --role ROLE              both (default); subscribe: connect, print \"ready\", count\n"
         "                           M broadcasts published by another process; publish\n"
@@ -185,6 +187,8 @@ int fanout_parse_args(int argc, char **argv)
         O_STEP,
         O_PERF,
         O_DEFLATE,
+        O_TLS,
+        O_TLS_CA,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -220,6 +224,8 @@ int fanout_parse_args(int argc, char **argv)
         {"step-s", required_argument, NULL, O_STEP},
         {"perf", no_argument, NULL, O_PERF},
         {"deflate", no_argument, NULL, O_DEFLATE},
+        {"tls", no_argument, NULL, O_TLS},
+        {"tls-ca", required_argument, NULL, O_TLS_CA},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -328,6 +334,12 @@ int fanout_parse_args(int argc, char **argv)
             break;
         case O_DEFLATE:
             o->deflate = 1;
+            break;
+        case O_TLS:
+            o->tls = 1;
+            break;
+        case O_TLS_CA:
+            o->tls_ca = optarg;
             break;
         case O_PERF:
             o->perf = 1;

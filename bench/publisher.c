@@ -5,6 +5,7 @@
 #include "core/buf.h"
 #include "ev.h"
 #include "fanout.h"
+#include "tlsc.h"
 #include "ws/frame.h"
 #include "wsc.h"
 
@@ -38,6 +39,8 @@ static char read_buf[READ_BUF_BYTES];
 static int upgrading; /* ws: waiting for the 101 */
 static int connected;
 static int server_closes; /* http: the last answer said "Connection: close" */
+static tlsc_t *tls;       /* --tls: the session; NULL on a plain socket */
+static int tls_handshaking;
 
 static void reconnect(void);
 
@@ -143,7 +146,7 @@ static void queue_frame(mono_us_t now)
 
 static void flush(void)
 {
-    int rc = wsc_flush(io.fd, &out);
+    int rc = tlsc_flush(tls, io.fd, &out);
     if (rc < 0) {
         fanout_fail("publisher: write: %s", strerror(-rc));
         return;
@@ -282,16 +285,46 @@ static void on_connected(void)
     pub_start_round(0);
 }
 
+/* --tls: one handshake step. Returns 1 once done, 0 while waiting (for
+ * the event it asked for), -1 when it failed (the run fails). */
+static int tls_step(void)
+{
+    int want_write = 0;
+    char err[128];
+    int rc = tlsc_handshake(tls, &want_write, err, sizeof err);
+    if (rc < 0) {
+        fanout_fail("publisher: TLS handshake: %s", err);
+        return -1;
+    }
+    if (rc == 0) {
+        ev_mod(&io, want_write ? EPOLLOUT : EPOLLIN);
+        return 0;
+    }
+    tls_handshaking = 0;
+    return 1;
+}
+
 static void on_io(ev_io_t *w, uint32_t events)
 {
     (void)w;
     if (fanout_finished) return;
     if (!connected && !upgrading) {
-        int rc = wsc_connected(io.fd);
-        if (rc < 0) {
-            fanout_fail("publisher: connect: %s", strerror(-rc));
-            return;
+        if (!tls_handshaking) {
+            int rc = wsc_connected(io.fd);
+            if (rc < 0) {
+                fanout_fail("publisher: connect: %s", strerror(-rc));
+                return;
+            }
+            if (fanout_opt.tls) {
+                tls = tlsc_new(io.fd);
+                if (!tls) {
+                    fanout_fail("publisher: cannot create a TLS session");
+                    return;
+                }
+                tls_handshaking = 1;
+            }
         }
+        if (tls_handshaking && tls_step() != 1) return;
         if (fanout_opt.pub == FANOUT_PUB_WS) {
             upgrading = 1;
             wsc_upgrade_request(&out, fanout_opt.host, fanout_opt.port, fanout_opt.pub_path,
@@ -309,7 +342,7 @@ static void on_io(ev_io_t *w, uint32_t events)
         round_check_done();
     }
     if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) return;
-    ssize_t n = read(io.fd, read_buf, sizeof read_buf);
+    ssize_t n = tlsc_read(tls, io.fd, read_buf, sizeof read_buf);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     if (n <= 0) {
         fanout_fail("publisher: connection lost: %s",
@@ -360,9 +393,18 @@ int pub_init(void)
     return 0;
 }
 
-static void reconnect(void)
+/* Close the connection and its TLS session. */
+static void close_io(void)
 {
     ev_close(&io);
+    if (tls) tlsc_free(tls);
+    tls = NULL;
+    tls_handshaking = 0;
+}
+
+static void reconnect(void)
+{
+    close_io();
     connected = 0;
     server_closes = 0;
     buf_reset(&in);
@@ -401,7 +443,7 @@ void pub_start_round(uint32_t round)
 void pub_close(void)
 {
     ev_timer_stop(&pace_timer);
-    ev_close(&io);
+    close_io();
 }
 
 void pub_deinit(void)

@@ -18,6 +18,10 @@
 #   BENCH_PIPELINE=4              requests in flight in the throughput run
 #   BENCH_THREADS=2               server event-loop threads
 #   BENCH_TIMEOUT=30              seconds before a run gives up
+#   BENCH_TLS=0                   1: cabled serves TLS (a self-signed certificate made by
+#                                 scripts/dev-cert.sh) and the generator speaks wss:// and
+#                                 https:// (bench_fanout --tls); "0 1": every run twice, plain
+#                                 then TLS, interleaved, for ratios on one machine state
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +34,7 @@ TP_BROADCASTS=${BENCH_THROUGHPUT_BROADCASTS:-500}
 PIPELINE=${BENCH_PIPELINE:-4}
 THREADS=${BENCH_THREADS:-2}
 TIMEOUT=${BENCH_TIMEOUT:-30}
+TLS_MODES=${BENCH_TLS:-0}
 
 SECRET=bench-secret
 APP_TOKEN=bench-app-token
@@ -57,8 +62,14 @@ trap 'exit 130' INT TERM
 # $server_pid and $port.
 start_server() {
     rm -f "$tmp"/bench.db*
+    local tls_flags=()
+    if [ "$tls" = 1 ]; then
+        scripts/dev-cert.sh "$tmp/tls" >/dev/null || return 1
+        tls_flags=(--tls-cert "$tmp/tls/cert.pem" --tls-key "$tmp/tls/key.pem")
+    fi
     cabled_spawn server -- --db "sqlite:$tmp/bench.db" --secret "$SECRET" \
-        --app-token "$APP_TOKEN" --allowed-origin "$ORIGIN" --threads "$THREADS" --log-level warn
+        --app-token "$APP_TOKEN" --allowed-origin "$ORIGIN" --threads "$THREADS" --log-level warn \
+        "${tls_flags[@]}"
     server_pid=$cabled_pid
     cabled_wait_port server "$server_pid" || return 1
     port=$cabled_port
@@ -72,14 +83,18 @@ run() {
         return
     fi
     local token
-    if ! create_room "$port" "$APP_TOKEN" || ! token=$("$BUILD/cabled" token --secret "$SECRET" --member "$member"); then
+    local tls_args=()
+    [ "$tls" = 1 ] && tls_args=(--tls --tls-ca "$tmp/tls/cert.pem")
+    echo "bench: tls=$([ "$tls" = 1 ] && echo on || echo off) $*"
+    if ! create_room "$port" "$APP_TOKEN" "$([ "$tls" = 1 ] && echo tls)" || ! token=$("$BUILD/cabled" token --secret "$SECRET" --member "$member"); then
         echo "bench: could not create the room's member, room or token" >&2
         stop_server
         failures=$((failures + 1))
         return
     fi
     "$BUILD/bench_fanout" --url "127.0.0.1:$port" --token "$token" --origin "$ORIGIN" \
-        --app-token "$APP_TOKEN" --room "$room" --server-pid "$server_pid" --timeout "$TIMEOUT" "$@"
+        --app-token "$APP_TOKEN" --room "$room" --server-pid "$server_pid" --timeout "$TIMEOUT" \
+        "${tls_args[@]}" "$@"
     local rc=$?
     if ! kill -0 "$server_pid" 2>/dev/null; then
         wait "$server_pid"
@@ -93,10 +108,14 @@ run() {
 }
 
 for n in $SIZES; do
-    run --subscribers "$n" --broadcasts "$BROADCASTS" --rate "$RATE"
+    for tls in $TLS_MODES; do
+        run --subscribers "$n" --broadcasts "$BROADCASTS" --rate "$RATE"
+    done
 done
 if [ "$TP_SUBS" -gt 0 ]; then
-    run --subscribers "$TP_SUBS" --broadcasts "$TP_BROADCASTS" --rate 0 --pipeline "$PIPELINE"
+    for tls in $TLS_MODES; do
+        run --subscribers "$TP_SUBS" --broadcasts "$TP_BROADCASTS" --rate 0 --pipeline "$PIPELINE"
+    done
 fi
 
 if [ $failures -gt 0 ]; then

@@ -5,6 +5,7 @@
 #include "core/buf.h"
 #include "ev.h"
 #include "fanout.h"
+#include "tlsc.h"
 #include "ws/frame.h"
 #include "wsc.h"
 #include "wsz.h"
@@ -24,6 +25,7 @@
 enum sub_state {
     SUB_IDLE,       /* not started */
     SUB_CONNECTING, /* TCP connect in progress */
+    SUB_TLS,        /* --tls: TLS handshake in progress */
     SUB_UPGRADING,  /* upgrade request sent, waiting for the 101 */
     SUB_WELCOMING,  /* upgraded, waiting for {"type":"welcome"} */
     SUB_CONFIRMING, /* subscribe sent, waiting for confirm_subscription */
@@ -38,6 +40,7 @@ typedef struct sub {
     buf_t carry;    /* bytes of a frame split across reads */
     uint32_t index; /* position in subs[], selects the bitmap row */
     enum sub_state state;
+    tlsc_t *tls;    /* --tls: the session; NULL on a plain socket */
 } sub_t;
 
 subs_stats_t subs_stats;
@@ -114,6 +117,8 @@ static void sub_close(sub_t *s)
     if (s->state > SUB_IDLE && s->state < SUB_READY) handshaking--;
     s->state = SUB_CLOSED;
     ev_close(&s->io);
+    if (s->tls) tlsc_free(s->tls);
+    s->tls = NULL;
 }
 
 /* Write a small message (upgrade, subscribe, pong) in one call. They are a
@@ -121,7 +126,7 @@ static void sub_close(sub_t *s)
  * write means the connection is broken. */
 static int sub_send(sub_t *s, const void *p, size_t len)
 {
-    ssize_t n = send(s->io.fd, p, len, MSG_NOSIGNAL);
+    ssize_t n = tlsc_send(s->tls, s->io.fd, p, len);
     if (n == (ssize_t)len) return 0;
     fanout_fail("subscriber %u: write: %s", s->index, n < 0 ? strerror(errno) : "short write");
     return -1;
@@ -288,7 +293,7 @@ static long sub_parse(sub_t *s, const char *p, size_t len)
 
 static void on_readable(sub_t *s)
 {
-    ssize_t nread = read(s->io.fd, read_buf, sizeof read_buf);
+    ssize_t nread = tlsc_read(s->tls, s->io.fd, read_buf, sizeof read_buf);
     if (nread < 0 && (errno == EAGAIN || errno == EINTR)) return;
     if (nread <= 0) {
         const char *why = nread == 0 ? "closed by the server" : strerror(errno);
@@ -312,6 +317,30 @@ static void on_readable(sub_t *s)
     }
 }
 
+/* The connection is up (TCP, and TLS with --tls): send the upgrade. */
+static void send_upgrade(sub_t *s)
+{
+    s->state = SUB_UPGRADING;
+    if (sub_send(s, buf_head(&upgrade_request), upgrade_request.len) == 0) ev_mod(&s->io, EPOLLIN);
+}
+
+/* One step of the TLS handshake, whenever the socket is ready for it. */
+static void tls_step(sub_t *s)
+{
+    int want_write = 0;
+    char err[128];
+    int rc = tlsc_handshake(s->tls, &want_write, err, sizeof err);
+    if (rc < 0) {
+        fanout_fail("subscriber %u: TLS handshake: %s", s->index, err);
+        return;
+    }
+    if (rc == 0) {
+        ev_mod(&s->io, want_write ? EPOLLOUT : EPOLLIN);
+        return;
+    }
+    send_upgrade(s);
+}
+
 static void on_sub_io(ev_io_t *io, uint32_t events)
 {
     sub_t *s = (sub_t *)io;
@@ -323,17 +352,29 @@ static void on_sub_io(ev_io_t *io, uint32_t events)
             fanout_fail("subscriber %u: connect: %s", s->index, strerror(-rc));
             return;
         }
-        s->state = SUB_UPGRADING;
-        if (sub_send(s, buf_head(&upgrade_request), upgrade_request.len) == 0) ev_mod(io, EPOLLIN);
+        if (!fanout_opt.tls) {
+            send_upgrade(s);
+            return;
+        }
+        s->tls = tlsc_new(io->fd);
+        if (!s->tls) {
+            fanout_fail("subscriber %u: cannot create a TLS session", s->index);
+            return;
+        }
+        s->state = SUB_TLS;
+        tls_step(s);
         return;
     }
+    case SUB_TLS:
+        tls_step(s);
+        return;
     case SUB_STALLED:
         /* Not reading: any event is the server closing it. */
         sub_close(s);
         return;
     case SUB_DRAINING: {
         /* Read and drop what the server queued, until its end. */
-        ssize_t n = read(io->fd, read_buf, sizeof read_buf);
+        ssize_t n = tlsc_read(s->tls, io->fd, read_buf, sizeof read_buf);
         if (n > 0) {
             subs_stats.stalled_bytes += (uint64_t)n;
             return;
@@ -497,6 +538,8 @@ void subs_close_all(void)
         setsockopt(s->io.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
         s->state = SUB_CLOSED;
         ev_close(&s->io);
+        if (s->tls) tlsc_free(s->tls);
+        s->tls = NULL;
     }
 }
 

@@ -34,6 +34,7 @@
 #include "net/listener.h"
 #include "net/loop.h"
 #include "net/port_owner.h"
+#include "net/tls.h"
 #include "pubsub/local.h"
 #include "pubsub/redis.h"
 #include "state/memory.h"
@@ -94,6 +95,8 @@ struct config {
     long long drain_ms;
     long long db_pool;
     const char *data_dir;
+    const char *tls_cert, *tls_key;
+    long long tls_handshake_timeout_ms;
     long long history_limit, history_ttl, sessions_ttl, presence_ttl, whisper_rate;
     long long deflate_min_bytes;
     int no_deflate;
@@ -112,6 +115,7 @@ enum {
     OPT_MAX_CONNECTIONS, OPT_LOG_FORMAT, OPT_DEMO_DIR, OPT_DATA_DIR,
     OPT_HISTORY_LIMIT, OPT_HISTORY_TTL, OPT_SESSIONS_TTL, OPT_PRESENCE_TTL, OPT_WHISPER_RATE,
     OPT_NO_DEFLATE, OPT_DEFLATE_MIN,
+    OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_HANDSHAKE_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -149,6 +153,9 @@ static const struct option options[] = {
     {"whisper-rate", required_argument, NULL, OPT_WHISPER_RATE},
     {"no-deflate", no_argument, NULL, OPT_NO_DEFLATE},
     {"deflate-min-bytes", required_argument, NULL, OPT_DEFLATE_MIN},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"tls-handshake-timeout-ms", required_argument, NULL, OPT_TLS_HANDSHAKE_TIMEOUT},
     {"demo", no_argument, NULL, OPT_DEMO},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
@@ -198,6 +205,10 @@ static void usage(FILE *f)
           "  --sessions-ttl SECONDS     how long a dropped session can be restored, 0 for never (300)\n"
           "  --presence-ttl SECONDS     how long a dropped connection stays present (15)\n"
           "  --whisper-rate N           whispers one connection may send per second (5)\n"
+          "  --tls-cert FILE            serve HTTPS and wss:// with this PEM certificate (its chain\n"
+          "                             after it); TLS 1.2 and 1.3, ALPN http/1.1. SIGHUP reloads it\n"
+          "  --tls-key FILE             the certificate's PEM private key (with --tls-cert)\n"
+          "  --tls-handshake-timeout-ms MS  a TLS handshake not done by then is closed (10000)\n"
           "  --demo                     demo data, the demo page at /, tokens and ready commands\n"
           "  --demo-dir DIR             the demo page's files (the checkout's demo/)\n"
           "  --log-level LEVEL          debug, info, warn, error (info)\n"
@@ -237,6 +248,10 @@ static int apply(struct config *cfg, int opt, const char *name, const char *val)
     case OPT_LOG_FORMAT: cfg->log_format = val; return 0;
     case OPT_DEMO_DIR: cfg->demo_dir = val; return 0;
     case OPT_DATA_DIR: cfg->data_dir = val; return 0;
+    case OPT_TLS_CERT: cfg->tls_cert = val; return 0;
+    case OPT_TLS_KEY: cfg->tls_key = val; return 0;
+    case OPT_TLS_HANDSHAKE_TIMEOUT:
+        return parse_int(name, val, 100, 600000, &cfg->tls_handshake_timeout_ms);
     case OPT_DEMO: cfg->demo = 1; return 0;
     case OPT_NO_DEFLATE: cfg->no_deflate = 1; return 0;
     case OPT_DEFLATE_MIN: return parse_int(name, val, 0, 64LL << 20, &cfg->deflate_min_bytes);
@@ -342,6 +357,7 @@ static int parse_args(struct config *cfg, int argc, char **argv)
         .presence_ttl = 15,
         .whisper_rate = 5,
         .deflate_min_bytes = WS_DEFLATE_MIN_BYTES,
+        .tls_handshake_timeout_ms = 10000,
         .ttl = 0,
     };
     if (apply_env(cfg) != 0) return -1;
@@ -470,11 +486,15 @@ static store_t *store;
 static http_server_config_t http_cfg;
 static size_t max_outbuf;
 static struct loop_state *loop_states;
+static net_tls_ctx_t *tls;        /* NULL: plain HTTP and ws:// */
+static const char *http_scheme = "http", *ws_scheme = "ws";
 
 static void on_accept(net_listener_t *l, uv_stream_t *server)
 {
     net_conn_t *c = net_conn_accept(l->loop, server, max_outbuf);
-    if (c) http_server_attach(c, &http_cfg);
+    if (!c) return;
+    if (tls) net_conn_use_tls(c, tls);
+    http_server_attach(c, &http_cfg);
 }
 
 static void loop_hook(net_loop_t *loop, int stopping)
@@ -507,7 +527,7 @@ static void shutdown_loop(net_loop_t *loop, void *arg)
     cable_thread_drain(loop, on_drained);
 }
 
-static uv_signal_t sig_term, sig_int;
+static uv_signal_t sig_term, sig_int, sig_hup;
 static uv_timer_t state_tick;
 
 static void on_state_tick(uv_timer_t *t)
@@ -524,8 +544,29 @@ static void on_signal(uv_signal_t *s, int signum)
         net_loop_post(net_loops_get(i), shutdown_loop, NULL);
     uv_close((uv_handle_t *)&sig_term, NULL);
     uv_close((uv_handle_t *)&sig_int, NULL);
+    uv_close((uv_handle_t *)&sig_hup, NULL);
     uv_close((uv_handle_t *)&state_tick, NULL);
     (void)s;
+}
+
+/* SIGHUP: read the certificate and key again. Connections keep the
+ * certificate they started with; new handshakes get the new one. A file
+ * that does not load leaves the old certificate in use. */
+static void on_hup(uv_signal_t *s, int signum)
+{
+    (void)s;
+    (void)signum;
+    if (!tls) {
+        log_info("main signal=SIGHUP ignored: no --tls-cert to reload");
+        return;
+    }
+    char err[512], desc[512];
+    if (net_tls_ctx_reload(tls, err, sizeof err) != 0) {
+        log_error("main signal=SIGHUP tls reload failed, keeping the previous certificate: %s", err);
+        return;
+    }
+    net_tls_ctx_describe(tls, desc, sizeof desc);
+    log_info("main signal=SIGHUP tls reloaded cert=%s %s", cfg.tls_cert, desc);
 }
 
 /* What --demo prints, the page first: where to point a browser, every
@@ -551,8 +592,12 @@ static void print_demo(const struct demo_print *p)
         auth_origins_count(origins) ? auth_origins_get(origins, 0) : "(none)";
     printf("\ncabled demo: community %lld, %zu members\n", p->auth->community->id,
            p->members->count);
-    printf("  Chat page   http://%s:%d/   <- open it in a browser\n", h, port);
-    printf("  WebSocket   ws://%s:%d/cable\n", h, port);
+    printf("  Chat page   %s://%s:%d/   <- open it in a browser\n", http_scheme, h, port);
+    printf("  WebSocket   %s://%s:%d/cable\n", ws_scheme, h, port);
+    if (tls)
+        printf("  TLS         %s: a self-signed certificate is its own CA: tell clients with\n"
+               "                curl --cacert %s, NODE_EXTRA_CA_CERTS=%s\n",
+               cfg.tls_cert, cfg.tls_cert, cfg.tls_cert);
     printf("  App token   %s\n", p->app_token ? p->app_token : "(as stored)");
     printf("  Allowed Origins (a page served from anywhere else gets 403 on /cable):\n");
     for (size_t i = 0; i < auth_origins_count(origins); i++)
@@ -581,15 +626,15 @@ static void print_demo(const struct demo_print *p)
         printf("Member %lld (%s) access token:\n  %s\n", id, p->members->members[i].name,
                g.access_token);
         printf("Connect as member %lld with the script from Circle's WebSocket guide:\n"
-               "  CABLE_URL=ws://%s:%d/cable CABLE_ORIGIN=%s CABLE_TOKEN=%s "
+               "  CABLE_URL=%s://%s:%d/cable CABLE_ORIGIN=%s CABLE_TOKEN=%s "
                "CABLE_MEMBER_ID=%lld node examples/websocket-connection-test.js\n",
-               id, h, port, first_origin, g.access_token, id);
+               id, ws_scheme, h, port, first_origin, g.access_token, id);
         char stream[HUB_STREAM_MAX];
         hub_stream_member_rooms(stream, id);
         printf("Broadcast to that member's chat-room stream from another terminal:\n"
-               "  curl -X POST http://%s:%d/api/v1/broadcast -H 'Authorization: Bearer %s' "
+               "  curl -X POST %s://%s:%d/api/v1/broadcast -H 'Authorization: Bearer %s' "
                "-d '{\"stream\":\"%s\",\"data\":{\"event\":\"hello\"}}'\n\n",
-               h, port, p->app_token ? p->app_token : "APP_TOKEN", stream);
+               http_scheme, h, port, p->app_token ? p->app_token : "APP_TOKEN", stream);
         domain_grant_clear(&g);
     }
     if (p->room_id && p->members->count) {
@@ -601,9 +646,9 @@ static void print_demo(const struct demo_print *p)
                    "A script subscribes to it with the identifier "
                    "{\"channel\":\"Chats::RoomChannel\",\"chat_room_id\":%lld}. Post to it as "
                    "member %lld:\n"
-                   "  curl -X POST http://%s:%d/api/headless/v1/messages/%s/chat_room_messages "
+                   "  curl -X POST %s://%s:%d/api/headless/v1/messages/%s/chat_room_messages "
                    "-H 'Authorization: Bearer %s' -d '{\"body\":\"Hello from curl\"}'\n\n",
-                   p->room_id, p->room_uuid, p->room_id, member, h, port, p->room_uuid,
+                   p->room_id, p->room_uuid, p->room_id, member, http_scheme, h, port, p->room_uuid,
                    g.access_token);
             domain_grant_clear(&g);
         }
@@ -620,16 +665,17 @@ static void demo_origins(const struct sockaddr_storage *addr, int port)
     size_t given = cfg.origins_count, n = 0;
     const char *kept[32];
     memcpy(kept, cfg.origins, given * sizeof kept[0]);
-    snprintf(own[n++], sizeof own[0], "http://localhost:%d", port);
-    snprintf(own[n++], sizeof own[0], "http://127.0.0.1:%d", port);
+    snprintf(own[n++], sizeof own[0], "%s://localhost:%d", http_scheme, port);
+    snprintf(own[n++], sizeof own[0], "%s://127.0.0.1:%d", http_scheme, port);
     char host[64] = "";
     if (addr->ss_family == AF_INET) {
         uv_ip4_name((const struct sockaddr_in *)addr, host, sizeof host);
         if (strcmp(host, "0.0.0.0") != 0 && strcmp(host, "127.0.0.1") != 0)
-            snprintf(own[n++], sizeof own[0], "http://%s:%d", host, port);
+            snprintf(own[n++], sizeof own[0], "%s://%s:%d", http_scheme, host, port);
     } else {
         uv_ip6_name((const struct sockaddr_in6 *)addr, host, sizeof host);
-        if (strcmp(host, "::") != 0) snprintf(own[n++], sizeof own[0], "http://[%s]:%d", host, port);
+        if (strcmp(host, "::") != 0)
+            snprintf(own[n++], sizeof own[0], "%s://[%s]:%d", http_scheme, host, port);
     }
     cfg.origins_count = 0;
     for (size_t i = 0; i < n; i++) cfg.origins[cfg.origins_count++] = own[i];
@@ -713,6 +759,25 @@ static int run_server(void)
     if (net_addr_parse(cfg.listen, &addr) != 0) {
         fprintf(stderr, "cabled: --listen: expected HOST:PORT, got \"%s\"\n", cfg.listen);
         return 2;
+    }
+    if (!cfg.tls_cert != !cfg.tls_key) {
+        fprintf(stderr, "cabled: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    if (cfg.tls_cert) {
+        char err[512];
+        net_tls_config_t tc = {
+            .cert_file = cfg.tls_cert,
+            .key_file = cfg.tls_key,
+            .handshake_ms = (unsigned)cfg.tls_handshake_timeout_ms,
+        };
+        tls = net_tls_ctx_new(&tc, err, sizeof err);
+        if (!tls) {
+            fprintf(stderr, "cabled: --tls-cert: %s\n", err);
+            return 2;
+        }
+        http_scheme = "https";
+        ws_scheme = "wss";
     }
     int cluster = strcmp(cfg.pubsub, "local") != 0;
     if (cluster) {
@@ -909,10 +974,15 @@ static int run_server(void)
         uv_ip6_name((struct sockaddr_in6 *)&addr, host, sizeof host);
         snprintf(url_host, sizeof url_host, "[%s]", strcmp(host, "::") ? host : "::1");
     }
-    printf("cabled listening on http://%s:%d\n", host, port);
+    printf("cabled listening on %s://%s:%d\n", http_scheme, host, port);
     fflush(stdout);
-    log_info("main listening addr=%s:%d threads=%u pubsub=%s max_connections=%zu", host, port,
-             threads, ps->name, http_cfg.max_connections);
+    log_info("main listening addr=%s:%d threads=%u pubsub=%s max_connections=%zu tls=%s", host,
+             port, threads, ps->name, http_cfg.max_connections, tls ? "on" : "off");
+    if (tls) {
+        char desc[512];
+        net_tls_ctx_describe(tls, desc, sizeof desc);
+        log_info("main tls cert=%s %s", cfg.tls_cert, desc);
+    }
     for (size_t i = 0; i < auth_origins_count(community.origins); i++)
         log_info("main allowed_origin=%s", auth_origins_get(community.origins, i));
     if (cfg.demo) {
@@ -934,6 +1004,8 @@ static int run_server(void)
     uv_signal_init(main_loop, &sig_int);
     uv_signal_start(&sig_term, on_signal, SIGTERM);
     uv_signal_start(&sig_int, on_signal, SIGINT);
+    uv_signal_init(main_loop, &sig_hup);
+    uv_signal_start(&sig_hup, on_hup, SIGHUP);
     uv_timer_init(main_loop, &state_tick);
     uv_timer_start(&state_tick, on_state_tick, 1000, 1000);
     uv_run(main_loop, UV_RUN_DEFAULT);
@@ -949,6 +1021,7 @@ static int run_server(void)
     pubsub_destroy(ps);
     hub_free(hub);
     store_destroy(store);
+    net_tls_ctx_free(tls);
     auth_community_deinit(&community);
     auth_revoked_clear();
     auth_members_clear();

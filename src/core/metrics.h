@@ -52,7 +52,10 @@
     X(whispers_total, counter, "Whispers sent on")                                        \
     X(whispers_rejected_total, counter, "Whispers refused: not allowed, too large or over the rate") \
     X(token_refreshes_total, counter, "Tokens replaced in band (refresh_token)")          \
-    X(token_refreshes_rejected_total, counter, "refresh_token commands refused")
+    X(token_refreshes_rejected_total, counter, "refresh_token commands refused")          \
+    X(tls_handshakes_total, counter, "TLS handshakes completed")                          \
+    X(tls_handshake_failures_total, counter, "TLS handshakes failed: bad input, no shared version or cipher") \
+    X(tls_handshake_timeouts_total, counter, "TLS handshakes closed at their deadline")
 
 struct metrics {
 #define METRICS_FIELD(name, type, help) atomic_long name;

@@ -4,6 +4,7 @@
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +30,9 @@
  * waiting in the kernel and in our queue than at the previous check. */
 #define NET_LINGER_EXTENSIONS 8
 #define NET_LINGER_PROGRESS   4096
+/* Plaintext encrypted per write of a TLS connection: the ciphertext a
+ * connection holds at once is bounded by about this much. */
+#define NET_TLS_BATCH 65536
 
 struct net_conn_slow {
     uv_write_t wreq;
@@ -37,6 +41,7 @@ struct net_conn_slow {
     unsigned linger_ms;        /* of the close after flush under way */
     unsigned linger_again;     /* times the linger was granted again */
     size_t linger_waiting;     /* bytes on their way to the peer at the last linger check */
+    buf_t tls_sending;         /* TLS: the ciphertext handed to uv_write */
 };
 
 static struct net_conn_slow *slow_of(net_conn_t *c)
@@ -50,6 +55,7 @@ static atomic_size_t conns_open;
 
 static void on_flush(net_deferred_t *d);
 static void flush(net_conn_t *c);
+static void flush_tls(net_conn_t *c);
 static void release_input(net_conn_t *c);
 
 /* ---- queue --------------------------------------------------------------- */
@@ -158,6 +164,8 @@ static void on_tcp_closed(uv_handle_t *h)
     c->in.len = 0;
     release_input(c);
     buf_deinit(&c->in);
+    net_tls_free(c->_tls);
+    if (c->_slow) buf_deinit(&c->_slow->tls_sending);
     free(c->_slow);
     free(c);
     atomic_fetch_sub(&conns_open, 1);
@@ -278,6 +286,10 @@ static void on_write_done(uv_write_t *req, int status)
 
 static void flush(net_conn_t *c)
 {
+    if (c->_tls) {
+        flush_tls(c);
+        return;
+    }
     if (c->_closing || c->_writing) return;
     uv_buf_t iov[NET_MAX_IOV];
     while (c->_q_len > 0) {
@@ -373,10 +385,19 @@ int net_conn_send_copy(net_conn_t *c, const void *data, size_t len)
 
 /* ---- read ---------------------------------------------------------------- */
 
+/* TLS: ciphertext lands here and is decrypted into 'in' at once, so no
+ * connection keeps a buffer of ciphertext. One per loop thread: libuv
+ * hands each read to its callback before it allocates for the next. */
+static _Thread_local char tls_read_buf[NET_READ_CHUNK];
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
 {
     net_conn_t *c = h->data;
     (void)suggested;
+    if (c->_tls) {
+        *out = uv_buf_init(tls_read_buf, sizeof tls_read_buf);
+        return;
+    }
     net_loop_t *loop = c->loop;
     if (c->in.data == NULL && loop->_spare_in_n > 0) {
         c->in.data = loop->_spare_in[--loop->_spare_in_n];
@@ -400,10 +421,11 @@ static void release_input(net_conn_t *c)
     buf_deinit(&c->in);
 }
 
+static int tls_decrypt(net_conn_t *c, const char *data, size_t len);
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
     net_conn_t *c = s->data;
-    (void)b;
     if (n == 0) {
         release_input(c);
         return;
@@ -422,8 +444,13 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         net_conn_close(c);
         return;
     }
-    buf_commit(&c->in, (size_t)n);
+    size_t had = c->in.len;
+    if (!c->_tls)
+        buf_commit(&c->in, (size_t)n);
+    else if (tls_decrypt(c, b->base, (size_t)n) != 0)
+        return;
     if (c->_idle_ms) c->_idle_deadline = uv_now(&c->loop->uv) + c->_idle_ms;
+    if (c->in.len == had) return; /* TLS: a handshake message, no plaintext */
     if (c->_draining) {
         /* Half-close: input after our last frame is read and dropped. */
         buf_reset(&c->in);
@@ -451,6 +478,145 @@ void net_conn_resume_read(net_conn_t *c)
     if (c->_closing || !c->_read_paused) return;
     c->_read_paused = 0;
     uv_read_start((uv_stream_t *)&c->_tcp, on_alloc, on_read);
+}
+
+/* ---- TLS ----------------------------------------------------------------- */
+
+void net_conn_use_tls(net_conn_t *c, net_tls_ctx_t *ctx)
+{
+    c->_tls = net_tls_new(ctx);
+    net_conn_set_deadline(c, uv_now(&c->loop->uv) + net_tls_ctx_handshake_ms(ctx));
+}
+
+/* The session failed: send the alert OpenSSL queued, if the socket takes
+ * it now, and close. */
+static void tls_fail(net_conn_t *c, const char *what)
+{
+    buf_t *out = net_tls_out(c->_tls);
+    if (!net_tls_ready(c->_tls)) METRIC_INC(tls_handshake_failures_total);
+    log_debug("net conn=%llu tls %s reason=%s", (unsigned long long)c->id, what,
+              net_tls_error(c->_tls));
+    if (out->len > 0 && !c->_writing) {
+        uv_buf_t b = uv_buf_init(buf_head(out), (unsigned)out->len);
+        uv_try_write((uv_stream_t *)&c->_tcp, &b, 1);
+    }
+    net_conn_close(c);
+}
+
+/* Ciphertext arrived: decrypt it into c->in. Returns 0, or -1 when the
+ * connection is closing (failed, or the peer's close_notify). */
+static int tls_decrypt(net_conn_t *c, const char *data, size_t len)
+{
+    net_tls_t *t = c->_tls;
+    int was_ready = net_tls_ready(t);
+    int rc = net_tls_read(t, data, len, &c->in);
+    if (rc == NET_TLS_FAILED) {
+        tls_fail(c, was_ready ? "failed" : "handshake failed");
+        return -1;
+    }
+    if (!was_ready && net_tls_ready(t)) {
+        METRIC_INC(tls_handshakes_total);
+        /* The handler may set its own deadline from now on. */
+        net_conn_set_deadline(c, 0);
+        log_debug("net conn=%llu tls handshake done version=%s", (unsigned long long)c->id,
+                  net_tls_version(t));
+    }
+    /* Handshake messages to answer, or payloads that waited for it. */
+    if (net_tls_out(t)->len > 0 || (net_tls_ready(t) && c->_q_len > 0))
+        net_loop_defer(c->loop, &c->_flush);
+    if (rc == NET_TLS_EOF) {
+        if (c->_draining && (c->_q_len > 0 || c->_writing)) {
+            c->_peer_eof = 1;
+            uv_read_stop((uv_stream_t *)&c->_tcp);
+        } else {
+            net_conn_close(c);
+        }
+        return -1;
+    }
+    return 0;
+}
+
+static void on_tls_write_done(uv_write_t *req, int status)
+{
+    net_conn_t *c = req->data;
+    c->_writing = 0;
+    buf_deinit(&c->_slow->tls_sending);
+    if (c->_closing) return;
+    if (status < 0) {
+        log_debug("net conn=%llu write failed err=%s", (unsigned long long)c->id,
+                  uv_err_name(status));
+        net_conn_close(c);
+        return;
+    }
+    flush_tls(c);
+}
+
+/* The TLS twin of flush(): encrypt what is queued, a batch at a time, into
+ * the session's ciphertext buffer and write that with one write. What the
+ * kernel does not take goes to uv_write whole, and nothing more is
+ * encrypted until it is written, so a client that does not read holds one
+ * batch of ciphertext at most; its payloads stay in the queue, counted
+ * against the cap and droppable as on a plain connection. */
+static void flush_tls(net_conn_t *c)
+{
+    if (c->_closing || c->_writing) return;
+    net_tls_t *t = c->_tls;
+    buf_t *out = net_tls_out(t);
+    for (;;) {
+        while (c->_q_len > 0 && net_tls_ready(t) && out->len < NET_TLS_BATCH) {
+            uv_buf_t iov[NET_MAX_IOV];
+            size_t bytes;
+            size_t n = q_iov(c, iov, NET_MAX_IOV, &bytes);
+            if (n == 0) {
+                q_consume(c, 0);
+                break;
+            }
+            long took = net_tls_write(t, iov, n, NET_TLS_BATCH - out->len);
+            if (took < 0) {
+                tls_fail(c, "failed");
+                return;
+            }
+            if (took == 0) break;
+            q_consume(c, (size_t)took);
+        }
+        if (c->_draining && c->_q_len == 0) net_tls_shutdown(t);
+        if (out->len == 0) break;
+        uv_buf_t b = uv_buf_init(buf_head(out), (unsigned)out->len);
+        int w = uv_try_write((uv_stream_t *)&c->_tcp, &b, 1);
+        if (w == UV_EAGAIN) w = 0;
+        if (w < 0) {
+            log_debug("net conn=%llu write failed err=%s", (unsigned long long)c->id,
+                      uv_err_name(w));
+            net_conn_close(c);
+            return;
+        }
+        buf_consume(out, (size_t)w);
+        if (out->len > 0) {
+            /* libuv owns the rest until it is written; new ciphertext (a
+             * handshake answer, the next batch) starts a new buffer. */
+            struct net_conn_slow *sl = slow_of(c);
+            sl->tls_sending = *out;
+            *out = (buf_t)BUF_INIT;
+            b = uv_buf_init(buf_head(&sl->tls_sending), (unsigned)sl->tls_sending.len);
+            sl->wreq.data = c;
+            if (uv_write(&sl->wreq, (uv_stream_t *)&c->_tcp, &b, 1, on_tls_write_done) != 0) {
+                buf_deinit(&sl->tls_sending);
+                net_conn_close(c);
+                return;
+            }
+            c->_writing = 1;
+            return;
+        }
+        /* All written: an idle connection keeps no ciphertext buffer. */
+        buf_deinit(out);
+        if (c->_q_len == 0 || !net_tls_ready(t)) break;
+    }
+    if (c->_draining && c->_q_len == 0) {
+        if (c->_peer_eof)
+            net_conn_close(c);
+        else
+            finish_drain(c);
+    }
 }
 
 /* ---- setup --------------------------------------------------------------- */
@@ -574,7 +740,12 @@ void net__sweep_idle(uv_timer_t *t)
             net_conn_close(c);
         } else if (c->_deadline && !c->_draining && now >= c->_deadline) {
             net_conn_set_deadline(c, 0);
-            if (c->_handler && c->_handler->on_deadline)
+            if (c->_tls && !net_tls_ready(c->_tls)) {
+                /* A TLS handshake past its deadline: nobody to answer. */
+                METRIC_INC(tls_handshake_timeouts_total);
+                log_debug("net conn=%llu tls handshake timeout", (unsigned long long)c->id);
+                net_conn_close(c);
+            } else if (c->_handler && c->_handler->on_deadline)
                 c->_handler->on_deadline(c);
             else
                 net_conn_close(c);

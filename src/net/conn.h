@@ -29,13 +29,23 @@
  * late) gets the linger again, up to eight times. Either way the handler's
  * on_close runs once, from the libuv close callback (never inside another
  * callback of the same connection), and the connection is freed right after
- * it. */
+ * it.
+ *
+ * TLS: after net_conn_use_tls the connection speaks TLS (net/tls.h). Reads
+ * go through a buffer of the loop's and are decrypted into 'in', so the
+ * handler sees plaintext as before; at flush time the queued payloads are
+ * encrypted into one ciphertext buffer written with one write, and that
+ * buffer is freed once the kernel has it. Payloads queued before the
+ * handshake is done wait for it. A handshake not done within the context's
+ * deadline is closed (the handler's on_deadline does not run for it). A
+ * plain connection pays one test of a NULL pointer on each read and flush. */
 #ifndef NET_CONN_H
 #define NET_CONN_H
 
 #include "core/buf.h"
 #include "core/payload.h"
 #include "net/loop.h"
+#include "net/tls.h"
 
 #include <stdint.h>
 #include <uv.h>
@@ -75,6 +85,7 @@ struct net_conn {
     /* private */
     uv_tcp_t _tcp;
     struct net_conn_slow *_slow; /* NULL until a uv_write or a linger is needed */
+    net_tls_t *_tls;           /* NULL: plain TCP */
     net_deferred_t _flush;
     list_t _loop_node;         /* in loop->_conns */
     list_t _timed_node;        /* in loop->_timed while it has a timeout or a deadline */
@@ -99,6 +110,11 @@ struct net_conn {
 /* Accept a pending connection from 'server' on 'loop'. Returns owned (freed
  * by the close path) or NULL on failure (logged). */
 net_conn_t *net_conn_accept(net_loop_t *loop, uv_stream_t *server, size_t max_out);
+/* Speak TLS on this connection, with the certificate 'ctx' has now. Call
+ * right after net_conn_accept, before the loop runs again. */
+void net_conn_use_tls(net_conn_t *c, net_tls_ctx_t *ctx);
+/* 1 when the connection speaks TLS. */
+static inline int net_conn_is_tls(const net_conn_t *c) { return c->_tls != NULL; }
 /* Route this connection's events to 'h' from now on. */
 void net_conn_set_handler(net_conn_t *c, const net_conn_handler_t *h, void *data);
 /* Queue a reference to 'p' (the caller keeps its own). Returns 0; ERR_LIMIT

@@ -8,6 +8,10 @@
 //   - a notification from the host application appears with the new-notifications count;
 // and a message typed into the page and sent reaches a plain `ws` subscriber of the room. The
 // page's socket agrees on permessage-deflate (its 101, seen through the DevTools Network domain).
+// The same page also runs over TLS: `cabled --demo --tls-cert …` with a certificate from a test
+// PKI (lib/tls.js), which Chromium trusts by its public key (--ignore-certificate-errors-spki-list:
+// no CA is installed anywhere); the page loads from https://, its client connects to wss://, and a
+// message posted through the REST API over HTTPS appears.
 //
 // Skipped, loudly, when Chromium is not installed (scripts/install-deps.sh installs it).
 
@@ -19,6 +23,7 @@ const { startServer, stopAll } = require('./lib/server');
 const { request, api } = require('./lib/http');
 const { CableClient, ident } = require('./lib/clients');
 const browser = require('./lib/browser');
+const { makePki } = require('./lib/tls');
 
 const skip = browser.available() ? false
   : `${browser.CHROMIUM} not found: apt-get install chromium (scripts/install-deps.sh does)`;
@@ -144,5 +149,45 @@ describe('the demo page in headless Chromium', { skip, timeout: 90000 }, () => {
     assert.equal(message.data.sender.community_member_id, 1);
     await page.waitFor(`${bodies}.includes(${JSON.stringify(JSON.stringify(text))})`, { what: 'the sent message on the page too' });
     assert.deepEqual(page.log.filter((l) => /exception|error/i.test(l)), [], 'the page logged no error');
+  });
+});
+
+describe('the demo page over https:// and wss:// in headless Chromium', { skip, timeout: 90000 }, () => {
+  let server, chrome, page, pki;
+
+  before(async () => {
+    pki = makePki();
+    const cert = pki.serverCert('chromium');
+    server = await startServer({ origins: [], args: ['--demo'], single: true, tls: cert });
+    chrome = await browser.launch([`--ignore-certificate-errors-spki-list=${pki.spki(cert.cert)}`]);
+    page = await chrome.newPage();
+  });
+
+  after(async () => {
+    if (chrome) await chrome.close();
+    await stopAll();
+    if (pki) pki.cleanup();
+  });
+
+  it('loads from https://, connects its client to wss:// and shows a message posted over HTTPS', async () => {
+    assert.match(server.httpUrl, /^https:\/\//);
+    await page.goto(`${server.httpUrl}/?member=1`);
+    assert.equal(await page.evaluate('location.protocol'), 'https:');
+    await page.waitFor('document.body.dataset.status === "connected" && !!document.body.dataset.roomSubscribed',
+      { what: 'the page connected over wss:// and subscribed to its room' });
+    const t = await request(server.port, { method: 'POST', path: '/demo/token', body: JSON.stringify({ community_member_id: 2 }), ca: server.ca });
+    assert.equal(t.status, 200, t.body);
+    const grace = t.json().access_token;
+    const rooms = (await request(server.port, { path: '/api/headless/v1/messages', headers: { Authorization: `Bearer ${grace}` }, ca: server.ca })).json();
+    const room = rooms.records.find((r) => r.chat_room_name === 'Welcome');
+    const text = `Posted over HTTPS ${Date.now()}`;
+    const sent = await request(server.port, {
+      method: 'POST', path: `/api/headless/v1/messages/${room.uuid}/chat_room_messages`, ca: server.ca,
+      headers: { Authorization: `Bearer ${grace}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ body: text }),
+    });
+    assert.equal(sent.status, 202, sent.body);
+    await page.waitFor(`${bodies}.includes(${JSON.stringify(JSON.stringify(text))})`, { what: `"${text}" on the page` });
+    const log = server.stderr;
+    assert.match(log, /route=\/cable duration_ms|path="\/cable\?token=\[FILTERED\]" status=101/, 'the page upgraded on /cable');
   });
 });

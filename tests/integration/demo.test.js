@@ -164,7 +164,7 @@ describe('the demo on a port of its choosing', () => {
     assert.equal((await request(server.port, { method: 'POST', path: '/demo/token', body: '{"community_member_id":1}' })).status, 404);
   });
 
-  it('make run takes PORT and HOST', () => {
+  it('make run takes PORT, HOST and TLS=1', () => {
     const run = (...vars) => {
       const r = spawnSync('make', ['-n', '--no-print-directory', 'run', ...vars], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PORT: '', HOST: '' } });
       return r.stdout.split('\n').find((l) => l.includes('cabled --demo'));
@@ -172,6 +172,8 @@ describe('the demo on a port of its choosing', () => {
     assert.match(run('PORT=9000'), /cabled --demo --listen 127\.0\.0\.1:9000$/);
     assert.match(run('PORT=9000', 'HOST=0.0.0.0'), /cabled --demo --listen 0\.0\.0\.0:9000$/);
     assert.match(run(), /cabled --demo\s*$/);
+    assert.match(run('TLS=1'), /cabled --demo --tls-cert build\/tls\/cert\.pem --tls-key build\/tls\/key\.pem$/);
+    assert.match(run('TLS=1', 'PORT=9443'), /cabled --demo --listen 127\.0\.0\.1:9443 --tls-cert build\/tls\/cert\.pem --tls-key build\/tls\/key\.pem$/);
     assert.ok(fs.existsSync(BIN));
   });
 });

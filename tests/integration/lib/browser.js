@@ -169,10 +169,11 @@ class Browser {
   }
 }
 
-/** Starts headless Chromium and resolves with a Browser connected to it. */
-async function launch() {
+/** Starts headless Chromium and resolves with a Browser connected to it. extraFlags go after
+ *  ours (--ignore-certificate-errors-spki-list=HASH to trust a test certificate, say). */
+async function launch(extraFlags = []) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabled-chromium-'));
-  const proc = spawn(CHROMIUM, [...FLAGS, `--user-data-dir=${dir}`, 'about:blank'],
+  const proc = spawn(CHROMIUM, [...FLAGS, ...extraFlags, `--user-data-dir=${dir}`, 'about:blank'],
     { stdio: ['ignore', 'ignore', 'pipe'] });
   process.on('exit', () => { try { proc.kill('SIGKILL'); } catch { /* gone */ } });
   let err = '';

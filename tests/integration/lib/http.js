@@ -9,17 +9,20 @@
 'use strict';
 
 const http = require('node:http');
+const https = require('node:https');
 
 /**
  * Sends one HTTP request to 127.0.0.1:port.
- * opts: method (GET), path (/), headers ({}), body (string | Buffer | undefined).
+ * opts: method (GET), path (/), headers ({}), body (string | Buffer | undefined), ca (a CA's PEM:
+ * HTTPS, trusting only that CA).
  * Resolves with {status, headers, body, json()}; rejects on socket errors or after timeoutMs.
  */
-function request(port, { method = 'GET', path = '/', headers = {}, body, timeoutMs = 10000 } = {}) {
+function request(port, { method = 'GET', path = '/', headers = {}, body, timeoutMs = 10000, ca } = {}) {
   return new Promise((resolve, reject) => {
     const h = { ...headers };
     if (body !== undefined && h['Content-Length'] === undefined) h['Content-Length'] = Buffer.byteLength(body);
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers: h, agent: false });
+    const options = { host: '127.0.0.1', port, method, path, headers: h, agent: false };
+    const req = ca ? https.request({ ...options, ca }) : http.request(options);
     const timer = setTimeout(() => req.destroy(new Error(`${method} ${path}: no answer in ${timeoutMs} ms`)), timeoutMs);
     req.on('response', (res) => {
       const chunks = [];
@@ -59,7 +62,7 @@ function broadcast(server, body, { token = server.appToken, headers = {} } = {})
   const h = { 'Content-Type': 'application/json', ...headers };
   if (token !== null) h.Authorization = `Bearer ${token}`;
   return request(server.port, {
-    method: 'POST', path: '/api/v1/broadcast', headers: h,
+    method: 'POST', path: '/api/v1/broadcast', headers: h, ca: server.ca,
     body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
   });
 }
@@ -81,7 +84,7 @@ function api(server, method, path, body, { token = server.appToken, headers = {}
   if (body !== undefined && h['Content-Type'] === undefined) h['Content-Type'] = 'application/json';
   if (token !== null) h.Authorization = `Bearer ${token}`;
   const raw = body === undefined || typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
-  return request(server.port, { method, path, headers: h, body: raw });
+  return request(server.port, { method, path, headers: h, body: raw, ca: server.ca });
 }
 
 let memberSeq = 0;

@@ -8,6 +8,10 @@
 // no process outlives the suite. server.createMembers(n) and server.createRoom(ids, kind) are
 // shortcuts to the admin-API fixtures of lib/http.js (Chats::RoomChannel needs a stored room).
 //
+// TLS: with opts.tls ({cert, key, ca}: file paths, lib/tls.js makes them) the server gets --tls-cert
+// and --tls-key, prints https://, and server.ca (the CA's PEM) is what clients must trust: wsUrl is
+// then wss://… and lib/http.js calls go over HTTPS.
+//
 // PostgreSQL: when CABLED_TEST_PG_URL is set (tests/services/postgres.sh start prints one), every
 // server started without a --db of its own gets a new, empty PostgreSQL database (CREATE DATABASE
 // through psql, a random name, dropped when the suite's process exits) instead of SQLite.
@@ -123,6 +127,8 @@ class CabledServer {
     this.secret = opts.secret;
     this.appToken = opts.appToken;
     this.origin = opts.origin;
+    this.scheme = 'http';
+    this.ca = opts.ca;
     this.stdout = '';
     this.stderr = '';
     this.exitInfo = null;
@@ -141,9 +147,9 @@ class CabledServer {
     proc.stderr.on('data', (d) => { this.stderr = (this.stderr + d).slice(-LOG_KEEP); });
   }
 
-  /** ws://127.0.0.1:PORT/cable */
-  get wsUrl() { return `ws://${this.host}:${this.port}/cable`; }
-  get httpUrl() { return `http://${this.host}:${this.port}`; }
+  /** ws://127.0.0.1:PORT/cable (wss:// with TLS) */
+  get wsUrl() { return `${this.scheme === 'https' ? 'wss' : 'ws'}://${this.host}:${this.port}/cable`; }
+  get httpUrl() { return `${this.scheme}://${this.host}:${this.port}`; }
 
   /** An access token for member signed with this server's secret (see mintToken). */
   token(member, opts = {}) { return mintToken(member, { secret: this.secret, ...opts }); }
@@ -254,6 +260,7 @@ class ClusterServer {
   get appToken() { return this.nodes[0].appToken; }
   get origin() { return this.nodes[0].origin; }
   get httpUrl() { return this.nodes[0].httpUrl; }
+  get ca() { return this.nodes[0].ca; }
   get stdout() { return this.nodes.map((n) => n.stdout).join(''); }
   get stderr() { return this.nodes.map((n) => n.stderr).join(''); }
   /** Each WebSocket goes to another node than the one the API calls reach. */
@@ -294,13 +301,17 @@ async function startNode(opts = {}) {
     for (const origin of o.origins) args.push('--allowed-origin', origin);
     if (o.pingInterval !== undefined) args.push('--ping-interval', String(o.pingInterval));
   }
+  if (o.tls) args.push('--tls-cert', o.tls.cert, '--tls-key', o.tls.key);
   args.push(...o.args);
   if (PG_URL && !args.includes('--db')) args.push('--db', createPgDatabase());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabled-it-'));
   const [cmd, argv] = o.nofile === undefined ? [BIN, args]
     : ['/bin/sh', ['-c', `ulimit -n ${Number(o.nofile)} && exec "$0" "$@"`, BIN, ...args]];
   const proc = spawn(cmd, argv, { cwd: dir, env: cleanEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
-  const server = new CabledServer(proc, dir, { secret: o.secret, appToken: o.appToken, origin: o.origins[0] });
+  const server = new CabledServer(proc, dir, {
+    secret: o.secret, appToken: o.appToken, origin: o.origins[0],
+    ca: o.tls && o.tls.ca ? fs.readFileSync(o.tls.ca) : undefined,
+  });
   live.add(server);
   unchecked.add(server);
 
@@ -310,12 +321,13 @@ async function startNode(opts = {}) {
         `argv: ${args.join(' ')}\n${server.logTail()}`));
     }, START_TIMEOUT_MS);
     const onData = () => {
-      const m = /cabled listening on http:\/\/([0-9.]+):(\d+)/.exec(server.stdout);
+      const m = /cabled listening on (https?):\/\/([0-9.]+):(\d+)/.exec(server.stdout);
       if (m) {
         clearTimeout(timer);
         proc.stdout.off('data', onData);
-        server.host = m[1];
-        server.port = Number(m[2]);
+        server.scheme = m[1];
+        server.host = m[2];
+        server.port = Number(m[3]);
         resolve();
       }
     };
