@@ -3,6 +3,7 @@
 // clients trust the root alone):
 //   - node `ws` over wss:// gets the exact welcome, confirm and broadcast frames; the official
 //     @rails/actioncable client connects, subscribes and receives over wss://; REST over HTTPS;
+//     a permessage-deflate client and a plain one get the same broadcast over wss://;
 //   - ALPN http/1.1 (chosen from h2,http/1.1; no ALPN is fine; h2 alone is refused), TLS 1.2
 //     and 1.3 accepted with forward-secret AEAD ciphers, TLS 1.1 refused;
 //   - SIGHUP swaps the certificate for new handshakes while a wss:// connection made before
@@ -160,6 +161,21 @@ describe('TLS', () => {
       const big = 'x'.repeat(300 * 1024);
       await publish(server, { stream: 'notification-channel-1', data: { big } });
       assert.equal(await c.expect((s) => !isPing(s), { timeoutMs: 10000 }), frames.data(id, JSON.stringify({ big })));
+    });
+
+    it('permessage-deflate over wss://: compressed and plain clients get the same message', async () => {
+      const id = ident({ channel: 'NotificationChannel', community_member_id: 1 });
+      const z = await wss(1, { wsOptions: { ca: pki.caPem, perMessageDeflate: true } });
+      const p = await wss(1, { wsOptions: { ca: pki.caPem, perMessageDeflate: false } });
+      assert.match(z.ws.extensions, /^permessage-deflate/, 'the deflate client agreed on it');
+      assert.equal(p.ws.extensions, '', 'the plain client did not');
+      assert.equal(await z.subscribe(id), 'confirm');
+      assert.equal(await p.subscribe(id), 'confirm');
+      const text = 'chat message body '.repeat(400);
+      await publish(server, { stream: 'notification-channel-1', data: { text } });
+      const want = frames.data(id, JSON.stringify({ text }));
+      assert.equal(await z.expect((s) => !isPing(s), { timeoutMs: 10000 }), want);
+      assert.equal(await p.expect((s) => !isPing(s), { timeoutMs: 10000 }), want);
     });
 
     it('the official @rails/actioncable client connects, subscribes and receives over wss://', async () => {
