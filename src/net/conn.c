@@ -268,15 +268,29 @@ void net_conn_close_after_flush(net_conn_t *c, unsigned linger_ms)
 
 /* ---- write --------------------------------------------------------------- */
 
+static void write_failed(net_conn_t *c, int err)
+{
+    log_debug("net conn=%llu write failed err=%s", (unsigned long long)c->id, uv_err_name(err));
+    net_conn_close(c);
+}
+
+/* A draining connection wrote everything queued: close if the peer has
+ * closed its side too, else shut ours down and linger. */
+static void drained(net_conn_t *c)
+{
+    if (c->_peer_eof)
+        net_conn_close(c);
+    else
+        finish_drain(c);
+}
+
 static void on_write_done(uv_write_t *req, int status)
 {
     net_conn_t *c = req->data;
     c->_writing = 0;
     if (c->_closing) return;
     if (status < 0) {
-        log_debug("net conn=%llu write failed err=%s", (unsigned long long)c->id,
-                  uv_err_name(status));
-        net_conn_close(c);
+        write_failed(c, status);
         return;
     }
     q_consume(c, c->_inflight);
@@ -321,19 +335,12 @@ static void flush(net_conn_t *c)
             return;
         }
         if (w < 0) {
-            log_debug("net conn=%llu write failed err=%s", (unsigned long long)c->id,
-                      uv_err_name(w));
-            net_conn_close(c);
+            write_failed(c, w);
             return;
         }
         q_consume(c, (size_t)w);
     }
-    if (c->_draining) {
-        if (c->_peer_eof)
-            net_conn_close(c);
-        else
-            finish_drain(c);
-    }
+    if (c->_draining) drained(c);
 }
 
 void net_conn_flush_now(net_conn_t *c)
@@ -543,9 +550,7 @@ static void on_tls_write_done(uv_write_t *req, int status)
     buf_deinit(&c->_slow->tls_sending);
     if (c->_closing) return;
     if (status < 0) {
-        log_debug("net conn=%llu write failed err=%s", (unsigned long long)c->id,
-                  uv_err_name(status));
-        net_conn_close(c);
+        write_failed(c, status);
         return;
     }
     flush_tls(c);
@@ -585,9 +590,7 @@ static void flush_tls(net_conn_t *c)
         int w = uv_try_write((uv_stream_t *)&c->_tcp, &b, 1);
         if (w == UV_EAGAIN) w = 0;
         if (w < 0) {
-            log_debug("net conn=%llu write failed err=%s", (unsigned long long)c->id,
-                      uv_err_name(w));
-            net_conn_close(c);
+            write_failed(c, w);
             return;
         }
         buf_consume(out, (size_t)w);
@@ -611,12 +614,7 @@ static void flush_tls(net_conn_t *c)
         buf_deinit(out);
         if (c->_q_len == 0 || !net_tls_ready(t)) break;
     }
-    if (c->_draining && c->_q_len == 0) {
-        if (c->_peer_eof)
-            net_conn_close(c);
-        else
-            finish_drain(c);
-    }
+    if (c->_draining && c->_q_len == 0) drained(c);
 }
 
 /* ---- setup --------------------------------------------------------------- */
