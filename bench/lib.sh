@@ -1,6 +1,6 @@
-# bench/lib.sh: what bench/run.sh and bench/cluster.sh share, sourced by
-# both: starting cabled on a free loopback port and creating the room the
-# subscribers join. Expects $BUILD (where cabled is) and $tmp (a scratch
+# bench/lib.sh: what bench/run.sh, bench/deflate.sh and bench/cluster.sh
+# share, sourced by each: starting and stopping cabled on a free loopback
+# port and creating the room the subscribers join. Expects $BUILD (where cabled is) and $tmp (a scratch
 # directory the caller removes).
 
 # cabled_spawn NAME [PREFIX...] -- FLAGS...: start "$BUILD/cabled --listen
@@ -18,6 +18,16 @@ cabled_spawn() {
     shift
     "${prefix[@]}" "$BUILD/cabled" --listen 127.0.0.1:0 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
     cabled_pid=$!
+}
+
+# stop_server: stop the server whose pid is in $server_pid, if any, wait for
+# it and clear $server_pid.
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+        server_pid=
+    fi
 }
 
 # cabled_wait_port NAME PID: wait (up to 5 s) for the "cabled listening on"
