@@ -85,6 +85,30 @@ void ws_reader_push(ws_reader_t *r, const void *data, size_t len)
     buf_append(&r->_in, data, len);
 }
 
+/* The first frame of a message kept in _msg (fragmented or compressed). */
+static void start_message(ws_reader_t *r, int opcode)
+{
+    r->_frag_opcode = opcode;
+    r->_wire = 0;
+    buf_reset(&r->_msg);
+    utf8_state_init(&r->_utf8);
+}
+
+/* The last frame of the message in _msg has arrived: a text message must
+ * end on a whole character; hand the message out. */
+static int finish_message(ws_reader_t *r, ws_message_t *out, uint16_t *close_code)
+{
+    if (r->_frag_opcode == WS_OP_TEXT && !utf8_complete(&r->_utf8))
+        return fail(r, ERR_UTF8, WS_CLOSE_INVALID_DATA, close_code);
+    out->opcode = r->_frag_opcode;
+    out->data = r->_msg.len ? buf_head(&r->_msg) : "";
+    out->len = r->_msg.len;
+    r->_frag_opcode = 0;
+    r->_compressed = 0;
+    r->_msg_done = 1;
+    return 1;
+}
+
 int ws_reader_next(ws_reader_t *r, ws_message_t *out, uint16_t *close_code)
 {
     if (r->_error) {
@@ -136,11 +160,8 @@ int ws_reader_next(ws_reader_t *r, ws_message_t *out, uint16_t *close_code)
              * bounds the inflated size too, and UTF-8 is checked on what
              * comes out. */
             if (f.opcode != WS_OP_CONT) {
-                r->_frag_opcode = f.opcode;
+                start_message(r, f.opcode);
                 r->_compressed = 1;
-                r->_wire = 0;
-                buf_reset(&r->_msg);
-                utf8_state_init(&r->_utf8);
             }
             r->_wire += len;
             size_t before = r->_msg.len;
@@ -152,18 +173,10 @@ int ws_reader_next(ws_reader_t *r, ws_message_t *out, uint16_t *close_code)
                 utf8_feed(&r->_utf8, buf_head(&r->_msg) + before, r->_msg.len - before) < 0)
                 return fail(r, ERR_UTF8, WS_CLOSE_INVALID_DATA, close_code);
             if (!f.fin) continue;
-            if (r->_frag_opcode == WS_OP_TEXT && !utf8_complete(&r->_utf8))
-                return fail(r, ERR_UTF8, WS_CLOSE_INVALID_DATA, close_code);
             /* Between messages: without context takeover the inflater's
              * state goes back to the heap. */
             ws_inflate_idle(&r->_inflate);
-            out->opcode = r->_frag_opcode;
-            out->data = r->_msg.len ? buf_head(&r->_msg) : "";
-            out->len = r->_msg.len;
-            r->_frag_opcode = 0;
-            r->_compressed = 0;
-            r->_msg_done = 1;
-            return 1;
+            return finish_message(r, out, close_code);
         }
 
         if ((f.opcode & 0x8) || (f.fin && f.opcode != WS_OP_CONT)) {
@@ -179,26 +192,13 @@ int ws_reader_next(ws_reader_t *r, ws_message_t *out, uint16_t *close_code)
         }
 
         /* A fragment: the first starts a message, continuations extend it. */
-        if (f.opcode != WS_OP_CONT) {
-            r->_frag_opcode = f.opcode;
-            r->_wire = 0;
-            buf_reset(&r->_msg);
-            utf8_state_init(&r->_utf8);
-        }
+        if (f.opcode != WS_OP_CONT) start_message(r, f.opcode);
         if (r->_frag_opcode == WS_OP_TEXT && utf8_feed(&r->_utf8, payload, len) < 0)
             return fail(r, ERR_UTF8, WS_CLOSE_INVALID_DATA, close_code);
         r->_wire += len;
         buf_append(&r->_msg, payload, len);
         buf_consume(&r->_in, (size_t)n);
         if (!f.fin) continue;
-
-        if (r->_frag_opcode == WS_OP_TEXT && !utf8_complete(&r->_utf8))
-            return fail(r, ERR_UTF8, WS_CLOSE_INVALID_DATA, close_code);
-        out->opcode = r->_frag_opcode;
-        out->data = r->_msg.len ? buf_head(&r->_msg) : "";
-        out->len = r->_msg.len;
-        r->_frag_opcode = 0;
-        r->_msg_done = 1;
-        return 1;
+        return finish_message(r, out, close_code);
     }
 }
