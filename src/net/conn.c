@@ -430,6 +430,19 @@ static void release_input(net_conn_t *c)
 
 static int tls_decrypt(net_conn_t *c, const char *data, size_t len);
 
+/* The peer sent its last byte (EOF, or TLS close_notify). A draining
+ * connection with frames still to write lets them finish, as the peer may
+ * still read, and closes then (flush sees _peer_eof); any other closes now. */
+static void peer_done(net_conn_t *c)
+{
+    if (c->_draining && (c->_q_len > 0 || c->_writing)) {
+        c->_peer_eof = 1;
+        uv_read_stop((uv_stream_t *)&c->_tcp);
+        return;
+    }
+    net_conn_close(c);
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
     net_conn_t *c = s->data;
@@ -441,14 +454,10 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         if (n != UV_EOF)
             log_debug("net conn=%llu read failed err=%s", (unsigned long long)c->id,
                       uv_err_name((int)n));
-        if (n == UV_EOF && c->_draining && (c->_q_len > 0 || c->_writing)) {
-            /* The peer is done sending but may still read: let our last
-             * frames finish, then close (flush sees _peer_eof). */
-            c->_peer_eof = 1;
-            uv_read_stop((uv_stream_t *)&c->_tcp);
-            return;
-        }
-        net_conn_close(c);
+        if (n == UV_EOF)
+            peer_done(c);
+        else
+            net_conn_close(c);
         return;
     }
     size_t had = c->in.len;
@@ -532,12 +541,7 @@ static int tls_decrypt(net_conn_t *c, const char *data, size_t len)
     if (net_tls_out(t)->len > 0 || (net_tls_ready(t) && c->_q_len > 0))
         net_loop_defer(c->loop, &c->_flush);
     if (rc == NET_TLS_EOF) {
-        if (c->_draining && (c->_q_len > 0 || c->_writing)) {
-            c->_peer_eof = 1;
-            uv_read_stop((uv_stream_t *)&c->_tcp);
-        } else {
-            net_conn_close(c);
-        }
+        peer_done(c);
         return -1;
     }
     return 0;
