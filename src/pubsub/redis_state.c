@@ -250,7 +250,7 @@ static void presence_keys(redis__call_t *c, pubsub_t *ps, const char *stream, lo
 
 static int64_t deadline_ms(const state_t *st)
 {
-    return (int64_t)clock_unix_s() * 1000 + (int64_t)st->config.presence_ttl_s * 1000;
+    return clock_unix_ms() + (int64_t)st->config.presence_ttl_s * 1000;
 }
 
 static void rs_presence_join(state_t *st, const char *stream, long long member, const char *sid,
@@ -350,7 +350,7 @@ static void rs_tick(state_t *st)
     c->script = &redis__script_presence_sweep;
     c->nkeys = 1;
     redis__call_name(c, rs->ps, "_cabled:pexp", NULL);
-    redis__call_argf(c, "%lld", (long long)clock_unix_s() * 1000);
+    redis__call_argf(c, "%lld", (long long)clock_unix_ms());
     redis__call_arg(c, redis__prefix(rs->ps), strlen(redis__prefix(rs->ps)));
     send_call(rs, c);
 }

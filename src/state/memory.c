@@ -20,7 +20,7 @@ static void memory_tick(state_t *st)
     int64_t now = clock_unix_s();
     state__history_tick(m, now);
     state__sessions_tick(m, now);
-    state__presence_tick(m, now);
+    state__presence_tick(m, clock_unix_ms());
 }
 
 static void memory_destroy(state_t *st)

@@ -41,7 +41,7 @@ void state__presence_join(state_t *st, const char *stream, long long member, con
 void state__presence_leave(state_t *st, const char *stream, long long member, const char *sid);
 void state__presence_drop(state_t *st, const char *stream, long long member, const char *sid);
 int state__presence_info(state_t *st, const char *stream, state_presence_cb cb, void *ud);
-void state__presence_tick(state_memory_t *m, int64_t now);
+void state__presence_tick(state_memory_t *m, int64_t now_ms);
 void state__presence_free(state_memory_t *m);
 
 #endif

@@ -22,7 +22,7 @@
 
 struct pconn {
     char sid[32];
-    int64_t leaves_at; /* unix seconds; 0 while connected */
+    int64_t leaves_at; /* unix milliseconds; 0 while connected */
 };
 
 struct member {
@@ -158,7 +158,7 @@ void state__presence_drop(state_t *st, const char *stream, long long member, con
     struct state__presence *p;
     struct member *mb;
     struct pconn *c = lookup(m, stream, member, sid, &p, &mb);
-    if (c) c->leaves_at = clock_unix_s() + (int64_t)m->base.config.presence_ttl_s;
+    if (c) c->leaves_at = clock_unix_ms() + (int64_t)m->base.config.presence_ttl_s * 1000;
     pthread_mutex_unlock(&m->presence_lock);
 }
 
@@ -186,7 +186,7 @@ int state__presence_info(state_t *st, const char *stream, state_presence_cb cb, 
     return 0;
 }
 
-void state__presence_tick(state_memory_t *m, int64_t now)
+void state__presence_tick(state_memory_t *m, int64_t now_ms)
 {
     pthread_mutex_lock(&m->presence_lock);
     struct state__presence *p, *ptmp;
@@ -199,7 +199,7 @@ void state__presence_tick(state_memory_t *m, int64_t now)
              * frees (walking down, one already seen) and may free the
              * member and the stream: stop once the member is gone. */
             for (size_t i = mb->count; i-- > 0;) {
-                if (!mb->conns[i].leaves_at || mb->conns[i].leaves_at > now) continue;
+                if (!mb->conns[i].leaves_at || mb->conns[i].leaves_at > now_ms) continue;
                 int last = mb->count == 1;
                 remove_conn(m, p, mb, &mb->conns[i]);
                 if (last) break;

@@ -133,16 +133,18 @@ TEST(state_memory_presence_by_member)
      * deadline, then the leave. */
     st->ops->presence_leave(st, "r", 42, "tab1");
     ASSERT_EQ(nevents, 2);
+    int64_t dropped_ms = clock_unix_ms();
     st->ops->presence_drop(st, "r", 42, "tab2");
-    state__presence_tick(m, clock_unix_s() + 14);
+    /* The whole grace (15 s), to the millisecond: not one second less. */
+    state__presence_tick(m, dropped_ms + 15000 - 1);
     ASSERT_EQ(nevents, 2);
-    state__presence_tick(m, clock_unix_s() + 16);
+    state__presence_tick(m, clock_unix_ms() + 15000);
     ASSERT_EQ(nevents, 3);
     ASSERT_STR_EQ(events[2], "r {\"type\":\"leave\",\"id\":\"42\"}");
     /* A dropped connection that joins again before its deadline stays. */
     st->ops->presence_drop(st, "r", 7, "t");
     st->ops->presence_join(st, "r", 7, "t", "null", 4);
-    state__presence_tick(m, clock_unix_s() + 100);
+    state__presence_tick(m, clock_unix_ms() + 100000);
     ASSERT_EQ(nevents, 3);
     st->ops->presence_leave(st, "r", 7, "t");
     ASSERT_EQ(nevents, 4);
