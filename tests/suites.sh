@@ -7,6 +7,8 @@
 #
 #   LOG_DIR=build/test-logs
 #   run_suite NAME KIND COMMAND...     KIND: c (build/run_tests) or node (node --test)
+#   start_suite NAME KIND COMMAND...   the same in the background, beside others started so
+#   finish_suites                      waits for them; reports each in the order started
 #   run_build NAME MAKE-ARGS...        a build; a failure counts as one failed test
 #   add_result NAME PASSED FAILED SKIPPED SECONDS LOG
 #   print_summary                      the table, the time, then "N passed, N failed"
@@ -67,7 +69,42 @@ run_suite() { # name kind command...
     log="$LOG_DIR/$(suite_slug "$name").tap"
     local started=$SECONDS
     "$@" >"$log" 2>&1
-    local rc=$?
+    report_suite "$name" "$kind" "$log" $? $((SECONDS - started))
+}
+
+# Suites started by start_suite and not yet finished: name, kind, log, pid, start (epoch s).
+bg_names=()
+bg_kinds=()
+bg_logs=()
+bg_pids=()
+bg_starts=()
+
+start_suite() { # name kind command...
+    local name=$1 kind=$2
+    shift 2
+    mkdir -p "$LOG_DIR"
+    local log
+    log="$LOG_DIR/$(suite_slug "$name").tap"
+    rm -f "$log.end"
+    # The exit status and the end time go beside the log: the suite's own time, not the slowest.
+    ( "$@" >"$log" 2>&1; echo "$? $(date +%s)" >"$log.end" ) &
+    bg_names+=("$name") bg_kinds+=("$kind") bg_logs+=("$log") bg_pids+=($!) bg_starts+=("$(date +%s)")
+}
+
+finish_suites() {
+    local i rc ended
+    for i in "${!bg_pids[@]}"; do
+        wait "${bg_pids[$i]}"
+        read -r rc ended <"${bg_logs[$i]}.end" 2>/dev/null || { rc=1 ended=$(date +%s); }
+        rm -f "${bg_logs[$i]}.end"
+        report_suite "${bg_names[$i]}" "${bg_kinds[$i]}" "${bg_logs[$i]}" "$rc" $((ended - bg_starts[i]))
+    done
+    bg_names=() bg_kinds=() bg_logs=() bg_pids=() bg_starts=()
+}
+
+# Count a finished suite's results from its log, print its line and, when it failed, what to read.
+report_suite() { # name kind log rc seconds
+    local name=$1 kind=$2 log=$3 rc=$4 secs=$5
     local p=0 f=0 s=0
     case $kind in
     c)
@@ -87,7 +124,7 @@ run_suite() { # name kind command...
     p=${p:-0} f=${f:-0} s=${s:-0}
     # A suite that failed without counting a failure (it died, or a hook failed) counts one.
     [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-    add_result "$name" "$p" "$f" "$s" $((SECONDS - started)) "$log"
+    add_result "$name" "$p" "$f" "$s" "$secs" "$log"
     if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
         local names
         names=$(failing_tests "$log" | head -n 30)
