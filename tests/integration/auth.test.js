@@ -321,10 +321,12 @@ describe('Headless Auth', () => {
       const r = await api(server, 'POST', REVOKE_ACCESS, { access_token: g1.access_token });
       assert.equal(r.status, 204, r.body);
       assert.equal(r.body, '');
-      const [i1, i2] = await Promise.all([a1.waitClose(2000), a1q.waitClose(2000)]);
+      const [i1, i2] = await Promise.all([a1.waitClose(5000), a1q.waitClose(5000)]);
       const elapsed = Date.now() - t0; // from sending the revoke to both close frames received
       tc.diagnostic(`both sockets closed ${elapsed} ms after the revoke was sent`);
-      assert.ok(elapsed < 1000, `the sockets closed ${elapsed} ms after the revoke was sent`);
+      // Within a second; a sanitized build runs several times slower.
+      const bound = process.env.CABLED_SANITIZED ? 3000 : 1000;
+      assert.ok(elapsed < bound, `the sockets closed ${elapsed} ms after the revoke was sent`);
       for (const [c, info] of [[a1, i1], [a1q, i2]]) {
         const texts = c.frames.map((f) => f.text).filter((s) => !isPing(s));
         assert.equal(texts.at(-1), frames.disconnect('remote', false));
@@ -578,6 +580,9 @@ describe('Headless Auth with --access-token-ttl 1', () => {
     assert.deepEqual(c.frames.map((f) => f.text), [frames.disconnect('token_expired', false)]);
     assert.equal(info.code, 1000);
 
+    // A 1 s token runs to the end of the second it was issued in (exp is in whole seconds): ask
+    // for it just after a second begins, so the connect below has most of a second.
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
     const rr = await api(server, 'PATCH', REFRESH, { refresh_token: g.refresh_token }, { token: null });
     assert.equal(rr.status, 200, rr.body);
     const fresh = await CableClient.connectWelcomed(server.wsUrl, { token: rr.json().access_token });

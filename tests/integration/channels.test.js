@@ -489,7 +489,7 @@ describe('channels', () => {
       assert.deepEqual(c.nonPings(), []);
 
       c.take(isPing);
-      await c.expect(isPing, { timeoutMs: 2500, what: 'a ping after the bad input' });
+      await c.expect(isPing, { timeoutMs: 5000, what: 'a ping after the bad input' });
       await publish(server, { stream: `notification-channel-${ME}`, data: { still: 'here' } });
       assert.equal(await c.expect((s) => !isPing(s)), frames.data(SUBSCRIBED, '{"still":"here"}'));
       assert.equal(c.closeInfo, null);

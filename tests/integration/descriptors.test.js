@@ -14,21 +14,34 @@ const { api, request } = require('./lib/http');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Connects and waits up to waitMs for the server to answer or close. Resolves with
- *  {sock, data, closed, error}; the socket is left open when the server did nothing. */
-function probe(port, waitMs) {
+/** Whether data holds a whole HTTP response: the head and a body of its Content-Length. */
+function wholeResponse(data) {
+  const end = data.indexOf('\r\n\r\n');
+  if (end < 0) return false;
+  const len = /\r\ncontent-length: *(\d+)/i.exec(data.slice(0, end));
+  return data.length - (end + 4) >= (len ? Number(len[1]) : 0);
+}
+
+/** Connects, asks GET /health, and waits until the server has answered in full or closed (at
+ *  most maxMs). Resolves with {sock, data, closed, error}; the socket is left open unless the
+ *  server closed it. */
+function probe(port, maxMs = 5000) {
   return new Promise((resolve) => {
     const r = { sock: net.connect(port, '127.0.0.1'), data: '', closed: false, error: null };
+    const timer = setTimeout(() => resolve(r), maxMs);
+    const done = () => { clearTimeout(timer); resolve(r); };
     r.sock.setEncoding('latin1');
-    r.sock.on('data', (d) => { r.data += d; });
+    r.sock.on('data', (d) => {
+      r.data += d;
+      // A 200 keeps the connection; a 503 is followed by the close: wait for that too.
+      if (wholeResponse(r.data) && /^HTTP\/1\.1 200 /.test(r.data)) done();
+    });
     r.sock.on('error', (e) => { r.error = e.code || e.message; });
-    r.sock.on('close', () => { r.closed = true; });
+    r.sock.on('close', () => { r.closed = true; setTimeout(done, 10); });
     r.sock.once('connect', () => {
       // A request, as a client would send at once: a server that closes with it unread resets.
       r.sock.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
-      setTimeout(() => resolve(r), waitMs);
     });
-    r.sock.once('error', () => setTimeout(() => resolve(r), 10));
   });
 }
 
@@ -47,7 +60,7 @@ describe('at the descriptor limit', () => {
     const refused = [];
     // Fill: each socket asks GET /health and keeps its connection (keep-alive).
     for (let i = 0; i < 120 && refused.length < 20; i++) {
-      const r = await probe(server.port, 30);
+      const r = await probe(server.port);
       if (/^HTTP\/1\.1 200 /.test(r.data) && !r.closed) socks.push(r.sock);
       else refused.push(r);
     }
@@ -64,7 +77,14 @@ describe('at the descriptor limit', () => {
     // Make room for a few REST calls at once: each worker thread that runs one must already
     // have what it needs.
     for (const s of socks.splice(0, 8)) s.destroy();
-    await sleep(200);
+    // Until the server has seen them go: /health answers on a new connection.
+    for (let i = 0; ; i++) {
+      const r = await probe(server.port);
+      r.sock.destroy();
+      if (/^HTTP\/1\.1 200 /.test(r.data)) break;
+      assert.ok(i < 100, `no connection taken after 8 were closed: ${JSON.stringify(r.data.slice(0, 60))}`);
+      await sleep(50);
+    }
     const calls = await Promise.all(Array.from({ length: 6 }, () => api(server, 'GET', '/api/admin/v2/community_members')));
     for (const r of calls) assert.equal(r.status, 200, r.body);
     const health = await request(server.port, { path: '/health' });

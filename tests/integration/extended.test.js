@@ -202,10 +202,13 @@ describe('extended protocol', () => {
       // (The client's default history request may have brought earlier messages of the same second.)
       const seen = w.messages.length;
       const reconnected = nextConnect(cable);
+      cable.reconnectMs = 2000; // away for longer than the 3 broadcasts take
       drop(cable);
       await until(() => cable.state !== 'connected', { what: 'the client to notice' });
       for (let n = 1; n <= 3; n++) await send(server, 'notification-channel-1', n);
+      const sentAt = Date.now();
       const ev = await reconnected;
+      assert.ok(cable.sockets[1].openedAt >= sentAt, 'the client came back before the 3 broadcasts were sent');
       assert.deepEqual(ev, { reconnect: true, restored: true });
       await until(() => w.messages.length === seen + 3, { what: 'the 3 missed messages' });
       await send(server, 'notification-channel-1', 4);
@@ -293,7 +296,7 @@ describe('extended protocol', () => {
       const w = JSON.parse(await b.expect((s) => s.startsWith('{"type":"welcome"')));
       assert.deepEqual(w, { type: 'welcome', sid: w.sid, restored: true, restored_ids: [NOTIF] });
       await send(server, 'notification-channel-4', 'after');
-      await b.expect((s) => s.includes('"after"'), { timeoutMs: 6000 });
+      await b.expect((s) => s.includes('"after"'), { timeoutMs: 15000 });
       // Restored once: the same sid again is an ordinary welcome.
       const c = await CableClient.connect(`${server.wsUrl}?sid=${a.sid}`, { token: server.token(4), protocols: [EXT] });
       raws.push(c);
@@ -310,10 +313,13 @@ describe('extended protocol', () => {
       await send(small, 'notification-channel-1', 0);
       await until(() => w.messages.length === 1, { what: 'the first message' });
       const reconnected = nextConnect(cable);
+      cable.reconnectMs = 2000; // away for longer than the 5 broadcasts take
       drop(cable);
       await until(() => cable.state !== 'connected', { what: 'the client to notice' });
       for (let n = 1; n <= 5; n++) await send(small, 'notification-channel-1', n);
+      const sentAt = Date.now();
       assert.equal((await reconnected).restored, true);
+      assert.ok(cable.sockets[1].openedAt >= sentAt, 'the client came back before the 5 broadcasts were sent');
       await until(() => w.info.some((i) => i.type === 'history_not_found'), { what: 'history_not_found' });
       const f = framesOf(cable.sockets[1]).find((x) => x.type === 'reject_history');
       assert.deepEqual(f, { identifier: ch.identifier, type: 'reject_history', streams: ['notification-channel-1'] });

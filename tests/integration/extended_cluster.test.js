@@ -114,7 +114,7 @@ describe('extended protocol on a cluster over Redis', () => {
     assert.deepEqual(w.restored_ids, [id, NOTIF]);
     await publish(c.nodes[0], { stream: `chat-room-${room.id}-channel`, data: { hi: 1 } });
     // (This raw client never asks for its history: the restore holds its live frames 3 s.)
-    const f = JSON.parse(await b.expect((x) => x.includes('"hi"'), { timeoutMs: 6000 }));
+    const f = JSON.parse(await b.expect((x) => x.includes('"hi"'), { timeoutMs: 15000 }));
     assert.equal(f.identifier, id);
   });
 

@@ -5,8 +5,9 @@
 // as ?jid= (the client's default), or as the client's 'header' / 'sub-protocol' strategies. Node
 // has no browser WebSocket, so the client gets a `ws` subclass that adds the Origin header a
 // browser would send and records, per socket, the URL it opened, the subprotocol the server chose
-// and every text frame it received (cable.sockets). Reconnects are fast (a fixed 200 ms instead
-// of the client's backoff of seconds): the tests wait for the client's own 'connect' event.
+// and every text frame it received (cable.sockets, each with the time it was opened). Reconnects
+// are fast (a fixed 200 ms, cable.reconnectMs, instead of the client's backoff of seconds): the
+// tests wait for the client's own 'connect' event.
 //
 // watch(channel) records a channel's 'message' (with the client's meta {stream, epoch, offset}),
 // 'info' and 'presence' events, and next() waits for one. drop(cable) ends the socket without a
@@ -31,7 +32,7 @@ function socketClass(sockets, extraHeaders = {}) {
     constructor(url, protocols, options = {}) {
       const headers = { Origin: ORIGIN, ...extraHeaders, ...(options.headers || {}) };
       super(url, protocols, { ...options, headers });
-      this.record = { url, protocols, protocol: undefined, frames: [], closed: false };
+      this.record = { url, protocols, protocol: undefined, frames: [], closed: false, openedAt: Date.now() };
       sockets.push(this.record);
       this.on('upgrade', (res) => { this.record.protocol = res.headers['sec-websocket-protocol']; });
       this.on('message', (data, isBinary) => { if (!isBinary) this.record.frames.push(data.toString('utf8')); });
@@ -50,6 +51,7 @@ function socketClass(sockets, extraHeaders = {}) {
 async function anyCable(url, token, opts = {}) {
   const { createCable } = await load();
   const sockets = [];
+  const reconnect = { ms: opts.reconnectMs || 200 };
   const cable = createCable(url, {
     protocol: opts.protocol || 'actioncable-v1-ext-json',
     websocketImplementation: socketClass(sockets, opts.headers),
@@ -59,10 +61,13 @@ async function anyCable(url, token, opts = {}) {
     protocolOptions: opts.protocolOptions,
     tokenRefresher: opts.tokenRefresher,
     pingInterval: opts.pingInterval || 1000,
-    reconnectStrategy: () => 200,
+    reconnectStrategy: () => reconnect.ms,
     logLevel: process.env.ANYCABLE_DEBUG ? 'debug' : 'error',
   });
   cable.sockets = sockets;
+  // The delay before the next reconnect, changeable: a test that acts while the client is away
+  // makes it longer than what it does takes.
+  Object.defineProperty(cable, 'reconnectMs', { get: () => reconnect.ms, set: (v) => { reconnect.ms = v; } });
   const events = [];
   for (const name of ['connect', 'disconnect', 'close', 'info']) {
     cable.on(name, (ev) => events.push([name, ev]));
