@@ -27,7 +27,7 @@ SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recove
 endif
 
 CC ?= cc
-PKGS := libuv jansson libjwt openssl sqlite3 libpq hiredis zlib
+PKGS := libuv jansson libjwt openssl sqlite3 libpq hiredis zlib liburing
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread -lm
 

@@ -32,7 +32,9 @@
 # server that died).
 #
 # Knobs (environment):
-#   BENCH_SERVERS="cabled uws ws rails"   servers to run (cabled first in the summary)
+#   BENCH_SERVERS="cabled uws ws rails"   servers to run (cabled first in the summary);
+#                                         cabled-write is cabled with --no-io-uring (one
+#                                         write() per socket), for the ratio of the two
 #   BENCH_REPEAT=3                        repetitions (short: 1)
 #   BENCH_SERVER_CPU=0 BENCH_CLIENT_CPU=1 taskset CPU of the server and of the generator
 #   BENCH_SOURCES=4                       loopback source addresses of the generator
@@ -201,13 +203,15 @@ wait_listening() {
 start_server() {
     local name=$1
     case "$name" in
-    cabled)
+    cabled | cabled-write)
         rm -f "$tmp"/bench.db*
+        local write_flags=()
+        [ "$name" = cabled-write ] && write_flags=(--no-io-uring)
         "${pin_server[@]}" "$CABLED" --listen 127.0.0.1:0 --db "sqlite:$tmp/bench.db" \
             --secret "$SECRET" --app-token "$APP_TOKEN" --allowed-origin "$ORIGIN" \
-            --threads "$THREADS" --log-level warn >"$tmp/cabled.out" 2>"$tmp/cabled.err" &
+            --threads "$THREADS" --log-level warn "${write_flags[@]}" >"$tmp/$name.out" 2>"$tmp/$name.err" &
         server_pid=$!
-        wait_listening cabled 's|^cabled listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' || return 1
+        wait_listening "$name" 's|^cabled listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' || return 1
         local token
         create_room "$port" "$APP_TOKEN" &&
             token=$("$CABLED" token --secret "$SECRET" --member "$member") || return 1
@@ -263,7 +267,7 @@ run() {
         echo "compare: $name exited during the run:" >&2
         tail -n 5 "$tmp/$name.err" >&2
         rc=1
-    elif [ "$name" = cabled ]; then
+    elif [ "$name" = cabled ] || [ "$name" = cabled-write ]; then
         # What cabled itself counted: clients it dropped as too slow, and
         # the frames it discarded for them.
         extra=$(server_metrics "$port")

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 debs=(gcc make pkg-config libuv1-dev libhttp-parser-dev libjansson-dev libjwt-dev libssl-dev
-      libsqlite3-dev libpq-dev zlib1g-dev postgresql uthash-dev libhiredis-dev redis-server clang
+      libsqlite3-dev libpq-dev zlib1g-dev liburing-dev postgresql uthash-dev libhiredis-dev redis-server clang
       libclang-rt-14-dev chromium)
 missing=()
 for p in "${debs[@]}"; do

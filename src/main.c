@@ -100,6 +100,7 @@ struct config {
     long long history_limit, history_ttl, sessions_ttl, presence_ttl, whisper_rate;
     long long deflate_min_bytes;
     int no_deflate;
+    int no_io_uring;
     int demo;
     /* token subcommand */
     long long member;
@@ -114,7 +115,7 @@ enum {
     OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_BODY_MIN_RATE, OPT_MAX_REQUEST_MEMORY,
     OPT_MAX_CONNECTIONS, OPT_LOG_FORMAT, OPT_DEMO_DIR, OPT_DATA_DIR,
     OPT_HISTORY_LIMIT, OPT_HISTORY_TTL, OPT_SESSIONS_TTL, OPT_PRESENCE_TTL, OPT_WHISPER_RATE,
-    OPT_NO_DEFLATE, OPT_DEFLATE_MIN,
+    OPT_NO_DEFLATE, OPT_DEFLATE_MIN, OPT_NO_IO_URING,
     OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_HANDSHAKE_TIMEOUT,
 };
 
@@ -152,6 +153,7 @@ static const struct option options[] = {
     {"presence-ttl", required_argument, NULL, OPT_PRESENCE_TTL},
     {"whisper-rate", required_argument, NULL, OPT_WHISPER_RATE},
     {"no-deflate", no_argument, NULL, OPT_NO_DEFLATE},
+    {"no-io-uring", no_argument, NULL, OPT_NO_IO_URING},
     {"deflate-min-bytes", required_argument, NULL, OPT_DEFLATE_MIN},
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
@@ -191,6 +193,8 @@ static void usage(FILE *f)
           "  --max-outbuf BYTES         output queued per client before too_slow (4194304)\n"
           "  --no-deflate               never agree on permessage-deflate (agreed when offered)\n"
           "  --deflate-min-bytes BYTES  shorter messages go uncompressed even with deflate (256)\n"
+          "  --no-io-uring              one write() per socket instead of one io_uring\n"
+          "                             submission per loop pass (used where the kernel allows)\n"
           "  --max-body-size BYTES      largest HTTP request body (1048576)\n"
           "  --max-header-size BYTES    largest HTTP request head (16384)\n"
           "  --header-timeout-ms MS     time for a request head from its first byte (10000)\n"
@@ -254,6 +258,7 @@ static int apply(struct config *cfg, int opt, const char *name, const char *val)
         return parse_int(name, val, 100, 600000, &cfg->tls_handshake_timeout_ms);
     case OPT_DEMO: cfg->demo = 1; return 0;
     case OPT_NO_DEFLATE: cfg->no_deflate = 1; return 0;
+    case OPT_NO_IO_URING: cfg->no_io_uring = 1; return 0;
     case OPT_DEFLATE_MIN: return parse_int(name, val, 0, 64LL << 20, &cfg->deflate_min_bytes);
     case OPT_ORIGIN:
         if (cfg->origins_count == sizeof cfg->origins / sizeof cfg->origins[0]) {
@@ -958,6 +963,7 @@ static int run_server(void)
     };
 
     if (!cfg.max_connections) http_cfg.max_connections = default_max_connections(threads);
+    net_loops_set_batch_writes(!cfg.no_io_uring);
     int rc = net_loops_start(threads, loop_hook);
     int failed = rc != 0;
     for (unsigned i = 0; i < threads && !failed; i++) failed = loop_states[i].error != 0;

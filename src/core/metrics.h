@@ -55,7 +55,9 @@
     X(token_refreshes_rejected_total, counter, "refresh_token commands refused")          \
     X(tls_handshakes_total, counter, "TLS handshakes completed")                          \
     X(tls_handshake_failures_total, counter, "TLS handshakes failed: bad input, no shared version or cipher") \
-    X(tls_handshake_timeouts_total, counter, "TLS handshakes closed at their deadline")
+    X(tls_handshake_timeouts_total, counter, "TLS handshakes closed at their deadline") \
+    X(writes_batched_total, counter, "Socket writes sent through io_uring with the others of their loop pass") \
+    X(write_submissions_total, counter, "io_uring submissions that carried those writes")
 
 struct metrics {
 #define METRICS_FIELD(name, type, help) atomic_long name;

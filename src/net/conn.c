@@ -1,6 +1,8 @@
 /* net/conn: TCP connection with a coalescing output queue. See conn.h. */
 #include "net/conn.h"
 
+#include "net/batch.h"
+
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -298,6 +300,65 @@ static void on_write_done(uv_write_t *req, int status)
     flush(c);
 }
 
+/* What a non-blocking write of 'bytes' queued bytes did: 'w' bytes taken or
+ * a negative error. Returns 1 when the connection can write on, 0 when it
+ * waits (the rest handed to libuv) or has failed. */
+static int wrote(net_conn_t *c, int w, size_t bytes)
+{
+    if (w == UV_EAGAIN || (w >= 0 && (size_t)w < bytes)) {
+        if (w > 0) q_consume(c, (size_t)w);
+        /* The kernel buffer is full: let libuv finish the payload at the
+         * head of the queue and tell us when it is done; the next flush
+         * writes the rest in one batch again. Only that payload is handed
+         * over, so every one behind it is still ours to drop when the
+         * client turns out not to read (net_conn_drop_unsent). The queue
+         * keeps the references. */
+        uv_buf_t iov[1];
+        size_t n = q_iov(c, iov, 1, &bytes);
+        c->_inflight = bytes;
+        uv_write_t *req = &slow_of(c)->wreq;
+        req->data = c;
+        int rc = uv_write(req, (uv_stream_t *)&c->_tcp, iov, (unsigned)n, on_write_done);
+        if (rc != 0) {
+            net_conn_close(c);
+            return 0;
+        }
+        c->_writing = 1;
+        return 0;
+    }
+    if (w < 0) {
+        write_failed(c, w);
+        return 0;
+    }
+    q_consume(c, (size_t)w);
+    return 1;
+}
+
+/* Hand the write to the loop's batch (net/batch.h) when the loop is
+ * finishing its pass; it answers through net__conn_batch_done before the
+ * pass ends. Until then the bytes are in flight, as with a uv_write. */
+static int batch_write(net_conn_t *c, const uv_buf_t *iov, size_t n, size_t bytes)
+{
+    net_loop_t *loop = c->loop;
+    uv_os_fd_t fd;
+    if (!loop->_batch || !loop->_in_check || uv_fileno((uv_handle_t *)&c->_tcp, &fd) != 0)
+        return -1;
+    /* uv_buf_t is laid out as struct iovec on Unix (libuv's uv-unix.h). */
+    if (net_batch_add(loop->_batch, fd, (const struct iovec *)iov, n, c) != 0) return -1;
+    c->_inflight = bytes;
+    c->_writing = 1;
+    return 0;
+}
+
+void net__conn_batch_done(net_conn_t *c, int result)
+{
+    size_t bytes = c->_inflight;
+    c->_inflight = 0;
+    c->_writing = 0;
+    if (c->_closing) return;
+    if (wrote(c, result, bytes)) flush(c);
+}
+
 static void flush(net_conn_t *c)
 {
     if (c->_tls) {
@@ -313,32 +374,9 @@ static void flush(net_conn_t *c)
             q_consume(c, 0);
             break;
         }
+        if (batch_write(c, iov, n, bytes) == 0) return;
         int w = uv_try_write((uv_stream_t *)&c->_tcp, iov, (unsigned)n);
-        if (w == UV_EAGAIN || (w >= 0 && (size_t)w < bytes)) {
-            if (w > 0) q_consume(c, (size_t)w);
-            /* The kernel buffer is full: let libuv finish the payload at the
-             * head of the queue and tell us when it is done; the next flush
-             * writes the rest in one batch again. Only that payload is handed
-             * over, so every one behind it is still ours to drop when the
-             * client turns out not to read (net_conn_drop_unsent). The queue
-             * keeps the references. */
-            n = q_iov(c, iov, 1, &bytes);
-            c->_inflight = bytes;
-            uv_write_t *req = &slow_of(c)->wreq;
-            req->data = c;
-            int rc = uv_write(req, (uv_stream_t *)&c->_tcp, iov, (unsigned)n, on_write_done);
-            if (rc != 0) {
-                net_conn_close(c);
-                return;
-            }
-            c->_writing = 1;
-            return;
-        }
-        if (w < 0) {
-            write_failed(c, w);
-            return;
-        }
-        q_consume(c, (size_t)w);
+        if (!wrote(c, w, bytes)) return;
     }
     if (c->_draining) drained(c);
 }

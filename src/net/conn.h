@@ -94,12 +94,12 @@ struct net_conn {
     size_t _q_head, _q_len, _q_cap;
     struct net_out _q_inline[NET_Q_INLINE];
     size_t _out_bytes;         /* queued, not yet written */
-    size_t _inflight;          /* bytes handed to uv_write, not yet completed */
+    size_t _inflight;          /* bytes handed to uv_write or the loop's batch, not yet completed */
     size_t _max_out;           /* cap on _out_bytes */
     uint64_t _idle_ms;         /* 0: no idle timeout */
     uint64_t _idle_deadline;   /* uv_now() value after which the sweep closes it */
     uint64_t _deadline;        /* uv_now() value after which on_deadline runs; 0: none */
-    unsigned _writing : 1;     /* a uv_write is in flight */
+    unsigned _writing : 1;     /* a uv_write or a batched send is in flight */
     unsigned _draining : 1;    /* close after flush requested */
     unsigned _shut : 1;        /* write side shut down */
     unsigned _closing : 1;     /* uv_close called */

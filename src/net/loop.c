@@ -2,6 +2,8 @@
  * deferred work. See loop.h. */
 #include "net/loop.h"
 
+#include "net/batch.h"
+
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -24,6 +26,7 @@ static net_loop_t *loops;
 static unsigned loops_count;
 static net_loop_hook_cb loops_hook;
 static _Thread_local net_loop_t *current_loop;
+static int batch_writes = 1;
 
 static pthread_mutex_t ready_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ready_cond = PTHREAD_COND_INITIALIZER;
@@ -65,13 +68,20 @@ static void on_check(uv_check_t *h)
 {
     net_loop_t *loop = h->data;
     /* Callbacks may defer more work (a flush that completes synchronously
-     * may wake another connection); run until the list is empty. */
-    while (!list_empty(&loop->_deferred)) {
-        list_t *n = loop->_deferred.next;
-        list_unlink(n);
-        net_deferred_t *d = LIST_ENTRY(n, net_deferred_t, _node);
-        d->cb(d);
+     * may wake another connection); run until the list is empty. The
+     * flushes queue their writes in the batch; its results may queue more. */
+    loop->_in_check = 1;
+    for (;;) {
+        while (!list_empty(&loop->_deferred)) {
+            list_t *n = loop->_deferred.next;
+            list_unlink(n);
+            net_deferred_t *d = LIST_ENTRY(n, net_deferred_t, _node);
+            d->cb(d);
+        }
+        if (!loop->_batch || !net_batch_pending(loop->_batch)) break;
+        net_batch_finish(loop->_batch);
     }
+    loop->_in_check = 0;
     uv_idle_stop(&loop->_idle);
 }
 
@@ -131,6 +141,12 @@ static void *loop_main(void *arg)
 {
     net_loop_t *loop = arg;
     current_loop = loop;
+    if (batch_writes) {
+        const char *why = NULL;
+        loop->_batch = net_batch_new(&why);
+        if (!loop->_batch && loop->index == 0)
+            log_info("net writes go one system call each: %s", why);
+    }
     loops_hook(loop, 0);
     pthread_mutex_lock(&ready_lock);
     ready_count++;
@@ -145,7 +161,14 @@ static void *loop_main(void *arg)
     if (uv_loop_close(&loop->uv) != 0) {
         log_error("loop index=%u close failed: handles still open", loop->index);
     }
+    net_batch_free(loop->_batch);
+    loop->_batch = NULL;
     return NULL;
+}
+
+void net_loops_set_batch_writes(int on)
+{
+    batch_writes = on;
 }
 
 int net_loops_start(unsigned count, net_loop_hook_cb hook)

@@ -17,7 +17,9 @@
  * Within a loop, net_loop_defer() schedules work for the end of the current
  * loop pass (a uv_check handle, with a uv_idle handle held active meanwhile
  * so the poll phase does not block while work is pending). Connections use
- * it to coalesce everything queued in one pass into one writev. */
+ * it to coalesce everything queued in one pass into one writev; the writevs
+ * of every connection of the pass then go to the kernel in one io_uring
+ * submission (net/batch.h). */
 #ifndef NET_LOOP_H
 #define NET_LOOP_H
 
@@ -69,6 +71,10 @@ struct net_loop {
      * for a fresh 64 KiB allocation and its release to the kernel. */
     char *_spare_in[NET_LOOP_SPARE_IN];
     unsigned _spare_in_n;
+    /* The writes of the pass being finished go to the kernel together
+     * (net/batch.h); NULL: each connection writes directly. */
+    struct net_batch *_batch;
+    int _in_check;           /* running the deferred work: writes may be batched */
     int _stopping;
 };
 
@@ -81,6 +87,9 @@ typedef void (*net_loop_hook_cb)(net_loop_t *loop, int stopping);
  * thread first; net_loops_start returns after every hook has returned, so
  * listeners are accepting when it returns 0. Returns 0 or -errno. */
 int net_loops_start(unsigned count, net_loop_hook_cb hook);
+/* Whether loops started from now on batch their writes through io_uring
+ * (default: yes, where the kernel allows it). Before net_loops_start. */
+void net_loops_set_batch_writes(int on);
 /* The loops, valid after net_loops_start until net_loops_join returns. */
 net_loop_t *net_loops_get(unsigned i);
 unsigned net_loops_count(void);
