@@ -61,12 +61,17 @@ failing_tests() { # log
     ' "$1"
 }
 
+# The log file of suite NAME ($LOG_DIR made if missing).
+suite_log() { # name
+    mkdir -p "$LOG_DIR"
+    echo "$LOG_DIR/$(suite_slug "$1").tap"
+}
+
 run_suite() { # name kind command...
     local name=$1 kind=$2
     shift 2
-    mkdir -p "$LOG_DIR"
     local log
-    log="$LOG_DIR/$(suite_slug "$name").tap"
+    log=$(suite_log "$name")
     local started=$SECONDS
     "$@" >"$log" 2>&1
     report_suite "$name" "$kind" "$log" $? $((SECONDS - started))
@@ -82,9 +87,8 @@ bg_starts=()
 start_suite() { # name kind command...
     local name=$1 kind=$2
     shift 2
-    mkdir -p "$LOG_DIR"
     local log
-    log="$LOG_DIR/$(suite_slug "$name").tap"
+    log=$(suite_log "$name")
     rm -f "$log.end"
     # The exit status and the end time go beside the log: the suite's own time, not the slowest.
     ( "$@" >"$log" 2>&1; echo "$? $(date +%s)" >"$log.end" ) &
